@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"strings"
+
+	"github.com/growthbot/growthbot/store"
+	"github.com/growthbot/growthbot/templates"
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// Environment variables. Secrets are read only from the environment, never
+// from flags, so that they do not show in process listings.
+const (
+	envBotToken      = "SLACK_BOT_TOKEN"
+	envAppToken      = "SLACK_APP_TOKEN"
+	envSigningSecret = "SLACK_SIGNING_SECRET"
+	envSlackAPIURL   = "SLACK_API_URL"
+	envDB            = "GROWTHBOT_DB"
+	envAddr          = "GROWTHBOT_ADDR"
+	envAPIToken      = "GROWTHBOT_API_TOKEN"
+	envLogLevel      = "GROWTHBOT_LOG_LEVEL"
+	envLogFormat     = "GROWTHBOT_LOG_FORMAT"
+)
+
+// dbFlag adds --db, defaulting to $GROWTHBOT_DB or ./growthbot.db.
+func dbFlag(e *env, fs *flag.FlagSet) *string {
+	def := e.getenv(envDB)
+	if def == "" {
+		def = store.DefaultPath
+	}
+	return fs.String("db", def, "SQLite database file (env "+envDB+")")
+}
+
+// openService opens the database at path and returns the domain service over
+// it. The caller closes the database.
+func openService(ctx context.Context, e *env, path string) (*store.DB, *workflows.Service, error) {
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := workflows.NewService(db, e.log)
+	svc.Frameworks = templates.FrameworkNames()
+	return db, svc, nil
+}
+
+func newLogger(e *env) *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToLower(e.getenv(envLogLevel)) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.ToLower(e.getenv(envLogFormat)) == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/growthbot/growthbot/store"
+	"github.com/growthbot/growthbot/templates"
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// demo is the state the demo builds as it goes: a fresh database, the
+// domain service, and a clock the demo moves through simulated weeks.
+type demo struct {
+	e     *env
+	db    *store.DB
+	svc   *workflows.Service
+	clock *workflows.FakeClock
+	out   string // folder for files the demo writes (charts)
+}
+
+// demoStep is one part of the tour; each feature adds its own.
+type demoStep struct {
+	title string
+	run   func(d *demo, ctx context.Context) error
+}
+
+func demoSteps() []demoStep {
+	return []demoStep{
+		{"Config as code: growthbot apply -f templates/growthbot.example.yaml", (*demo).applyConfig},
+		{"Experiments start: /exp start", (*demo).startExperiments},
+		{"What /exp list shows", (*demo).listExperiments},
+	}
+}
+
+// demoStart is when the demo's story begins: three weeks ago at 09:00 UTC,
+// so that experiments have run long enough to say something.
+func demoStart(now time.Time) time.Time {
+	y, m, d := now.UTC().AddDate(0, 0, -21).Date()
+	return time.Date(y, m, d, 9, 0, 0, 0, time.UTC)
+}
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "demo")
+	dbPath := fs.String("db", "./growthbot-demo.db", "the demo database to create (replaced if it exists)")
+	out := fs.String("out", "./growthbot-demo", "folder for the pictures the demo draws")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	if err := removeDB(*dbPath); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	clock := workflows.NewFakeClock(demoStart(time.Now()))
+	db, err := store.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.Now = clock.Now
+	svc := workflows.NewService(db, e.log)
+	svc.Clock = clock
+	svc.Frameworks = templates.FrameworkNames()
+	d := &demo{e: e, db: db, svc: svc, clock: clock, out: *out}
+
+	fmt.Fprintf(e.stdout, "growthbot demo: no Slack workspace, no network. Database: %s\n", *dbPath)
+	for i, step := range demoSteps() {
+		fmt.Fprintf(e.stdout, "\n== %d. %s ==\n\n", i+1, step.title)
+		if err := step.run(d, ctx); err != nil {
+			return fmt.Errorf("demo step %q: %w", step.title, err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "\nDone. Explore it yourself: growthbot console --db %s\n", *dbPath)
+	return nil
+}
+
+// removeDB deletes a previous demo database and its WAL files.
+func removeDB(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("demo: remove old %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+func (d *demo) applyConfig(ctx context.Context) error {
+	report, err := d.svc.ApplyConfig(ctx, "templates/growthbot.example.yaml", templates.ExampleConfig(), workflows.ActorConfig, false)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.e.stdout, "created: %s\n", strings.Join(report.Created, ", "))
+	again, err := d.svc.ApplyConfig(ctx, "templates/growthbot.example.yaml", templates.ExampleConfig(), workflows.ActorConfig, false)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.e.stdout, "applied again: %d created, %d updated, %d unchanged (idempotent)\n",
+		len(again.Created), len(again.Updated), len(again.Unchanged))
+	bad := []byte("teams:\n  - key: checkout\n    chanel: C0CHECKOUT\nexperiments:\n  - key: x\n    team: chekout\n")
+	_, err = d.svc.ApplyConfig(ctx, "bad.yaml", bad, workflows.ActorConfig, false)
+	fmt.Fprintf(d.e.stdout, "\na bad file is refused as a whole:\n%s\n", indent(err.Error(), "  "))
+	return nil
+}
+
+func (d *demo) startExperiments(ctx context.Context) error {
+	for _, key := range []string{"one-click-checkout", "free-shipping-banner", "guided-onboarding"} {
+		e, err := d.svc.StartExperiment(ctx, "U0ENG1", key)
+		if err != nil && workflows.ErrorCode(err) == workflows.EFORBIDDEN {
+			fmt.Fprintf(d.e.stdout, "U0ENG1 /exp start %s -> refused: %s\n", key, workflows.ErrorMessage(err))
+			e, err = d.svc.StartExperiment(ctx, "U0ENG3", key)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(d.e.stdout, "/exp start %s -> running since %s, planned to end %s\n", key,
+			e.StartedAt.Format(time.DateOnly), e.EndsAt.Format(time.DateOnly))
+	}
+	return nil
+}
+
+func (d *demo) listExperiments(ctx context.Context) error {
+	exps, err := d.svc.ListExperiments(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, e := range exps {
+		fmt.Fprintf(d.e.stdout, "%-22s %-11s %-17s owner %s, day %d of %d\n", e.Key, e.Team, e.State, e.Owner,
+			e.Day(d.clock.Now()), e.PlannedDays)
+	}
+	return nil
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}

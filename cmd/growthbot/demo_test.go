@@ -1,0 +1,25 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs the README's first Quickstart command end to end: it must
+// work with no Slack, no network and no tokens.
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"demo", "--db", filepath.Join(dir, "demo.db"), "--out", filepath.Join(dir, "out")}
+	for i := range 2 { // a second run replaces the first database
+		res := run(t, "", nil, args...)
+		if res.code != 0 {
+			t.Fatalf("run %d: exit %d\n%s\n%s", i+1, res.code, res.stdout, res.stderr)
+		}
+		for _, want := range []string{"applied again: 0 created, 0 updated, 12 unchanged (idempotent)", "nothing applied", "/exp start one-click-checkout -> running"} {
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("run %d: demo output lacks %q:\n%s", i+1, want, res.stdout)
+			}
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+const experimentColumns = `key, name, team, owner, hypothesis, variants, primary_metrics, guardrail_metrics,
+	secondary_metrics, method, alpha, framework, min_days, planned_days, target_mde, rollout_plan, state,
+	started_at, ends_at, decided_at, winner, rollout_percent, rollout_step, rollout_paused, rollout_step_at,
+	thread_channel, thread_ts, created_at, updated_at`
+
+func scanExperiment(s interface{ Scan(...any) error }) (workflows.Experiment, error) {
+	var e workflows.Experiment
+	err := s.Scan(&e.Key, &e.Name, &e.Team, &e.Owner, &e.Hypothesis, scanJSON(&e.Variants),
+		scanJSON(&e.PrimaryMetrics), scanJSON(&e.GuardrailMetrics), scanJSON(&e.SecondaryMetrics), &e.Method,
+		&e.Alpha, &e.Framework, &e.MinDays, &e.PlannedDays, &e.TargetMDE, scanJSON(&e.RolloutPlan), &e.State,
+		scanTime(&e.StartedAt), scanTime(&e.EndsAt), scanTime(&e.DecidedAt), &e.Winner, &e.RolloutPercent,
+		&e.RolloutStep, &e.RolloutPaused, scanTime(&e.RolloutStepAt), &e.Thread.Channel, &e.Thread.TS,
+		scanTime(&e.CreatedAt), scanTime(&e.UpdatedAt))
+	return e, err
+}
+
+// Experiment returns the experiment with the key.
+func (t *Tx) Experiment(key string) (workflows.Experiment, error) {
+	e, err := scanExperiment(t.queryRow(`SELECT `+experimentColumns+` FROM experiments WHERE key = ?`, key))
+	if err != nil {
+		return e, notFound(err, "no experiment %q", key)
+	}
+	return e, nil
+}
+
+// Experiments returns the experiments that match the filter, by key.
+func (t *Tx) Experiments(f workflows.ExperimentFilter) ([]workflows.Experiment, error) {
+	var where []string
+	var args []any
+	if f.Team != "" {
+		where = append(where, "team = ?")
+		args = append(args, f.Team)
+	}
+	if len(f.States) > 0 {
+		where = append(where, "state IN (?"+strings.Repeat(", ?", len(f.States)-1)+")")
+		for _, s := range f.States {
+			args = append(args, s)
+		}
+	}
+	q := `SELECT ` + experimentColumns + ` FROM experiments`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := t.query(q+" ORDER BY key", args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: experiments: %w", err)
+	}
+	defer rows.Close()
+	var out []workflows.Experiment
+	for rows.Next() {
+		e, err := scanExperiment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: experiments: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PutExperiment inserts or replaces an experiment.
+func (t *Tx) PutExperiment(e workflows.Experiment) error {
+	var lists [5]string
+	for i, v := range []any{e.Variants, e.PrimaryMetrics, e.GuardrailMetrics, e.SecondaryMetrics, e.RolloutPlan} {
+		s, err := jsonArg(v)
+		if err != nil {
+			return fmt.Errorf("store: put experiment %s: %w", e.Key, err)
+		}
+		lists[i] = s
+	}
+	_, err := t.exec(`INSERT INTO experiments (`+experimentColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET name = excluded.name, team = excluded.team, owner = excluded.owner,
+		hypothesis = excluded.hypothesis, variants = excluded.variants, primary_metrics = excluded.primary_metrics,
+		guardrail_metrics = excluded.guardrail_metrics, secondary_metrics = excluded.secondary_metrics,
+		method = excluded.method, alpha = excluded.alpha, framework = excluded.framework,
+		min_days = excluded.min_days, planned_days = excluded.planned_days, target_mde = excluded.target_mde,
+		rollout_plan = excluded.rollout_plan, state = excluded.state, started_at = excluded.started_at,
+		ends_at = excluded.ends_at, decided_at = excluded.decided_at, winner = excluded.winner,
+		rollout_percent = excluded.rollout_percent, rollout_step = excluded.rollout_step,
+		rollout_paused = excluded.rollout_paused, rollout_step_at = excluded.rollout_step_at,
+		thread_channel = excluded.thread_channel, thread_ts = excluded.thread_ts, updated_at = excluded.updated_at`,
+		e.Key, e.Name, e.Team, e.Owner, e.Hypothesis, lists[0], lists[1], lists[2], lists[3], e.Method, e.Alpha,
+		e.Framework, e.MinDays, e.PlannedDays, e.TargetMDE, lists[4], e.State, timeArg(e.StartedAt),
+		timeArg(e.EndsAt), timeArg(e.DecidedAt), e.Winner, e.RolloutPercent, e.RolloutStep, e.RolloutPaused,
+		timeArg(e.RolloutStepAt), e.Thread.Channel, e.Thread.TS, formatTime(e.CreatedAt), formatTime(e.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("store: put experiment %s: %w", e.Key, err)
+	}
+	return nil
+}

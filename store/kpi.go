@@ -1,0 +1,36 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// PutKPI inserts a KPI point or replaces its value.
+func (t *Tx) PutKPI(p workflows.KPIPoint) error {
+	_, err := t.exec(`INSERT INTO kpis (team, name, period, value) VALUES (?, ?, ?, ?)
+		ON CONFLICT (team, name, period) DO UPDATE SET value = excluded.value`, p.Team, p.Name, p.Period, p.Value)
+	if err != nil {
+		return fmt.Errorf("store: put kpi: %w", err)
+	}
+	return nil
+}
+
+// KPIs returns a team's points with from <= period <= to.
+func (t *Tx) KPIs(team, from, to string) ([]workflows.KPIPoint, error) {
+	rows, err := t.query(`SELECT team, name, period, value FROM kpis WHERE team = ? AND period >= ? AND period <= ?
+		ORDER BY name, period`, team, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("store: kpis: %w", err)
+	}
+	defer rows.Close()
+	var out []workflows.KPIPoint
+	for rows.Next() {
+		var p workflows.KPIPoint
+		if err := rows.Scan(&p.Team, &p.Name, &p.Period, &p.Value); err != nil {
+			return nil, fmt.Errorf("store: kpis: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,251 @@
+// Package store keeps growthbot's state in one SQLite file, with
+// modernc.org/sqlite (pure Go, no cgo). It implements workflows.Store.
+//
+// Writes go through a single connection, so write transactions are
+// serialized inside the process and never see "database is locked" from each
+// other; reads use a separate pool and, with WAL, never wait for writers.
+// A busy timeout covers a second process on the same file.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/growthbot/growthbot/workflows"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DefaultPath is where the database lives unless --db or GROWTHBOT_DB say.
+const DefaultPath = "./growthbot.db"
+
+// DB is an open growthbot database.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+	// Now tells the time; each transaction reads it once. Tests replace it.
+	Now func() time.Time
+}
+
+var _ workflows.Store = (*DB)(nil)
+
+// Migration is one schema change, embedded in the binary.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Migrations returns the embedded migrations in the order they apply.
+func Migrations() ([]Migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []Migration
+	for _, name := range names {
+		base := path.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number and _", base)
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: strings.TrimSuffix(base, ".sql"), SQL: string(body)})
+	}
+	return out, nil
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date. A database written by a newer growthbot is refused.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		path = DefaultPath
+	}
+	db := &DB{path: path, Now: time.Now}
+	var err error
+	if db.write, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	if db.read, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// Take the write lock at BEGIN, so that a transaction that reads then
+		// writes never fails halfway through on a lock held by another process.
+		q.Add("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.read.PingContext(ctx)
+}
+
+// Migrate applies the embedded migrations the database lacks, each in its
+// own transaction, and returns the ones it applied.
+func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
+	migrations, err := Migrations()
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", db.path, err)
+	}
+	current, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	latest := migrations[len(migrations)-1].Version
+	if current > latest {
+		return nil, workflows.Errorf(workflows.EINVALID,
+			"database %s was written by a newer growthbot (schema version %d; this binary knows up to %d): upgrade growthbot, or point --db at another file",
+			db.path, current, latest)
+	}
+	var applied []Migration
+	for _, m := range migrations {
+		if m.Version <= current {
+			continue
+		}
+		if err := db.apply(ctx, m); err != nil {
+			return applied, err
+		}
+		applied = append(applied, m)
+	}
+	return applied, nil
+}
+
+func (db *DB) apply(ctx context.Context, m Migration) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migration %s: %w", m.Name, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return fmt.Errorf("store: migration %s: %w", m.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.Version, m.Name, formatTime(db.Now())); err != nil {
+		return fmt.Errorf("store: migration %s: %w", m.Name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migration %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the version of the newest applied migration.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	if err := db.write.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("store: read schema version of %s: %w", db.path, err)
+	}
+	return int(v.Int64), nil
+}
+
+// Update runs fn in a write transaction; see workflows.Store.
+func (db *DB) Update(ctx context.Context, fn func(workflows.Tx) error) error {
+	return db.run(ctx, db.write, false, fn)
+}
+
+// View runs fn in a read-only transaction; see workflows.Store.
+func (db *DB) View(ctx context.Context, fn func(workflows.Tx) error) error {
+	return db.run(ctx, db.read, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(workflows.Tx) error) error {
+	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer sqlTx.Rollback()
+	t := &Tx{ctx: ctx, tx: sqlTx, now: db.Now().UTC()}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if readOnly {
+		return nil
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Tx is one transaction; it implements workflows.Tx.
+type Tx struct {
+	ctx context.Context
+	tx  *sql.Tx
+	now time.Time
+}
+
+var _ workflows.Tx = (*Tx)(nil)
+
+// Now returns the time the transaction began.
+func (t *Tx) Now() time.Time { return t.now }
+
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+func (t *Tx) queryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+const teamColumns = `key, name, channel, lead, approvers, members, timezone, framework, required_approvals,
+	target_mrr_growth, target_nps, webhook_url, webhook_secret_env`
+
+func scanTeam(s interface{ Scan(...any) error }) (workflows.Team, error) {
+	var t workflows.Team
+	err := s.Scan(&t.Key, &t.Name, &t.Channel, &t.Lead, scanJSON(&t.Approvers), scanJSON(&t.Members), &t.Timezone,
+		&t.Framework, &t.RequiredApprovals, &t.Targets.MRRGrowth, &t.Targets.NPS, &t.Webhook.URL, &t.Webhook.SecretEnv)
+	return t, err
+}
+
+// Team returns the team with the key.
+func (t *Tx) Team(key string) (workflows.Team, error) {
+	team, err := scanTeam(t.queryRow(`SELECT `+teamColumns+` FROM teams WHERE key = ?`, key))
+	if err != nil {
+		return team, notFound(err, "no team %q", key)
+	}
+	return team, nil
+}
+
+// Teams returns every team, by key.
+func (t *Tx) Teams() ([]workflows.Team, error) {
+	rows, err := t.query(`SELECT ` + teamColumns + ` FROM teams ORDER BY key`)
+	if err != nil {
+		return nil, fmt.Errorf("store: teams: %w", err)
+	}
+	defer rows.Close()
+	var out []workflows.Team
+	for rows.Next() {
+		team, err := scanTeam(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: teams: %w", err)
+		}
+		out = append(out, team)
+	}
+	return out, rows.Err()
+}
+
+// PutTeam inserts or replaces a team.
+func (t *Tx) PutTeam(team workflows.Team) error {
+	approvers, err := jsonArg(team.Approvers)
+	if err != nil {
+		return err
+	}
+	members, err := jsonArg(team.Members)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(`INSERT INTO teams (`+teamColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET name = excluded.name, channel = excluded.channel, lead = excluded.lead,
+		approvers = excluded.approvers, members = excluded.members, timezone = excluded.timezone,
+		framework = excluded.framework, required_approvals = excluded.required_approvals,
+		target_mrr_growth = excluded.target_mrr_growth, target_nps = excluded.target_nps,
+		webhook_url = excluded.webhook_url, webhook_secret_env = excluded.webhook_secret_env`,
+		team.Key, team.Name, team.Channel, team.Lead, approvers, members, team.Timezone, team.Framework,
+		team.RequiredApprovals, team.Targets.MRRGrowth, team.Targets.NPS, team.Webhook.URL, team.Webhook.SecretEnv)
+	if err != nil {
+		return fmt.Errorf("store: put team %s: %w", team.Key, err)
+	}
+	return nil
+}

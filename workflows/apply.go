@@ -1,0 +1,182 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// errDryRun rolls back a dry run's transaction after it did everything.
+var errDryRun = errors.New("dry run")
+
+// ApplyReport says what applying a config file did.
+type ApplyReport struct {
+	Created   []string // e.g. "team checkout"
+	Updated   []string
+	Unchanged []string
+	// Untouched are stored items the file does not mention; apply never
+	// deletes.
+	Untouched []string
+}
+
+// Changed reports whether applying changed anything.
+func (r ApplyReport) Changed() bool { return len(r.Created)+len(r.Updated) > 0 }
+
+// ApplyConfig validates a config file against itself and the stored state,
+// then upserts its teams, metrics, experiments and settings in one
+// transaction. A file with any problem changes nothing and returns a
+// *ConfigError listing every problem. Applying the same file twice changes
+// nothing the second time. A dry run reports what would change and changes
+// nothing.
+func (s *Service) ApplyConfig(ctx context.Context, file string, data []byte, actor string, dryRun bool) (ApplyReport, error) {
+	var report ApplyReport
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		report = ApplyReport{}
+		teams, err := tx.Teams()
+		if err != nil {
+			return err
+		}
+		metrics, err := tx.Metrics()
+		if err != nil {
+			return err
+		}
+		env := ConfigEnv{Frameworks: s.Frameworks}
+		for _, t := range teams {
+			env.Teams = append(env.Teams, t.Key)
+		}
+		for _, m := range metrics {
+			env.Metrics = append(env.Metrics, m.Key)
+		}
+		cfg, err := ParseConfig(file, data, env)
+		if err != nil {
+			return err
+		}
+		if err := checkAgainstStore(tx, cfg); err != nil {
+			return err
+		}
+		if err := applyConfig(tx, cfg, actor, &report, teams, metrics); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return report, err
+}
+
+// checkAgainstStore finds what the file may not change in the stored state:
+// the variants or team of an experiment that has started.
+func checkAgainstStore(tx Tx, cfg *Config) error {
+	var problems []Problem
+	for _, e := range cfg.Experiments {
+		old, err := tx.Experiment(e.Key)
+		if ErrorCode(err) == ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if old.State == StateDraft {
+			continue
+		}
+		line := cfg.Line("experiment", e.Key)
+		if !same(old.Variants, e.Variants) {
+			problems = append(problems, Problem{cfg.File, line, fmt.Sprintf("experiment %q is %s: its variants and weights cannot change any more (start a new experiment instead)", e.Key, old.State)})
+		}
+		if old.Team != e.Team {
+			problems = append(problems, Problem{cfg.File, line, fmt.Sprintf("experiment %q is %s: it cannot move from team %q to %q", e.Key, old.State, old.Team, e.Team)})
+		}
+	}
+	if len(problems) > 0 {
+		return &ConfigError{File: cfg.File, Problems: problems}
+	}
+	return nil
+}
+
+func applyConfig(tx Tx, cfg *Config, actor string, report *ApplyReport, oldTeams []Team, oldMetrics []Metric) error {
+	for _, t := range cfg.Teams {
+		old, err := tx.Team(t.Key)
+		if err := upsert(tx, report, actor, "team", t.Key, old, t, err, func() error { return tx.PutTeam(t) }); err != nil {
+			return err
+		}
+	}
+	for _, m := range cfg.Metrics {
+		old, err := tx.Metric(m.Key)
+		if err := upsert(tx, report, actor, "metric", m.Key, old, m, err, func() error { return tx.PutMetric(m) }); err != nil {
+			return err
+		}
+	}
+	for _, e := range cfg.Experiments {
+		old, err := tx.Experiment(e.Key)
+		if err == nil {
+			e = e.withLifecycleOf(old)
+		} else {
+			e.CreatedAt, e.UpdatedAt = tx.Now(), tx.Now()
+		}
+		if err := upsert(tx, report, actor, "experiment", e.Key, old, e, err, func() error {
+			e.UpdatedAt = tx.Now()
+			return tx.PutExperiment(e)
+		}); err != nil {
+			return err
+		}
+	}
+	if cfg.Settings != nil {
+		old, err := tx.Settings()
+		if err != nil {
+			return err
+		}
+		var lookupErr error
+		if old == (Settings{}) {
+			lookupErr = Errorf(ENOTFOUND, "no settings yet")
+		}
+		if err := upsert(tx, report, actor, "settings", "", old, *cfg.Settings, lookupErr, func() error { return tx.PutSettings(*cfg.Settings) }); err != nil {
+			return err
+		}
+	}
+	for _, t := range oldTeams {
+		if !slices.ContainsFunc(cfg.Teams, func(n Team) bool { return n.Key == t.Key }) {
+			report.Untouched = append(report.Untouched, "team "+t.Key)
+		}
+	}
+	for _, m := range oldMetrics {
+		if !slices.ContainsFunc(cfg.Metrics, func(n Metric) bool { return n.Key == m.Key }) {
+			report.Untouched = append(report.Untouched, "metric "+m.Key)
+		}
+	}
+	return nil
+}
+
+// upsert writes one item when it is new or changed, and audits the change.
+// lookupErr is the error of reading the stored item.
+func upsert[T any](tx Tx, report *ApplyReport, actor, kind, key string, old, cur T, lookupErr error, put func() error) error {
+	name := kind
+	if key != "" {
+		name += " " + key
+	}
+	subject := kind
+	if key != "" {
+		subject += ":" + key
+	}
+	switch {
+	case ErrorCode(lookupErr) == ENOTFOUND:
+		report.Created = append(report.Created, name)
+		if err := put(); err != nil {
+			return fmt.Errorf("create %s: %w", name, err)
+		}
+		return audit(tx, actor, kind+".create", subject, "config apply", nil, cur)
+	case lookupErr != nil:
+		return lookupErr
+	case same(old, cur):
+		report.Unchanged = append(report.Unchanged, name)
+		return nil
+	}
+	report.Updated = append(report.Updated, name)
+	if err := put(); err != nil {
+		return fmt.Errorf("update %s: %w", name, err)
+	}
+	return audit(tx, actor, kind+".update", subject, "config apply", old, cur)
+}

@@ -1,0 +1,9 @@
+// Package workflows is growthbot's domain: teams, metrics, experiments,
+// decisions, goals and KPIs, the rules that move them (the experiment
+// lifecycle, decisions, rollouts, reviews), and the interfaces the domain
+// needs from the outside world (storage, messaging, clock).
+//
+// It must not import any adapter: not store (SQLite), not bot (Slack), not
+// cmd. Adapters implement or call what is declared here. The stats package,
+// pure math, may be used freely.
+package workflows

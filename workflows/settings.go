@@ -1,0 +1,54 @@
+package workflows
+
+// Settings are service-wide settings from the config file's settings section.
+// Zero values mean the defaults below.
+type Settings struct {
+	// Schedules are cron specs (five fields), run in each team's time zone.
+	PulseSchedule    string
+	RolloutsSchedule string
+	DigestSchedule   string
+	// MinSamplePerArm is the number of units each arm needs before anything
+	// is labelled significant (peeking discipline, with the min days).
+	MinSamplePerArm int64
+	// PulseCadenceDays: a scorecard reply is posted at least this often even
+	// when nothing material changed.
+	PulseCadenceDays int
+	// SequentialTuning is N*, the sample size the confidence sequences are
+	// tightest at.
+	SequentialTuning float64
+}
+
+// Default settings.
+const (
+	DefaultPulseSchedule    = "0 9 * * *"
+	DefaultRolloutsSchedule = "*/15 * * * *"
+	// DefaultDigestSchedule is 09:00 on weekdays 1-3 of the month; the digest
+	// job runs only on the month's first weekday.
+	DefaultDigestSchedule   = "0 9 1-3 * *"
+	DefaultMinSamplePerArm  = 100
+	DefaultPulseCadenceDays = 7
+	DefaultSequentialTuning = 5000
+)
+
+// WithDefaults returns s with every zero field set to its default.
+func (s Settings) WithDefaults() Settings {
+	if s.PulseSchedule == "" {
+		s.PulseSchedule = DefaultPulseSchedule
+	}
+	if s.RolloutsSchedule == "" {
+		s.RolloutsSchedule = DefaultRolloutsSchedule
+	}
+	if s.DigestSchedule == "" {
+		s.DigestSchedule = DefaultDigestSchedule
+	}
+	if s.MinSamplePerArm == 0 {
+		s.MinSamplePerArm = DefaultMinSamplePerArm
+	}
+	if s.PulseCadenceDays == 0 {
+		s.PulseCadenceDays = DefaultPulseCadenceDays
+	}
+	if s.SequentialTuning == 0 {
+		s.SequentialTuning = DefaultSequentialTuning
+	}
+	return s
+}

@@ -1,0 +1,113 @@
+package workflows
+
+import (
+	"context"
+	"time"
+)
+
+// Store gives the domain transactional access to its state. Everything done
+// inside one Update is applied together or not at all, which is how decisions,
+// their audit rows and their messages apply exactly once.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits when fn returns
+	// nil. Writers are serialized, so fn may read, check and write safely.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction over a consistent snapshot.
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is one transaction. Its methods use the context Update or View was
+// given. Lookups of a single thing return an ENOTFOUND error when it does not
+// exist.
+type Tx interface {
+	// Now is the transaction's time, fixed when it began.
+	Now() time.Time
+
+	TeamStore
+	MetricStore
+	ExperimentStore
+	DecisionStore
+	AuditStore
+	GoalStore
+	KPIStore
+	SettingsStore
+}
+
+// TeamStore stores teams.
+type TeamStore interface {
+	Team(key string) (Team, error)
+	Teams() ([]Team, error)
+	PutTeam(Team) error
+}
+
+// MetricStore stores metric definitions.
+type MetricStore interface {
+	Metric(key string) (Metric, error)
+	Metrics() ([]Metric, error)
+	PutMetric(Metric) error
+}
+
+// ExperimentFilter narrows a list of experiments; zero fields match all.
+type ExperimentFilter struct {
+	Team   string
+	States []State
+}
+
+// ExperimentStore stores experiments.
+type ExperimentStore interface {
+	Experiment(key string) (Experiment, error)
+	Experiments(ExperimentFilter) ([]Experiment, error)
+	// PutExperiment inserts or replaces the experiment with its key.
+	PutExperiment(Experiment) error
+}
+
+// DecisionStore stores decision requests.
+type DecisionStore interface {
+	// CreateDecision stores a new decision and returns it with its ID.
+	CreateDecision(Decision) (Decision, error)
+	// PutDecision replaces an existing decision.
+	PutDecision(Decision) error
+	Decision(id int64) (Decision, error)
+	// Decisions returns an experiment's decisions, newest first.
+	Decisions(experiment string) ([]Decision, error)
+}
+
+// AuditFilter narrows the audit log; zero fields match all.
+type AuditFilter struct {
+	Subject string // e.g. "experiment:KEY"
+	Limit   int
+}
+
+// AuditStore appends to and reads the audit log. There is no way to change
+// or remove an entry.
+type AuditStore interface {
+	AppendAudit(AuditEntry) (AuditEntry, error)
+	// Audit returns entries oldest first.
+	Audit(AuditFilter) ([]AuditEntry, error)
+}
+
+// GoalStore stores quarterly goals.
+type GoalStore interface {
+	// CreateGoal stores a new goal and returns it with its ID.
+	CreateGoal(Goal) (Goal, error)
+	PutGoal(Goal) error
+	Goal(id int64) (Goal, error)
+	// Goals returns a team's goals for a quarter; an empty quarter means all.
+	Goals(team, quarter string) ([]Goal, error)
+}
+
+// KPIStore stores KPI points.
+type KPIStore interface {
+	// PutKPI inserts the point, or replaces the value for its team, name and
+	// period.
+	PutKPI(KPIPoint) error
+	// KPIs returns a team's points with from <= period <= to (strings compare
+	// as periods do), ordered by name then period.
+	KPIs(team, from, to string) ([]KPIPoint, error)
+}
+
+// SettingsStore keeps the service-wide settings from the config file.
+type SettingsStore interface {
+	Settings() (Settings, error)
+	PutSettings(Settings) error
+}

@@ -1,0 +1,69 @@
+package workflows
+
+import (
+	"slices"
+	"time"
+)
+
+// Team is a product team: it owns experiments, has a Slack channel where its
+// scorecards and reviews are posted, and approvers who settle decisions the
+// data does not settle.
+type Team struct {
+	Key       string
+	Name      string
+	Channel   string   // Slack channel id, e.g. C0CHECKOUT
+	Lead      string   // Slack user id of the team lead
+	Approvers []string // Slack user ids who may approve decisions
+	Members   []string // Slack user ids who may request decisions
+	Timezone  string   // IANA name; schedules run in it
+
+	// Framework is the default decision framework of the team's experiments.
+	Framework string
+	// RequiredApprovals is how many approvers, other than the requester, must
+	// approve a decision the framework does not recommend.
+	RequiredApprovals int
+	Targets           Targets
+	Webhook           Webhook
+}
+
+// Targets are the team's growth-review targets.
+type Targets struct {
+	MRRGrowth float64 // month-over-month MRR growth, as a fraction (0.05 = 5 %)
+	NPS       float64
+}
+
+// Webhook receives every decision of the team as a signed JSON POST.
+type Webhook struct {
+	URL string
+	// SecretEnv names the environment variable holding the HMAC secret, so that
+	// secrets never live in the config file.
+	SecretEnv string
+}
+
+// Default team settings.
+const (
+	DefaultTimezone  = "UTC"
+	DefaultFramework = "clear-signals"
+)
+
+// IsMember reports whether user belongs to the team in any role.
+func (t Team) IsMember(user string) bool {
+	return user != "" && (user == t.Lead || slices.Contains(t.Members, user) || slices.Contains(t.Approvers, user))
+}
+
+// IsApprover reports whether user may approve the team's decisions.
+func (t Team) IsApprover(user string) bool {
+	return user != "" && slices.Contains(t.Approvers, user)
+}
+
+// Location returns the team's time zone, UTC when unset or unknown.
+func (t Team) Location() *time.Location {
+	if t.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(t.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
