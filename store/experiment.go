@@ -10,7 +10,16 @@ import (
 const experimentColumns = `key, name, team, owner, hypothesis, variants, primary_metrics, guardrail_metrics,
 	secondary_metrics, method, alpha, framework, min_days, planned_days, target_mde, rollout_plan, state,
 	started_at, ends_at, decided_at, winner, rollout_percent, rollout_step, rollout_paused, rollout_step_at,
-	thread_channel, thread_ts, created_at, updated_at`
+	created_at, updated_at`
+
+// experimentSelect reads experiments with their Slack thread, which is the
+// delivered thread-parent message in the outbox: one source of truth.
+const experimentSelect = `SELECT e.key, e.name, e.team, e.owner, e.hypothesis, e.variants, e.primary_metrics,
+	e.guardrail_metrics, e.secondary_metrics, e.method, e.alpha, e.framework, e.min_days, e.planned_days,
+	e.target_mde, e.rollout_plan, e.state, e.started_at, e.ends_at, e.decided_at, e.winner, e.rollout_percent,
+	e.rollout_step, e.rollout_paused, e.rollout_step_at, e.created_at, e.updated_at,
+	COALESCE(o.channel, ''), COALESCE(o.ts, '')
+	FROM experiments e LEFT JOIN outbox o ON o.key = 'experiment:' || e.key || ':thread'`
 
 func scanExperiment(s interface{ Scan(...any) error }) (workflows.Experiment, error) {
 	var e workflows.Experiment
@@ -18,14 +27,14 @@ func scanExperiment(s interface{ Scan(...any) error }) (workflows.Experiment, er
 		scanJSON(&e.PrimaryMetrics), scanJSON(&e.GuardrailMetrics), scanJSON(&e.SecondaryMetrics), &e.Method,
 		&e.Alpha, &e.Framework, &e.MinDays, &e.PlannedDays, &e.TargetMDE, scanJSON(&e.RolloutPlan), &e.State,
 		scanTime(&e.StartedAt), scanTime(&e.EndsAt), scanTime(&e.DecidedAt), &e.Winner, &e.RolloutPercent,
-		&e.RolloutStep, &e.RolloutPaused, scanTime(&e.RolloutStepAt), &e.Thread.Channel, &e.Thread.TS,
-		scanTime(&e.CreatedAt), scanTime(&e.UpdatedAt))
+		&e.RolloutStep, &e.RolloutPaused, scanTime(&e.RolloutStepAt), scanTime(&e.CreatedAt),
+		scanTime(&e.UpdatedAt), &e.Thread.Channel, &e.Thread.TS)
 	return e, err
 }
 
 // Experiment returns the experiment with the key.
 func (t *Tx) Experiment(key string) (workflows.Experiment, error) {
-	e, err := scanExperiment(t.queryRow(`SELECT `+experimentColumns+` FROM experiments WHERE key = ?`, key))
+	e, err := scanExperiment(t.queryRow(experimentSelect+` WHERE e.key = ?`, key))
 	if err != nil {
 		return e, notFound(err, "no experiment %q", key)
 	}
@@ -37,20 +46,20 @@ func (t *Tx) Experiments(f workflows.ExperimentFilter) ([]workflows.Experiment, 
 	var where []string
 	var args []any
 	if f.Team != "" {
-		where = append(where, "team = ?")
+		where = append(where, "e.team = ?")
 		args = append(args, f.Team)
 	}
 	if len(f.States) > 0 {
-		where = append(where, "state IN (?"+strings.Repeat(", ?", len(f.States)-1)+")")
+		where = append(where, "e.state IN (?"+strings.Repeat(", ?", len(f.States)-1)+")")
 		for _, s := range f.States {
 			args = append(args, s)
 		}
 	}
-	q := `SELECT ` + experimentColumns + ` FROM experiments`
+	q := experimentSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := t.query(q+" ORDER BY key", args...)
+	rows, err := t.query(q+" ORDER BY e.key", args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: experiments: %w", err)
 	}
@@ -77,7 +86,7 @@ func (t *Tx) PutExperiment(e workflows.Experiment) error {
 		lists[i] = s
 	}
 	_, err := t.exec(`INSERT INTO experiments (`+experimentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET name = excluded.name, team = excluded.team, owner = excluded.owner,
 		hypothesis = excluded.hypothesis, variants = excluded.variants, primary_metrics = excluded.primary_metrics,
 		guardrail_metrics = excluded.guardrail_metrics, secondary_metrics = excluded.secondary_metrics,
@@ -87,11 +96,11 @@ func (t *Tx) PutExperiment(e workflows.Experiment) error {
 		ends_at = excluded.ends_at, decided_at = excluded.decided_at, winner = excluded.winner,
 		rollout_percent = excluded.rollout_percent, rollout_step = excluded.rollout_step,
 		rollout_paused = excluded.rollout_paused, rollout_step_at = excluded.rollout_step_at,
-		thread_channel = excluded.thread_channel, thread_ts = excluded.thread_ts, updated_at = excluded.updated_at`,
+		updated_at = excluded.updated_at`,
 		e.Key, e.Name, e.Team, e.Owner, e.Hypothesis, lists[0], lists[1], lists[2], lists[3], e.Method, e.Alpha,
 		e.Framework, e.MinDays, e.PlannedDays, e.TargetMDE, lists[4], e.State, timeArg(e.StartedAt),
 		timeArg(e.EndsAt), timeArg(e.DecidedAt), e.Winner, e.RolloutPercent, e.RolloutStep, e.RolloutPaused,
-		timeArg(e.RolloutStepAt), e.Thread.Channel, e.Thread.TS, formatTime(e.CreatedAt), formatTime(e.UpdatedAt))
+		timeArg(e.RolloutStepAt), formatTime(e.CreatedAt), formatTime(e.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("store: put experiment %s: %w", e.Key, err)
 	}

@@ -122,6 +122,7 @@ func TestRoundTrips(t *testing.T) {
 	if err := exp.Start(now); err != nil {
 		t.Fatal(err)
 	}
+	// The thread comes from the delivered thread-parent message.
 	exp.Thread = workflows.Thread{Channel: "C0CHECKOUT", TS: "1700000000.000100"}
 
 	var decision workflows.Decision
@@ -132,7 +133,17 @@ func TestRoundTrips(t *testing.T) {
 		if err := tx.PutExperiment(exp); err != nil {
 			return err
 		}
-		var err error
+		if _, err := tx.Enqueue(workflows.Message{Key: exp.ThreadKey(), Op: workflows.OpPost, Channel: "C0CHECKOUT",
+			Body: workflows.Rendered{Text: "scorecard"}}); err != nil {
+			return err
+		}
+		parent, err := tx.MessageByKey(exp.ThreadKey())
+		if err != nil {
+			return err
+		}
+		if err := tx.MessageSent(parent.ID, "1700000000.000100"); err != nil {
+			return err
+		}
 		decision, err = tx.CreateDecision(workflows.Decision{Experiment: exp.Key, Action: workflows.ActionShip,
 			Variant: "treatment", Requester: "U0ENG", State: workflows.DecisionPending, RequiredApprovals: 1,
 			Approvals: []workflows.Approval{{User: "U0PM", At: now}}, CreatedAt: now})

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -142,11 +143,18 @@ type Experiment struct {
 	RolloutStep    int // index into RolloutPlan of the current step
 	RolloutPaused  bool
 	RolloutStepAt  time.Time // when the current step began
-	Thread         Thread
+	// Thread is the experiment's thread in its team's channel, once the
+	// first scorecard opened it. It is read-only: the store derives it from
+	// the delivered message with key ThreadKey().
+	Thread Thread
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// ThreadKey is the outbox key of the message that opens the experiment's
+// thread; every scorecard and decision of the experiment replies under it.
+func (e Experiment) ThreadKey() string { return "experiment:" + e.Key + ":thread" }
 
 // Control returns the key of the control variant.
 func (e Experiment) Control() string {
@@ -330,6 +338,79 @@ func (s *Service) ListExperiments(ctx context.Context, team string) ([]Experimen
 		var err error
 		out, err = tx.Experiments(ExperimentFilter{Team: team})
 		return err
+	})
+	return out, err
+}
+
+// ExperimentDraft is an experiment defined in Slack (/exp new) rather than
+// in the config file.
+type ExperimentDraft struct {
+	Key              string
+	Name             string
+	Team             string
+	Hypothesis       string
+	Variants         []string // the first is the control; equal weights
+	PrimaryMetric    string
+	GuardrailMetrics []string
+	Method           string
+	PlannedDays      int
+}
+
+// CreateExperiment stores a draft experiment defined by a member of its
+// team. It is checked by the same rules as the config file. Errors:
+// EFORBIDDEN for an outsider, ECONFLICT when the key exists, EINVALID with
+// every problem found.
+func (s *Service) CreateExperiment(ctx context.Context, actor string, d ExperimentDraft) (Experiment, error) {
+	var out Experiment
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		team, err := tx.Team(d.Team)
+		if err != nil {
+			return err
+		}
+		if err := mayAct(actor, team); err != nil {
+			return err
+		}
+		if _, err := tx.Experiment(d.Key); err == nil {
+			return Errorf(ECONFLICT, "an experiment with key %q exists; pick another key", d.Key)
+		} else if ErrorCode(err) != ENOTFOUND {
+			return err
+		}
+		env := ConfigEnv{Frameworks: s.Frameworks, Teams: []string{team.Key}}
+		metrics, err := tx.Metrics()
+		if err != nil {
+			return err
+		}
+		for _, m := range metrics {
+			env.Metrics = append(env.Metrics, m.Key)
+		}
+		raw := experimentYAML{Key: d.Key, Name: d.Name, Team: d.Team, Owner: actor, Hypothesis: d.Hypothesis,
+			GuardrailMetrics: d.GuardrailMetrics, Method: d.Method}
+		if d.PrimaryMetric != "" {
+			raw.PrimaryMetrics = []string{d.PrimaryMetric}
+		}
+		if d.PlannedDays > 0 {
+			days := d.PlannedDays
+			minDays := min(DefaultMinDays, days)
+			raw.PlannedDays, raw.MinDays = &days, &minDays
+		}
+		for _, v := range d.Variants {
+			raw.Variants = append(raw.Variants, variantYAML{Key: v})
+		}
+		p := &configParser{file: "/exp new", env: env, cfg: &Config{lines: map[string]int{}}}
+		p.experiments([]experimentYAML{raw}, nil)
+		if len(p.problems) > 0 {
+			var msgs []string
+			for _, pr := range p.problems {
+				msgs = append(msgs, pr.Message)
+			}
+			return Errorf(EINVALID, "%s", strings.Join(msgs, "; "))
+		}
+		out = p.cfg.Experiments[0]
+		out.CreatedAt, out.UpdatedAt = tx.Now(), tx.Now()
+		if err := tx.PutExperiment(out); err != nil {
+			return err
+		}
+		return audit(tx, actor, "experiment.create", "experiment:"+out.Key, "defined in Slack", nil, out)
 	})
 	return out, err
 }

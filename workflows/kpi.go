@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"regexp"
 	"time"
 )
@@ -34,3 +35,19 @@ func ParsePeriod(p string) (time.Time, error) {
 
 // Month returns the month t falls in, as YYYY-MM.
 func Month(t time.Time) string { return t.Format("2006-01") }
+
+// KPIs returns a team's KPI points for the months from..to (YYYY-MM),
+// daily points included. Errors: ENOTFOUND for an unknown team.
+func (s *Service) KPIs(ctx context.Context, team, from, to string) (Team, []KPIPoint, error) {
+	var t Team
+	var points []KPIPoint
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		if t, err = tx.Team(team); err != nil {
+			return err
+		}
+		points, err = tx.KPIs(team, from, to+"-99")
+		return err
+	})
+	return t, points, err
+}

@@ -28,6 +28,8 @@ type Service struct {
 	Log   *slog.Logger
 	// Frameworks are the names of the known decision frameworks.
 	Frameworks []string
+	// Renderer renders the messages the service enqueues.
+	Renderer Renderer
 }
 
 // NewService returns a service over store with the wall clock.

@@ -14,6 +14,8 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction over a consistent snapshot.
 	View(ctx context.Context, fn func(Tx) error) error
+
+	AggregateStore
 }
 
 // Tx is one transaction. Its methods use the context Update or View was
@@ -31,6 +33,9 @@ type Tx interface {
 	GoalStore
 	KPIStore
 	SettingsStore
+	OutboxStore
+	DeliveryStore
+	IngestStore
 }
 
 // TeamStore stores teams.
@@ -110,4 +115,47 @@ type KPIStore interface {
 type SettingsStore interface {
 	Settings() (Settings, error)
 	PutSettings(Settings) error
+}
+
+// DeliveryStore remembers inbound deliveries (Slack events, commands and
+// interactions) so that a retried delivery is recognised and not applied
+// twice.
+type DeliveryStore interface {
+	// RecordDelivery records the delivery id and reports whether it is new.
+	RecordDelivery(id string) (bool, error)
+	// ForgetDeliveries removes records older than before.
+	ForgetDeliveries(before time.Time) error
+}
+
+// IngestStore stores imported rows in bulk. A writer belongs to its
+// transaction: close it before the transaction ends.
+type IngestStore interface {
+	// ExposureWriter stores exposures. One whose experiment, unit and
+	// variant are already stored is a duplicate: the first one wins.
+	ExposureWriter() (BatchWriter[Exposure], error)
+	// EventWriter stores events. One identical to a stored event in unit,
+	// name, time (to the millisecond) and value is a duplicate.
+	EventWriter() (BatchWriter[Event], error)
+	// KPIWriter inserts points or replaces their values. A point whose value
+	// is already stored is a duplicate; a changed value is stored.
+	KPIWriter() (BatchWriter[KPIPoint], error)
+}
+
+// BatchWriter stores rows in bulk.
+type BatchWriter[T any] interface {
+	// Write stores rows and returns how many it stored; the others were
+	// duplicates, of stored rows or of each other.
+	Write(rows []T) (int, error)
+	Close() error
+}
+
+// AggregateStore computes experiments' sufficient statistics. It runs its
+// own read transaction rather than inside View, so that the store can read
+// the events table the fastest way it knows.
+type AggregateStore interface {
+	// Aggregate returns one Aggregate per request, in order, from one
+	// consistent snapshot and one pass over the events for all of them.
+	// Errors: EINVALID for a request it cannot compute (a ratio of ratios,
+	// a window of more than ten years).
+	Aggregate(ctx context.Context, reqs []AggregateRequest) ([]Aggregate, error)
 }

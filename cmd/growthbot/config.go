@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
@@ -43,6 +44,7 @@ func openService(ctx context.Context, e *env, path string) (*store.DB, *workflow
 	}
 	svc := workflows.NewService(db, e.log)
 	svc.Frameworks = templates.FrameworkNames()
+	svc.Renderer = bot.Renderer{}
 	return db, svc, nil
 }
 

@@ -15,11 +15,7 @@ func notBuilt(e *env, name string, args []string) error {
 	return workflows.Errorf(workflows.EINVALID, "'growthbot %s' is not built yet", name)
 }
 
-func runServe(ctx context.Context, e *env, args []string) error  { return notBuilt(e, "serve", args) }
 func runImport(ctx context.Context, e *env, args []string) error { return notBuilt(e, "import", args) }
 func runStats(ctx context.Context, e *env, args []string) error  { return notBuilt(e, "stats", args) }
 func runJobs(ctx context.Context, e *env, args []string) error   { return notBuilt(e, "jobs", args) }
 func runAudit(ctx context.Context, e *env, args []string) error  { return notBuilt(e, "audit", args) }
-func runConsole(ctx context.Context, e *env, args []string) error {
-	return notBuilt(e, "console", args)
-}

@@ -56,8 +56,6 @@ CREATE TABLE experiments (
     rollout_step      INTEGER NOT NULL DEFAULT 0,
     rollout_paused    INTEGER NOT NULL DEFAULT 0,
     rollout_step_at   TEXT,
-    thread_channel    TEXT NOT NULL DEFAULT '',
-    thread_ts         TEXT NOT NULL DEFAULT '',
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL
 );

@@ -1,0 +1,143 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// Slack's limits, enforced by every renderer so that a message is never
+// refused for its size.
+const (
+	MaxMessageBlocks = 50
+	MaxViewBlocks    = 100 // modals and App Home
+	MaxTextLength    = 3000
+	maxHeaderLength  = 150
+	maxFieldLength   = 2000
+	maxFields        = 10
+	maxContextItems  = 10
+	maxButtonLabel   = 75
+	maxButtonValue   = 2000
+	maxFallbackText  = 4000
+)
+
+// Escape escapes the three characters Slack's mrkdwn treats as control
+// characters. Every piece of user text goes through it.
+func Escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func mrkdwn(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, truncate(text, MaxTextLength), false, false)
+}
+
+func plain(text string, max int) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, truncate(text, max), true, false)
+}
+
+// Header is a large plain-text title.
+func Header(text string) slack.Block { return slack.NewHeaderBlock(plain(text, maxHeaderLength)) }
+
+// Section is a block of mrkdwn text.
+func Section(text string) slack.Block { return slack.NewSectionBlock(mrkdwn(text), nil, nil) }
+
+// Fields is a section of up to ten short mrkdwn fields in two columns.
+func Fields(texts ...string) slack.Block {
+	var fields []*slack.TextBlockObject
+	for _, t := range texts[:min(len(texts), maxFields)] {
+		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, truncate(t, maxFieldLength), false, false))
+	}
+	return slack.NewSectionBlock(nil, fields, nil)
+}
+
+// Context is a line of small, grey mrkdwn text.
+func Context(texts ...string) slack.Block {
+	var elems []slack.MixedElement
+	for _, t := range texts[:min(len(texts), maxContextItems)] {
+		elems = append(elems, mrkdwn(t))
+	}
+	return slack.NewContextBlock("", elems...)
+}
+
+// Divider is a horizontal rule.
+func Divider() slack.Block { return slack.NewDividerBlock() }
+
+// Button styles.
+const (
+	StylePrimary = slack.StylePrimary
+	StyleDanger  = slack.StyleDanger
+	StyleDefault = slack.StyleDefault
+)
+
+// Button is a button whose press sends actionID and value back to us.
+func Button(label, actionID, value string, style slack.Style) *slack.ButtonBlockElement {
+	b := slack.NewButtonBlockElement(actionID, truncate(value, maxButtonValue), plain(label, maxButtonLabel))
+	b.Style = style
+	return b
+}
+
+// Actions is a row of buttons. The block id names the row so that
+// interactions can tell which message a press came from.
+func Actions(blockID string, buttons ...*slack.ButtonBlockElement) slack.Block {
+	elems := make([]slack.BlockElement, len(buttons))
+	for i, b := range buttons {
+		elems[i] = b
+	}
+	return slack.NewActionBlock(blockID, elems...)
+}
+
+// Message is a rendered Slack message: fallback text (notifications,
+// screen readers) and blocks.
+type Message struct {
+	Text   string
+	Blocks []slack.Block
+}
+
+// Fit returns blocks cut to at most max, replacing what does not fit with a
+// line that says so.
+func Fit(blocks []slack.Block, max int) []slack.Block {
+	if len(blocks) <= max {
+		return blocks
+	}
+	kept := append([]slack.Block(nil), blocks[:max-1]...)
+	return append(kept, Context(fmt.Sprintf("_%d more blocks not shown: Slack shows at most %d in one message._", len(blocks)-max+1, max)))
+}
+
+// Rendered fits the message to Slack's limits and encodes it for the outbox.
+func (m Message) Rendered() (workflows.Rendered, error) {
+	blocks := Fit(m.Blocks, MaxMessageBlocks)
+	out := workflows.Rendered{Text: truncate(m.Text, maxFallbackText)}
+	if len(blocks) > 0 {
+		b, err := json.Marshal(blocks)
+		if err != nil {
+			return out, fmt.Errorf("render blocks: %w", err)
+		}
+		out.Blocks = b
+	}
+	return out, nil
+}
+
+// reply is an ephemeral answer to a command or a button.
+func reply(text string, blocks ...slack.Block) Message {
+	if len(blocks) == 0 {
+		blocks = []slack.Block{Section(text)}
+	}
+	return Message{Text: text, Blocks: blocks}
+}

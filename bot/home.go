@@ -1,0 +1,114 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// Home is what a user's App Home shows: their teams, the running
+// experiments of those teams, and the decisions waiting for them.
+type Home struct {
+	User      string
+	Teams     []workflows.Team
+	Running   []workflows.Experiment
+	Decisions []workflows.Decision // pending, that the user may approve
+	Now       time.Time
+}
+
+// HomeOpened publishes the user's App Home.
+func (r *Router) HomeOpened(ctx context.Context, user string) error {
+	if r.Views == nil {
+		return nil
+	}
+	h, err := r.home(ctx, user)
+	if err != nil {
+		return err
+	}
+	return r.Views.PublishView(ctx, user, RenderHome(h))
+}
+
+func (r *Router) home(ctx context.Context, user string) (Home, error) {
+	h := Home{User: user, Now: r.Service.Clock.Now()}
+	err := r.Service.Store.View(ctx, func(tx workflows.Tx) error {
+		teams, err := tx.Teams()
+		if err != nil {
+			return err
+		}
+		for _, t := range teams {
+			if !t.IsMember(user) {
+				continue
+			}
+			h.Teams = append(h.Teams, t)
+			exps, err := tx.Experiments(workflows.ExperimentFilter{Team: t.Key,
+				States: []workflows.State{workflows.StateRunning, workflows.StateDecisionPending}})
+			if err != nil {
+				return err
+			}
+			h.Running = append(h.Running, exps...)
+			if !t.IsApprover(user) {
+				continue
+			}
+			for _, e := range exps {
+				decisions, err := tx.Decisions(e.Key)
+				if err != nil {
+					return err
+				}
+				for _, d := range decisions {
+					if d.State == workflows.DecisionPending && d.Requester != user {
+						h.Decisions = append(h.Decisions, d)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	return h, err
+}
+
+// RenderHome renders a user's App Home.
+func RenderHome(h Home) slack.HomeTabViewRequest {
+	blocks := []slack.Block{Header("growthbot")}
+	if len(h.Teams) == 0 {
+		blocks = append(blocks, Section("You are not in any team yet. Your operator adds people to teams in the config file."))
+	} else {
+		var names []string
+		for _, t := range h.Teams {
+			role := "member"
+			switch {
+			case t.Lead == h.User:
+				role = "lead"
+			case t.IsApprover(h.User):
+				role = "approver"
+			}
+			names = append(names, fmt.Sprintf("*%s* (%s, <#%s>)", Escape(t.Name), role, t.Channel))
+		}
+		blocks = append(blocks, Section("Your teams: "+strings.Join(names, ", ")))
+	}
+	blocks = append(blocks, Divider(), Header("Waiting for your decision"))
+	if len(h.Decisions) == 0 {
+		blocks = append(blocks, Section("Nothing is waiting for you."))
+	}
+	for _, d := range h.Decisions {
+		line := fmt.Sprintf(":hourglass_flowing_sand: *%s* `%s`, requested by <@%s> %s", d.Action, d.Experiment, d.Requester, slackDate(d.CreatedAt))
+		if d.Reason != "" {
+			line += "\n> " + Escape(d.Reason)
+		}
+		blocks = append(blocks, Section(line))
+	}
+	blocks = append(blocks, Divider(), Header("Running experiments"))
+	if len(h.Running) == 0 {
+		blocks = append(blocks, Section("No experiment of your teams is running. `/exp list` shows them all."))
+	}
+	for _, e := range h.Running {
+		blocks = append(blocks, Section(fmt.Sprintf("%s *%s* `%s`: %s, %s", stateIcons[e.State], Escape(e.Name), e.Key,
+			describeProgress(e, h.Now), owner(e.Owner))))
+	}
+	blocks = append(blocks, Context("`/exp help` and `/growth help` list the commands."))
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: Fit(blocks, MaxViewBlocks)}}
+}

@@ -1,0 +1,96 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// actionHandler answers a button press; the reply goes to the presser only.
+type actionHandler func(r *Router, ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) (Message, error)
+
+// actionHandlers routes button presses by action id. Features add theirs.
+var actionHandlers = map[string]actionHandler{}
+
+// Interaction handles a button press or a modal submission. For a
+// submission it may return a response that keeps the modal open with errors.
+func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		for _, a := range cb.ActionCallback.BlockActions {
+			r.action(ctx, cb, a)
+		}
+	case slack.InteractionTypeViewSubmission:
+		switch cb.View.CallbackID {
+		case callbackNewExperiment:
+			return r.submitNewExperiment(ctx, cb)
+		}
+		if h := submissionHandlers[cb.View.CallbackID]; h != nil {
+			return h(r, ctx, cb)
+		}
+		r.Log.Warn("submission of an unknown form", "callback_id", cb.View.CallbackID)
+	}
+	return nil
+}
+
+// submissionHandler handles a modal's submission.
+type submissionHandler func(r *Router, ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse
+
+// submissionHandlers routes modal submissions by callback id.
+var submissionHandlers = map[string]submissionHandler{}
+
+func (r *Router) action(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+	h := actionHandlers[a.ActionID]
+	var msg Message
+	if h == nil {
+		r.Log.Warn("press of an unknown button", "action_id", a.ActionID)
+		msg = reply(":warning: That button belongs to an older version of this message and does nothing now.")
+	} else if m, err := h(r, ctx, cb, a); err != nil {
+		msg = r.errorReply(ctx, err, Command{})
+	} else {
+		msg = m
+	}
+	if len(msg.Blocks) == 0 && msg.Text == "" {
+		return
+	}
+	key := fmt.Sprintf("action:%s:%s:%s", cb.TriggerID, a.ActionID, a.ActionTs)
+	if err := r.reply(ctx, cb, key, msg); err != nil {
+		r.Log.Error("reply to a button", "action_id", a.ActionID, "err", err)
+	}
+}
+
+// reply answers an interaction: through its response URL when it has one,
+// else as an ephemeral message in its channel.
+func (r *Router) reply(ctx context.Context, cb slack.InteractionCallback, key string, msg Message) error {
+	if cb.ResponseURL != "" {
+		return r.respond(ctx, cb.ResponseURL, key, msg)
+	}
+	return r.ephemeral(ctx, cb.Channel.ID, cb.User.ID, key, msg)
+}
+
+// ephemeral enqueues a message only user sees in channel.
+func (r *Router) ephemeral(ctx context.Context, channel, user, key string, msg Message) error {
+	if channel == "" || user == "" {
+		return nil
+	}
+	body, err := msg.Rendered()
+	if err != nil {
+		return err
+	}
+	err = r.Service.Store.Update(ctx, func(tx workflows.Tx) error {
+		_, err := tx.Enqueue(workflows.Message{Key: key, Op: workflows.OpEphemeral, Channel: channel, User: user, Body: body})
+		return err
+	})
+	if err == nil && r.Notify != nil {
+		r.Notify()
+	}
+	return err
+}
+
+// respondInChannel tells user something in channel, only to them.
+func (r *Router) respondInChannel(ctx context.Context, channel, user, text string) error {
+	return r.ephemeral(ctx, channel, user, "ephemeral:"+newRef(), reply(text))
+}

@@ -1,0 +1,270 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// RenderHelp lists the commands of /exp or /growth.
+func RenderHelp(root string) Message {
+	var b strings.Builder
+	for _, u := range usages {
+		if strings.HasPrefix(u.name, root+" ") {
+			fmt.Fprintf(&b, "`%s`  %s\n", u.usage, u.summary)
+		}
+	}
+	title := map[string]string{"exp": "Experiments: run, read, decide", "growth": "Growth reviews, goals and KPIs"}[root]
+	return Message{Text: "growthbot: /" + root + " commands", Blocks: []slack.Block{
+		Header(title), Section(b.String()),
+		Context("Decisions happen in each experiment's thread. Anything you type after `--` is recorded as the reason."),
+	}}
+}
+
+var stateIcons = map[workflows.State]string{
+	workflows.StateDraft:           ":pencil2:",
+	workflows.StateRunning:         ":large_green_circle:",
+	workflows.StateDecisionPending: ":hourglass_flowing_sand:",
+	workflows.StateShipped:         ":rocket:",
+	workflows.StateKilled:          ":no_entry_sign:",
+}
+
+// describeProgress says where an experiment is in its life, in a few words.
+func describeProgress(e workflows.Experiment, now time.Time) string {
+	switch e.State {
+	case workflows.StateDraft:
+		return "draft, not started"
+	case workflows.StateRunning, workflows.StateDecisionPending:
+		s := fmt.Sprintf("day %d of %d", e.Day(now), e.PlannedDays)
+		if e.State == workflows.StateDecisionPending {
+			s += ", waiting for a decision"
+		}
+		if len(e.RolloutPlan) > 0 {
+			s += fmt.Sprintf(", rolled out to %s%%", formatPercent(e.RolloutPercent))
+			if e.RolloutPaused {
+				s += " (paused)"
+			}
+		}
+		return s
+	case workflows.StateShipped:
+		return fmt.Sprintf("shipped %s on %s", e.Winner, e.DecidedAt.Format("2 Jan 2006"))
+	case workflows.StateKilled:
+		return "killed on " + e.DecidedAt.Format("2 Jan 2006")
+	}
+	return string(e.State)
+}
+
+func formatPercent(p float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", p), "0"), ".")
+}
+
+func owner(user string) string {
+	if user == "" {
+		return "no owner"
+	}
+	return "<@" + user + ">"
+}
+
+// RenderExperimentList lists experiments, one line each, grouped by state.
+func RenderExperimentList(team string, exps []workflows.Experiment, now time.Time) Message {
+	title := "Experiments"
+	if team != "" {
+		title += " of " + team
+	}
+	blocks := []slack.Block{Header(title)}
+	if len(exps) == 0 {
+		blocks = append(blocks, Section("No experiments yet. Define them in your config file and `growthbot apply` it, or use `/exp new`."))
+		return Message{Text: title + ": none", Blocks: blocks}
+	}
+	counts := map[workflows.State]int{}
+	for _, state := range workflows.States {
+		var lines []string
+		for _, e := range exps {
+			if e.State == state {
+				counts[state]++
+				lines = append(lines, fmt.Sprintf("%s *%s* `%s` (%s): %s, %s", stateIcons[state], Escape(e.Name), e.Key,
+					Escape(e.Team), describeProgress(e, now), owner(e.Owner)))
+			}
+		}
+		if len(lines) > 0 {
+			blocks = append(blocks, Section(strings.Join(lines, "\n")))
+		}
+	}
+	var summary []string
+	for _, s := range workflows.States {
+		if counts[s] > 0 {
+			summary = append(summary, fmt.Sprintf("%d %s", counts[s], strings.ReplaceAll(string(s), "_", " ")))
+		}
+	}
+	blocks = append(blocks, Context(strings.Join(summary, " · ")+" · `/exp status KEY` for a scorecard"))
+	return Message{Text: fmt.Sprintf("%s: %s", title, strings.Join(summary, ", ")), Blocks: blocks}
+}
+
+// slackDate formats t so that each reader sees it in their own time zone.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2 Jan 2006 15:04 UTC"))
+}
+
+// RenderHistory lists every change to an experiment: who, when, what, why.
+func RenderHistory(e workflows.Experiment, entries []workflows.AuditEntry) Message {
+	blocks := []slack.Block{Header("History of " + e.Name)}
+	if len(entries) == 0 {
+		blocks = append(blocks, Section("No changes recorded yet."))
+	}
+	// The newest changes matter most when a history is longer than a message.
+	start := max(0, len(entries)-(MaxMessageBlocks-2))
+	if start > 0 {
+		blocks = append(blocks, Context(fmt.Sprintf("_%d older changes not shown; `growthbot audit --experiment %s` lists them all._", start, e.Key)))
+	}
+	for _, a := range entries[start:] {
+		line := fmt.Sprintf("%s *%s* by %s", slackDate(a.At), a.Action, actorName(a.Actor))
+		if changes := auditChanges(a.Before, a.After); changes != "" {
+			line += "\n" + changes
+		}
+		if a.Reason != "" {
+			line += "\n> " + Escape(a.Reason)
+		}
+		blocks = append(blocks, Section(line))
+	}
+	return Message{Text: fmt.Sprintf("History of %s: %d changes", e.Name, len(entries)), Blocks: blocks}
+}
+
+func actorName(actor string) string {
+	if workflows.IsSystemActor(actor) {
+		return "growthbot (" + actor + ")"
+	}
+	return "<@" + actor + ">"
+}
+
+// auditChanges summarises the fields that differ between two JSON
+// snapshots: "State: running → shipped".
+func auditChanges(before, after string) string {
+	var b, a map[string]any
+	json.Unmarshal([]byte(before), &b)
+	json.Unmarshal([]byte(after), &a)
+	if b == nil {
+		if a == nil {
+			return ""
+		}
+		return "_created_"
+	}
+	var lines []string
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if k == "UpdatedAt" || k == "CreatedAt" {
+			continue
+		}
+		old, cur := auditValue(b[k]), auditValue(a[k])
+		if old != cur {
+			lines = append(lines, fmt.Sprintf("%s: %s → %s", k, Escape(truncate(old, 80)), Escape(truncate(cur, 80))))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// auditValue shows one field of an audit snapshot; the zero time means the
+// field was not set.
+func auditValue(v any) string {
+	b, _ := json.Marshal(v)
+	if s := string(b); s != `"0001-01-01T00:00:00Z"` && s != "null" {
+		return s
+	}
+	return "none"
+}
+
+var goalIcons = map[workflows.GoalStatus]string{
+	workflows.GoalInProgress: ":hammer_and_wrench:",
+	workflows.GoalDone:       ":white_check_mark:",
+	workflows.GoalDropped:    ":wastebasket:",
+}
+
+// RenderGoals lists a team's goals for a quarter.
+func RenderGoals(t workflows.Team, quarter string, goals []workflows.Goal) Message {
+	title := fmt.Sprintf("%s goals for %s", t.Name, quarter)
+	blocks := []slack.Block{Header(title)}
+	if len(goals) == 0 {
+		blocks = append(blocks, Section(fmt.Sprintf("No goals for %s yet. Add one: `/growth goal add %s \"TITLE\" @OWNER`", quarter, t.Key)))
+		return Message{Text: title + ": none", Blocks: blocks}
+	}
+	var lines []string
+	done := 0
+	for _, g := range goals {
+		if g.Status == workflows.GoalDone {
+			done++
+		}
+		lines = append(lines, fmt.Sprintf("%s `#%d` *%s*, %s", goalIcons[g.Status], g.ID, Escape(g.Title), owner(g.Owner)))
+	}
+	blocks = append(blocks, Section(strings.Join(lines, "\n")),
+		Context(fmt.Sprintf("%d of %d done · `/growth goal done ID` · `/growth goal drop ID`", done, len(goals))))
+	return Message{Text: fmt.Sprintf("%s: %d of %d done", title, done, len(goals)), Blocks: blocks}
+}
+
+// RenderKPIs shows a team's monthly KPIs for the last months as a table.
+func RenderKPIs(t workflows.Team, points []workflows.KPIPoint, now time.Time) Message {
+	title := t.Name + " KPIs"
+	months := []string{}
+	for i := 3; i >= 1; i-- {
+		months = append(months, workflows.Month(now.In(t.Location()).AddDate(0, -i, 0)))
+	}
+	values := map[string]map[string]float64{}
+	for _, p := range points {
+		if len(p.Period) != len("2006-01") {
+			continue // daily points feed computed KPIs, not this table
+		}
+		if values[p.Name] == nil {
+			values[p.Name] = map[string]float64{}
+		}
+		values[p.Name][p.Period] = p.Value
+	}
+	if len(values) == 0 {
+		return Message{Text: title + ": none", Blocks: []slack.Block{Header(title),
+			Section(fmt.Sprintf("No KPIs for %s yet. Send them with `growthbot import kpis FILE` or `POST /api/v1/kpis`.", Escape(t.Name)))}}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-18s", "")
+	for _, m := range months {
+		fmt.Fprintf(&b, " %12s", m)
+	}
+	b.WriteString("     MoM\n")
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		fmt.Fprintf(&b, "%-18s", truncate(name, 18))
+		for _, m := range months {
+			if v, ok := values[name][m]; ok {
+				fmt.Fprintf(&b, " %12s", formatNumber(v))
+			} else {
+				fmt.Fprintf(&b, " %12s", "–")
+			}
+		}
+		last, okLast := values[name][months[2]]
+		prev, okPrev := values[name][months[1]]
+		if okLast && okPrev && prev != 0 {
+			fmt.Fprintf(&b, " %+6.1f%%", (last/prev-1)*100)
+		}
+		b.WriteString("\n")
+	}
+	return Message{Text: title, Blocks: []slack.Block{Header(title), Section("```" + Escape(b.String()) + "```"),
+		Context("– means no value for that month.")}}
+}
+
+// formatNumber prints a KPI compactly: 12,345 or 0.42.
+func formatNumber(v float64) string {
+	if v == float64(int64(v)) {
+		s := fmt.Sprintf("%d", int64(v))
+		neg := strings.HasPrefix(s, "-")
+		s = strings.TrimPrefix(s, "-")
+		for i := len(s) - 3; i > 0; i -= 3 {
+			s = s[:i] + "," + s[i:]
+		}
+		if neg {
+			s = "-" + s
+		}
+		return s
+	}
+	return fmt.Sprintf("%.3g", v)
+}

@@ -1,0 +1,299 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// Views opens and publishes Slack views. Modals must open within three
+// seconds of a user's action, so views are not sent through the outbox.
+type Views interface {
+	OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error
+	PublishView(ctx context.Context, userID string, view slack.HomeTabViewRequest) error
+}
+
+// Router turns slash commands, button presses, modal submissions and events
+// into calls on the domain service and replies. Socket Mode and HTTP feed
+// the same router.
+type Router struct {
+	Service *workflows.Service
+	Views   Views
+	Log     *slog.Logger
+	// Notify wakes the outbox after something was enqueued.
+	Notify func()
+
+	background sync.WaitGroup
+}
+
+// CommandRequest is one slash command as Slack sent it.
+type CommandRequest struct {
+	Command     string // "/exp" or "/growth"
+	Text        string
+	UserID      string
+	ChannelID   string
+	ResponseURL string
+	TriggerID   string
+}
+
+// commandHandler answers one parsed command with an ephemeral reply.
+type commandHandler func(r *Router, ctx context.Context, req CommandRequest, c Command) (Message, error)
+
+// commandHandlers maps every command name of the grammar to its handler.
+var commandHandlers = map[string]commandHandler{
+	"exp help":         (*Router).help,
+	"growth help":      (*Router).help,
+	"exp list":         (*Router).list,
+	"exp new":          (*Router).newExperiment,
+	"exp start":        (*Router).start,
+	"exp history":      (*Router).history,
+	"exp status":       comingSoon("Scorecards"),
+	"exp scorecard":    comingSoon("Scorecards"),
+	"exp ship":         comingSoon("Decisions"),
+	"exp extend":       comingSoon("Decisions"),
+	"exp kill":         comingSoon("Decisions"),
+	"exp rollout":      comingSoon("Phased rollouts"),
+	"growth review":    comingSoon("Growth reviews"),
+	"growth goals":     (*Router).goals,
+	"growth goal add":  (*Router).goalAdd,
+	"growth goal done": (*Router).goalStatus,
+	"growth goal drop": (*Router).goalStatus,
+	"growth kpi":       (*Router).kpis,
+}
+
+func comingSoon(feature string) commandHandler {
+	return func(r *Router, ctx context.Context, req CommandRequest, c Command) (Message, error) {
+		return reply(fmt.Sprintf("%s are coming in a later release of growthbot; `%s` is reserved for them.", feature, Usage(c.Name))), nil
+	}
+}
+
+// Command answers a slash command. It always returns a reply: errors become
+// replies here, never silence.
+func (r *Router) Command(ctx context.Context, req CommandRequest) Message {
+	c, err := ParseCommand(req.Command, req.Text)
+	if err != nil {
+		return r.errorReply(ctx, err, c)
+	}
+	h := commandHandlers[c.Name]
+	if h == nil {
+		return r.errorReply(ctx, fmt.Errorf("no handler for %q", c.Name), c)
+	}
+	msg, err := h(r, ctx, req, c)
+	if err != nil {
+		return r.errorReply(ctx, err, c)
+	}
+	return msg
+}
+
+// errorReply is the one place where errors become words for Slack users:
+// what went wrong, the usage line, and the closest experiment or team key
+// when the user mistyped one. Internal errors are logged with a reference
+// the user can quote; users never see their details.
+func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return reply(":warning: " + Escape(ue.Message) + "\n```" + ue.Usage + "```")
+	}
+	code := workflows.ErrorCode(err)
+	if code == workflows.EINTERNAL {
+		ref := newRef()
+		r.Log.Error("command failed", "ref", ref, "command", c.Name, "err", err)
+		var de *workflows.Error
+		if errors.As(err, &de) {
+			return reply(fmt.Sprintf(":x: %s (reference `%s`).", Escape(de.Error()), ref))
+		}
+		return reply(fmt.Sprintf(":x: Something went wrong on our side; it has been logged (reference `%s`).", ref))
+	}
+	text := Escape(workflows.ErrorMessage(err))
+	if code == workflows.ENOTFOUND {
+		if s := r.suggest(ctx, c); s != "" {
+			text += fmt.Sprintf(". Did you mean `%s`?", s)
+		}
+	}
+	icon := map[string]string{workflows.EFORBIDDEN: ":no_entry:", workflows.ECONFLICT: ":warning:"}[code]
+	if icon == "" {
+		icon = ":mag:"
+	}
+	msg := icon + " " + text
+	if u := Usage(c.Name); u != "" && code != workflows.EFORBIDDEN {
+		msg += "\n```" + u + "```"
+	}
+	return reply(msg)
+}
+
+// suggest returns the experiment or team key closest to the one the command
+// named, for a "did you mean" after a not-found error.
+func (r *Router) suggest(ctx context.Context, c Command) string {
+	var candidates []string
+	word := c.Key
+	_ = r.Service.Store.View(ctx, func(tx workflows.Tx) error {
+		if word != "" {
+			exps, err := tx.Experiments(workflows.ExperimentFilter{})
+			for _, e := range exps {
+				candidates = append(candidates, e.Key)
+			}
+			return err
+		}
+		word = c.Team
+		teams, err := tx.Teams()
+		for _, t := range teams {
+			candidates = append(candidates, t.Key)
+		}
+		return err
+	})
+	if word == "" {
+		return ""
+	}
+	return workflows.Closest(word, candidates)
+}
+
+func newRef() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// respondLater runs work after the command was acknowledged and sends its
+// reply through the response URL, via the outbox. Shutdown waits for it.
+func (r *Router) respondLater(ctx context.Context, req CommandRequest, c Command, work func(ctx context.Context) (Message, error)) {
+	r.background.Go(func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		msg, err := work(ctx)
+		if err != nil {
+			msg = r.errorReply(ctx, err, c)
+		}
+		if err := r.respond(ctx, req.ResponseURL, "respond:"+req.TriggerID+":"+newRef(), msg); err != nil {
+			r.Log.Error("respond later", "command", c.Name, "err", err)
+		}
+	})
+}
+
+// respond enqueues an ephemeral reply to a response URL.
+func (r *Router) respond(ctx context.Context, url, key string, msg Message) error {
+	if url == "" {
+		return nil
+	}
+	body, err := msg.Rendered()
+	if err != nil {
+		return err
+	}
+	err = r.Service.Store.Update(ctx, func(tx workflows.Tx) error {
+		_, err := tx.Enqueue(workflows.Message{Key: key, Op: workflows.OpRespond, URL: url, Body: body})
+		return err
+	})
+	if err == nil && r.Notify != nil {
+		r.Notify()
+	}
+	return err
+}
+
+// Wait waits for replies still being worked on after their commands were
+// acknowledged.
+func (r *Router) Wait() { r.background.Wait() }
+
+func (r *Router) help(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	return RenderHelp(strings.Fields(c.Name)[0]), nil
+}
+
+func (r *Router) list(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	exps, err := r.Service.ListExperiments(ctx, c.Team)
+	if err != nil {
+		return Message{}, err
+	}
+	return RenderExperimentList(c.Team, exps, r.Service.Clock.Now()), nil
+}
+
+func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	e, err := r.Service.StartExperiment(ctx, req.UserID, c.Key)
+	if err != nil {
+		return Message{}, err
+	}
+	return reply(fmt.Sprintf(":rocket: *%s* is running: day 1 of %d, planned to end %s. Scorecards will follow in its thread.",
+		Escape(e.Name), e.PlannedDays, e.EndsAt.Format("Mon 2 Jan"))), nil
+}
+
+func (r *Router) history(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	e, entries, err := r.Service.History(ctx, c.Key)
+	if err != nil {
+		return Message{}, err
+	}
+	return RenderHistory(e, entries), nil
+}
+
+// userTeam returns the team a command without TEAM is about: the first team
+// the user belongs to.
+func (r *Router) userTeam(ctx context.Context, user string) (string, error) {
+	var key string
+	var all []string
+	err := r.Service.Store.View(ctx, func(tx workflows.Tx) error {
+		teams, err := tx.Teams()
+		for _, t := range teams {
+			all = append(all, t.Key)
+			if key == "" && t.IsMember(user) {
+				key = t.Key
+			}
+		}
+		return err
+	})
+	if err == nil && key == "" {
+		err = workflows.Errorf(workflows.EINVALID, "you are not in any team, so name one (teams: %s)", strings.Join(all, ", "))
+	}
+	return key, err
+}
+
+func (r *Router) goals(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	team := c.Team
+	if team == "" {
+		var err error
+		if team, err = r.userTeam(ctx, req.UserID); err != nil {
+			return Message{}, err
+		}
+	}
+	t, goals, err := r.Service.Goals(ctx, team, "")
+	if err != nil {
+		return Message{}, err
+	}
+	return RenderGoals(t, workflows.Quarter(r.Service.Clock.Now().In(t.Location())), goals), nil
+}
+
+func (r *Router) goalAdd(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	g, err := r.Service.AddGoal(ctx, req.UserID, c.Team, c.Title, c.Owner, c.Quarter)
+	if err != nil {
+		return Message{}, err
+	}
+	return reply(fmt.Sprintf(":dart: Goal #%d added for %s: *%s*, owned by <@%s>. Mark it with `/growth goal done %d`.",
+		g.ID, g.Quarter, Escape(g.Title), g.Owner, g.ID)), nil
+}
+
+func (r *Router) goalStatus(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	status := workflows.GoalDone
+	if c.Name == "growth goal drop" {
+		status = workflows.GoalDropped
+	}
+	g, err := r.Service.SetGoalStatus(ctx, req.UserID, c.GoalID, status)
+	if err != nil {
+		return Message{}, err
+	}
+	icon := map[workflows.GoalStatus]string{workflows.GoalDone: ":white_check_mark:", workflows.GoalDropped: ":wastebasket:"}[status]
+	return reply(fmt.Sprintf("%s Goal #%d, *%s*, is %s.", icon, g.ID, Escape(g.Title), g.Status)), nil
+}
+
+func (r *Router) kpis(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	now := r.Service.Clock.Now()
+	t, points, err := r.Service.KPIs(ctx, c.Team, workflows.Month(now.AddDate(0, -12, 0)), workflows.Month(now))
+	if err != nil {
+		return Message{}, err
+	}
+	return RenderKPIs(t, points, now), nil
+}

@@ -1,0 +1,118 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+)
+
+// Server routes growthbot's HTTP endpoints. Each part mounts its routes on it
+// (MountAPI, MountSlack); the server adds health, metrics, panic recovery and
+// request accounting to all of them.
+type Server struct {
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *Metrics
+	ready   func(context.Context) error
+}
+
+// NewServer returns a server whose /healthz answers 200 when ready returns
+// nil (the database is open and migrated).
+func NewServer(log *slog.Logger, ready func(context.Context) error) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{log: log.With("component", "http"), mux: http.NewServeMux(), metrics: NewMetrics(), ready: ready}
+	s.metrics.Describe("growthbot_http_requests_total", "HTTP requests by route and status code.")
+	s.metrics.Describe("growthbot_http_request_duration_seconds", "HTTP request latency by route.")
+	s.metrics.Describe("growthbot_http_errors_total", "HTTP requests answered with a 5xx status, by route.")
+	s.Handle("GET /healthz", http.HandlerFunc(s.health))
+	s.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		s.metrics.WriteTo(w)
+	}))
+	return s
+}
+
+// Metrics returns the server's metrics registry, for parts that count their
+// own work (rows ingested, messages delivered).
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Handle mounts h at pattern (a net/http ServeMux pattern) with recovery and
+// accounting.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.instrument(pattern, h))
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil {
+		if err := s.ready(r.Context()); err != nil {
+			s.log.Error("health check failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database not ready"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// statusRecorder remembers the status code a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				// A bug must cost one request, never the process.
+				s.log.Error("panic in handler", "route", route, "panic", p, "stack", string(debug.Stack()))
+				if rec.code == 0 {
+					writeJSON(rec, http.StatusInternalServerError, map[string]string{"error": "internal error; it has been logged"})
+				}
+			}
+			code := rec.code
+			if code == 0 {
+				code = http.StatusOK
+			}
+			s.metrics.Add("growthbot_http_requests_total", 1, "route", route, "code", strconv.Itoa(code))
+			s.metrics.Observe("growthbot_http_request_duration_seconds", time.Since(start), "route", route)
+			if code >= 500 {
+				s.metrics.Add("growthbot_http_errors_total", 1, "route", route)
+			}
+		}()
+		h.ServeHTTP(rec, r)
+	})
+}
+
+// writeJSON writes v as a JSON reply with the status code.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

@@ -1,0 +1,350 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// Slack connects the router to Slack, over HTTP (always) and Socket Mode
+// (when an app token is set). Both feed the same router.
+type Slack struct {
+	Router        *Router
+	SigningSecret string
+	Log           *slog.Logger
+	// MaxBody bounds a request body; Slack's are a few kilobytes.
+	MaxBody int64
+	// AckDeadline is how long a command may take before Slack gets an
+	// acknowledgement and the answer follows through the response URL.
+	// Slack gives up after three seconds.
+	AckDeadline time.Duration
+}
+
+func (s *Slack) maxBody() int64 {
+	if s.MaxBody > 0 {
+		return s.MaxBody
+	}
+	return 1 << 20
+}
+
+func (s *Slack) ackDeadline() time.Duration {
+	if s.AckDeadline > 0 {
+		return s.AckDeadline
+	}
+	return 2500 * time.Millisecond
+}
+
+// Mount adds Slack's endpoints to the server.
+func (s *Slack) Mount(srv *Server) {
+	srv.Handle("POST /slack/commands", s.verified(s.commands))
+	srv.Handle("POST /slack/interactions", s.verified(s.interactions))
+	srv.Handle("POST /slack/events", s.verified(s.events))
+}
+
+// verified checks a request's signature before anything reads it: a
+// missing, wrong or stale signature (older than five minutes) gets 401, and
+// so does a replay of a request already seen. Nothing is changed.
+func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.SigningSecret == "" {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Slack is not configured: set SLACK_SIGNING_SECRET"})
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody()))
+		if err != nil {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "request body too large"})
+			return
+		}
+		sv, err := slack.NewSecretsVerifier(r.Header, s.SigningSecret)
+		if err == nil {
+			sv.Write(body)
+			err = sv.Ensure()
+		}
+		if err != nil {
+			s.Log.Warn("refused a Slack request", "path", r.URL.Path, "reason", err)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid or stale signature"})
+			return
+		}
+		// A signature covers a timestamp and a body, so a legitimate request
+		// never repeats one; an identical request is a replay.
+		fresh, err := s.record(r.Context(), "signature:"+digest(r.Header.Get("X-Slack-Signature")))
+		if err != nil {
+			s.Log.Error("record Slack delivery", "err", err)
+			writeJSON(w, http.StatusOK, map[string]any{"response_type": "ephemeral",
+				"text": "growthbot cannot reach its database right now; nothing was done. Please try again shortly."})
+			return
+		}
+		if !fresh {
+			s.Log.Warn("refused a replayed Slack request", "path", r.URL.Path)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "replayed request"})
+			return
+		}
+		next(w, r, body)
+	})
+}
+
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
+}
+
+// record remembers an inbound delivery id; false means it was seen before.
+func (s *Slack) record(ctx context.Context, id string) (bool, error) {
+	var fresh bool
+	err := s.Router.Service.Store.Update(ctx, func(tx workflows.Tx) error {
+		var err error
+		fresh, err = tx.RecordDelivery(id)
+		return err
+	})
+	return fresh, err
+}
+
+// retried reports whether Slack marked the request as a retry of a delivery
+// already seen under id, in which case nothing must be applied again.
+func (s *Slack) retried(ctx context.Context, r *http.Request, id string) bool {
+	if id == "" {
+		return false
+	}
+	fresh, err := s.record(ctx, id)
+	if err != nil {
+		s.Log.Error("record Slack delivery", "err", err)
+		return r.Header.Get("X-Slack-Retry-Num") != ""
+	}
+	return !fresh
+}
+
+func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed form body"})
+		return
+	}
+	req := CommandRequest{Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
+		ChannelID: form.Get("channel_id"), ResponseURL: form.Get("response_url"), TriggerID: form.Get("trigger_id")}
+	if s.retried(r.Context(), r, "command:"+req.TriggerID) {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeMessage(w, s.command(r.Context(), req))
+}
+
+// command answers within the ack deadline: a reply that takes longer is
+// acknowledged at once and delivered through the response URL when ready.
+func (s *Slack) command(ctx context.Context, req CommandRequest) Message {
+	done := make(chan Message, 1)
+	ctx = context.WithoutCancel(ctx) // the work outlives the HTTP request when it is slow
+	go func() { done <- s.Router.Command(ctx, req) }()
+	select {
+	case msg := <-done:
+		return msg
+	case <-time.After(s.ackDeadline()):
+	}
+	s.Router.background.Go(func() {
+		msg := <-done
+		if err := s.Router.respond(ctx, req.ResponseURL, "respond:"+req.TriggerID+":late", msg); err != nil {
+			s.Log.Error("deliver a late reply", "err", err)
+		}
+	})
+	return reply(":hourglass_flowing_sand: Working on it; the answer will appear here in a moment.")
+}
+
+// writeMessage writes an ephemeral reply as the body of Slack's request;
+// an empty message acknowledges without a reply.
+func writeMessage(w http.ResponseWriter, msg Message) {
+	if msg.Text == "" && len(msg.Blocks) == 0 {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	body, err := msg.Rendered()
+	if err != nil {
+		body = workflows.Rendered{Text: msg.Text}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"response_type": "ephemeral", "text": body.Text, "blocks": body.Blocks})
+}
+
+func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	var cb slack.InteractionCallback
+	if err == nil {
+		err = json.Unmarshal([]byte(form.Get("payload")), &cb)
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed interaction payload"})
+		return
+	}
+	if s.retried(r.Context(), r, interactionID(cb)) {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if resp := s.Router.Interaction(r.Context(), cb); resp != nil {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// interactionID identifies one interaction for retry detection.
+func interactionID(cb slack.InteractionCallback) string {
+	if cb.TriggerID != "" {
+		return "interaction:" + cb.TriggerID
+	}
+	return ""
+}
+
+func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte) {
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed event"})
+		return
+	}
+	switch ev.Type {
+	case slackevents.URLVerification:
+		var v slackevents.ChallengeResponse
+		json.Unmarshal(body, &v)
+		writeJSON(w, http.StatusOK, map[string]string{"challenge": v.Challenge})
+		return
+	case slackevents.CallbackEvent:
+		var outer struct {
+			EventID string `json:"event_id"`
+		}
+		json.Unmarshal(body, &outer)
+		w.WriteHeader(http.StatusOK)
+		if s.retried(r.Context(), r, "event:"+outer.EventID) {
+			return
+		}
+		s.handleEvent(r.Context(), ev)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleEvent acts on an Events API event after it was acknowledged.
+func (s *Slack) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
+	if e, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok && e.Tab == "home" {
+		user := e.User
+		s.Router.background.Go(func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := s.Router.HomeOpened(ctx, user); err != nil {
+				s.Log.Error("publish App Home", "user", user, "err", err)
+			}
+		})
+	}
+}
+
+// RunSocketMode connects to Slack over Socket Mode with the client (which
+// carries the app-level token) and serves until ctx is done.
+func (s *Slack) RunSocketMode(ctx context.Context, client *slack.Client) error {
+	sm := socketmode.New(client)
+	errc := make(chan error, 1)
+	go func() { errc <- sm.RunContext(ctx) }()
+	s.Log.Info("Socket Mode connecting")
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("socket mode: %w", err)
+		case evt, ok := <-sm.Events:
+			if !ok {
+				return nil
+			}
+			s.socketEvent(ctx, sm, evt)
+		}
+	}
+}
+
+func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnected:
+		s.Log.Info("Socket Mode connected")
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
+		s.Log.Error("Socket Mode connection problem", "type", evt.Type, "data", fmt.Sprint(evt.Data))
+	case socketmode.EventTypeSlashCommand:
+		c, ok := evt.Data.(slack.SlashCommand)
+		if !ok || evt.Request == nil {
+			return
+		}
+		req := CommandRequest{Command: c.Command, Text: c.Text, UserID: c.UserID, ChannelID: c.ChannelID,
+			ResponseURL: c.ResponseURL, TriggerID: c.TriggerID}
+		if !s.seen(ctx, "command:"+c.TriggerID) {
+			sm.Ack(*evt.Request) // a redelivery: answered the first time
+			return
+		}
+		msg := s.command(ctx, req)
+		body, _ := msg.Rendered()
+		sm.Ack(*evt.Request, map[string]any{"response_type": "ephemeral", "text": body.Text, "blocks": body.Blocks})
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || evt.Request == nil {
+			return
+		}
+		if !s.seen(ctx, interactionID(cb)) {
+			sm.Ack(*evt.Request)
+			return
+		}
+		if resp := s.Router.Interaction(ctx, cb); resp != nil {
+			sm.Ack(*evt.Request, resp)
+			return
+		}
+		sm.Ack(*evt.Request)
+	case socketmode.EventTypeEventsAPI:
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok || evt.Request == nil {
+			return
+		}
+		sm.Ack(*evt.Request)
+		var outer struct {
+			EventID string `json:"event_id"`
+		}
+		json.Unmarshal(evt.Request.Payload, &outer)
+		if s.seen(ctx, "event:"+outer.EventID) {
+			s.handleEvent(ctx, ev)
+		}
+	}
+}
+
+// seen records a Socket Mode delivery and reports whether it is new (true)
+// or a redelivery (false). An empty id is always new.
+func (s *Slack) seen(ctx context.Context, id string) bool {
+	if id == "" || id == "command:" || id == "event:" {
+		return true
+	}
+	fresh, err := s.record(ctx, id)
+	if err != nil {
+		s.Log.Error("record Slack delivery", "err", err)
+		return true
+	}
+	return fresh
+}
+
+// ClientViews opens and publishes views with a Slack Web API client.
+type ClientViews struct{ Client *slack.Client }
+
+// OpenView opens a modal.
+func (v ClientViews) OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error {
+	_, err := v.Client.OpenViewContext(ctx, triggerID, view)
+	return err
+}
+
+// PublishView publishes a user's App Home.
+func (v ClientViews) PublishView(ctx context.Context, userID string, view slack.HomeTabViewRequest) error {
+	_, err := v.Client.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
+	return err
+}

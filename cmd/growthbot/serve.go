@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/growthbot/growthbot/bot"
+)
+
+// shutdownGrace is how long shutdown waits for work in flight.
+const shutdownGrace = 30 * time.Second
+
+// onListen, when set by tests, learns the address the server listens on.
+var onListen func(addr string)
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve")
+	dbPath := dbFlag(e, fs)
+	addr := fs.String("addr", envOr(e, envAddr, ":8080"), "address to listen on (env "+envAddr+")")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	db, svc, err := openService(ctx, e, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	srv := bot.NewServer(e.log, db.Ping)
+	client := slackClient(e)
+	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
+		Metrics: srv.Metrics(), Getenv: e.getenv}
+	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"),
+		Notify: outbox.Notify}
+	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack")}
+	slackAdapter.Mount(srv)
+	if e.getenv(envSigningSecret) == "" {
+		e.log.Warn("SLACK_SIGNING_SECRET is not set: the Slack endpoints refuse every request")
+	}
+	if e.getenv(envBotToken) == "" {
+		e.log.Warn("SLACK_BOT_TOKEN is not set: messages wait in the outbox until it is")
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("serve: listen on %s: %w", *addr, err)
+	}
+	e.log.Info("growthbot serving", "addr", ln.Addr().String(), "db", db.Path(), "version", buildVersion())
+	if onListen != nil {
+		onListen(ln.Addr().String())
+	}
+	parts := []part{
+		{"http", httpPart(srv, ln, router)},
+		{"outbox", outbox.Run},
+	}
+	if e.getenv(envAppToken) != "" {
+		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})
+	}
+	return runParts(ctx, e.log, parts...)
+}
+
+// slackClient returns a Slack Web API client for the bot token, talking to
+// SLACK_API_URL when set (tests point it at a local fake).
+func slackClient(e *env) *slack.Client {
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	if u := e.getenv(envSlackAPIURL); u != "" {
+		if !strings.HasSuffix(u, "/") {
+			u += "/"
+		}
+		opts = append(opts, slack.OptionAPIURL(u))
+	}
+	if t := e.getenv(envAppToken); t != "" {
+		opts = append(opts, slack.OptionAppLevelToken(t))
+	}
+	return slack.New(e.getenv(envBotToken), opts...)
+}
+
+func envOr(e *env, name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// part is one long-running piece of the server. run returns when ctx is
+// done, after finishing or handing back the work it has in flight.
+type part struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// runParts runs every part until ctx is done or one part fails, then stops
+// the others and waits for all of them.
+func runParts(ctx context.Context, log *slog.Logger, parts ...part) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, len(parts))
+	for i, p := range parts {
+		wg.Go(func() {
+			err := p.run(ctx)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				errs[i] = fmt.Errorf("%s: %w", p.name, err)
+				log.Error("part stopped", "part", p.name, "err", err)
+			}
+			cancel()
+		})
+	}
+	wg.Wait()
+	log.Info("growthbot stopped")
+	return errors.Join(errs...)
+}
+
+// httpPart serves h on ln until ctx is done, then shuts down gracefully:
+// no new connections, requests in flight finish, and so does the work they
+// left running in the router.
+func httpPart(h http.Handler, ln net.Listener, router *bot.Router) func(context.Context) error {
+	return func(ctx context.Context) error {
+		server := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		done := make(chan error, 1)
+		go func() { done <- server.Serve(ln) }()
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+		}
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		defer cancel()
+		if err := server.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		router.Wait()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}

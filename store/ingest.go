@@ -1,0 +1,284 @@
+package store
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// unitID returns the integer id of a unit's key (see 0002_ingest.sql) and
+// a second, independent 64 bits of the same hash that tell a collision in
+// the id from the same key seen again.
+func unitID(key string) (id int64, check uint64) {
+	sum := sha256.Sum256([]byte(key))
+	return int64(binary.BigEndian.Uint64(sum[:8])), binary.BigEndian.Uint64(sum[8:16])
+}
+
+// Bulk writes.
+const (
+	// rowsPerStatement: with modernc.org/sqlite, one INSERT of 500 rows
+	// costs a fraction of 500 single-row INSERTs, and 500 rows of 4
+	// columns stay far below SQLite's limit on parameters.
+	rowsPerStatement = 500
+	// importCacheKiB is the page cache an import uses (64 MiB, against
+	// SQLite's default 2 MiB): exposures and units go to random places in
+	// their trees, which then stay in memory instead of being read back.
+	importCacheKiB = 64 << 10
+	// maxSeenUnits bounds the memory a writer spends remembering which
+	// units it has stored; past it, it forgets and lets SQLite skip them.
+	maxSeenUnits = 2 << 20
+)
+
+// bulkInsert runs an INSERT of many rows at once, prepared once per number
+// of rows.
+type bulkInsert struct {
+	t     *Tx
+	head  string // INSERT INTO t (a, b) VALUES
+	tuple string // (?, ?)
+	tail  string // ON CONFLICT ...
+	width int
+	stmts map[int]*sql.Stmt
+	args  []any
+}
+
+func newBulkInsert(t *Tx, table, columns, tail string) *bulkInsert {
+	width := strings.Count(columns, ",") + 1
+	return &bulkInsert{
+		t: t, head: "INSERT INTO " + table + " (" + columns + ") VALUES ", tail: " " + tail, width: width,
+		tuple: "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")", stmts: map[int]*sql.Stmt{},
+	}
+}
+
+// flush inserts the rows whose values were appended to b.args and returns
+// how many rows changed.
+func (b *bulkInsert) flush() (int64, error) {
+	var changed int64
+	args := b.args
+	b.args = b.args[:0]
+	for len(args) > 0 {
+		rows := min(len(args)/b.width, rowsPerStatement)
+		st, err := b.stmt(rows)
+		if err != nil {
+			return changed, err
+		}
+		res, err := st.ExecContext(b.t.ctx, args[:rows*b.width]...)
+		if err != nil {
+			return changed, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return changed, err
+		}
+		changed += n
+		args = args[rows*b.width:]
+	}
+	return changed, nil
+}
+
+func (b *bulkInsert) stmt(rows int) (*sql.Stmt, error) {
+	if st := b.stmts[rows]; st != nil {
+		return st, nil
+	}
+	q := b.head + strings.TrimSuffix(strings.Repeat(b.tuple+", ", rows), ", ") + b.tail
+	st, err := b.t.tx.PrepareContext(b.t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	b.stmts[rows] = st
+	return st, nil
+}
+
+func (b *bulkInsert) close() error {
+	var errs []error
+	for _, st := range b.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// importWriter is what the three writers share: the import's page cache,
+// the units table, and closing.
+type importWriter struct {
+	t         *Tx
+	cacheKiB  int64 // the connection's page cache before the import
+	seen      map[int64]uint64
+	units     *bulkInsert
+	rows      *bulkInsert
+	tableName string
+}
+
+func newImportWriter(t *Tx, table, columns, tail string) (*importWriter, error) {
+	w := &importWriter{t: t, tableName: table, seen: map[int64]uint64{}, rows: newBulkInsert(t, table, columns, tail),
+		units: newBulkInsert(t, "units", "id, key", "ON CONFLICT DO NOTHING")}
+	if err := t.queryRow(`PRAGMA cache_size`).Scan(&w.cacheKiB); err != nil {
+		return nil, fmt.Errorf("store: %s writer: %w", table, err)
+	}
+	if _, err := t.exec(fmt.Sprintf(`PRAGMA cache_size = -%d`, importCacheKiB)); err != nil {
+		return nil, fmt.Errorf("store: %s writer: %w", table, err)
+	}
+	return w, nil
+}
+
+// unit returns a unit's id and queues its key for the units table the
+// first time this writer sees it.
+func (w *importWriter) unit(key string) (int64, error) {
+	id, check := unitID(key)
+	seen, ok := w.seen[id]
+	switch {
+	case ok && seen != check:
+		return 0, fmt.Errorf("store: unit id hash collision on %q; this import cannot be stored", key)
+	case ok:
+		return id, nil
+	}
+	if len(w.seen) >= maxSeenUnits {
+		clear(w.seen)
+	}
+	w.seen[id] = check
+	w.units.args = append(w.units.args, id, key)
+	return id, nil
+}
+
+// flush stores the queued units, then the queued rows, and returns how
+// many rows were stored.
+func (w *importWriter) flush() (int, error) {
+	if _, err := w.units.flush(); err != nil {
+		return 0, fmt.Errorf("store: write units: %w", err)
+	}
+	n, err := w.rows.flush()
+	if err != nil {
+		return int(n), fmt.Errorf("store: write %s: %w", w.tableName, err)
+	}
+	return int(n), nil
+}
+
+// Close releases the statements and gives the connection its page cache
+// back.
+func (w *importWriter) Close() error {
+	errs := []error{w.units.close(), w.rows.close()}
+	// A negative size is in KiB, a positive one in pages: restore it as read.
+	if _, err := w.t.exec(fmt.Sprintf(`PRAGMA cache_size = %d`, w.cacheKiB)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close %s writer: %w", w.tableName, err)
+	}
+	return nil
+}
+
+type exposureWriter struct{ *importWriter }
+
+// ExposureWriter returns a writer of exposures; see workflows.IngestStore.
+func (t *Tx) ExposureWriter() (workflows.BatchWriter[workflows.Exposure], error) {
+	w, err := newImportWriter(t, "exposures", "experiment, unit, variant, at", "ON CONFLICT DO NOTHING")
+	if err != nil {
+		return nil, err
+	}
+	return exposureWriter{w}, nil
+}
+
+// Write stores exposures; the first one of an experiment, unit and variant
+// wins.
+func (w exposureWriter) Write(rows []workflows.Exposure) (int, error) {
+	for _, r := range rows {
+		unit, err := w.unit(r.UnitID)
+		if err != nil {
+			return 0, err
+		}
+		w.rows.args = append(w.rows.args, r.Experiment, unit, r.Variant, r.At.UnixMilli())
+	}
+	return w.flush()
+}
+
+type eventWriter struct {
+	*importWriter
+	names map[string]int64 // event name ids
+}
+
+// EventWriter returns a writer of events; see workflows.IngestStore.
+func (t *Tx) EventWriter() (workflows.BatchWriter[workflows.Event], error) {
+	w, err := newImportWriter(t, "events", "at, unit, event, value", "ON CONFLICT DO NOTHING")
+	if err != nil {
+		return nil, err
+	}
+	names, err := t.eventNames()
+	if err != nil {
+		return nil, errors.Join(err, w.Close())
+	}
+	return &eventWriter{importWriter: w, names: names}, nil
+}
+
+// Write stores events; an event identical to a stored one is skipped.
+func (w *eventWriter) Write(rows []workflows.Event) (int, error) {
+	for _, r := range rows {
+		unit, err := w.unit(r.UnitID)
+		if err != nil {
+			return 0, err
+		}
+		name, ok := w.names[r.Name]
+		if !ok {
+			if name, err = w.t.eventName(r.Name); err != nil {
+				return 0, err
+			}
+			w.names[r.Name] = name
+		}
+		w.rows.args = append(w.rows.args, r.At.UnixMilli(), unit, name, r.Value)
+	}
+	return w.flush()
+}
+
+// eventNames returns the ids of the event names stored so far.
+func (t *Tx) eventNames() (map[string]int64, error) {
+	rows, err := t.query(`SELECT id, name FROM event_names`)
+	if err != nil {
+		return nil, fmt.Errorf("store: event names: %w", err)
+	}
+	defer rows.Close()
+	names := map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("store: event names: %w", err)
+		}
+		names[name] = id
+	}
+	return names, rows.Err()
+}
+
+// eventName returns the id of an event name, storing it if it is new.
+func (t *Tx) eventName(name string) (int64, error) {
+	var id int64
+	err := t.queryRow(`INSERT INTO event_names (name) VALUES (?)
+		ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`, name).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: event name %q: %w", name, err)
+	}
+	return id, nil
+}
+
+type kpiWriter struct{ *importWriter }
+
+// KPIWriter returns a writer of KPI points; see workflows.IngestStore.
+func (t *Tx) KPIWriter() (workflows.BatchWriter[workflows.KPIPoint], error) {
+	// The WHERE makes an unchanged value no change at all, so that it
+	// counts as a duplicate while a correction counts as stored.
+	w, err := newImportWriter(t, "kpis", "team, name, period, value",
+		"ON CONFLICT (team, name, period) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value")
+	if err != nil {
+		return nil, err
+	}
+	return kpiWriter{w}, nil
+}
+
+// Write inserts KPI points or corrects their values.
+func (w kpiWriter) Write(rows []workflows.KPIPoint) (int, error) {
+	for _, r := range rows {
+		w.rows.args = append(w.rows.args, r.Team, r.Name, r.Period, r.Value)
+	}
+	return w.flush()
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+const messageColumns = `id, key, op, channel, parent, target, url, user_id, secret_env, body, file, filename, title, state,
+	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
+
+func scanMessage(s interface{ Scan(...any) error }) (workflows.Message, error) {
+	var m workflows.Message
+	var body string
+	err := s.Scan(&m.ID, &m.Key, &m.Op, &m.Channel, &m.Parent, &m.Target, &m.URL, &m.User, &m.SecretEnv, &body, &m.File,
+		&m.Filename, &m.Title, &m.State, &m.Attempts, scanTime(&m.NextAttemptAt), scanTime(&m.LeaseUntil), &m.TS,
+		&m.LastError, scanTime(&m.CreatedAt), scanTime(&m.SentAt))
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal([]byte(body), &m.Body); err != nil {
+		return m, fmt.Errorf("message %s: body: %w", m.Key, err)
+	}
+	return m, nil
+}
+
+// Enqueue adds a pending message unless its key exists.
+func (t *Tx) Enqueue(m workflows.Message) (bool, error) {
+	if m.Key == "" {
+		return false, workflows.Errorf(workflows.EINTERNAL, "message without a key")
+	}
+	body, err := json.Marshal(m.Body)
+	if err != nil {
+		return false, fmt.Errorf("store: enqueue %s: %w", m.Key, err)
+	}
+	res, err := t.exec(`INSERT INTO outbox (key, op, lane, channel, parent, target, url, user_id, secret_env, body, file,
+		filename, title, state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+		ON CONFLICT (key) DO NOTHING`,
+		m.Key, m.Op, m.Lane(), m.Channel, m.Parent, m.Target, m.URL, m.User, m.SecretEnv, string(body), m.File, m.Filename,
+		m.Title, formatTime(t.now), formatTime(t.now))
+	if err != nil {
+		return false, fmt.Errorf("store: enqueue %s: %w", m.Key, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// MessageByKey returns the message with the key.
+func (t *Tx) MessageByKey(key string) (workflows.Message, error) {
+	m, err := scanMessage(t.queryRow(`SELECT `+messageColumns+` FROM outbox WHERE key = ?`, key))
+	if err != nil {
+		return m, notFound(err, "no message %q", key)
+	}
+	return m, nil
+}
+
+// DueMessages returns the due heads of lanes, oldest first.
+func (t *Tx) DueMessages(now time.Time, limit int) ([]workflows.Message, error) {
+	at := formatTime(now)
+	rows, err := t.query(`SELECT `+messageColumns+` FROM outbox m
+		WHERE m.state IN ('pending', 'sending')
+		AND m.id = (SELECT MIN(h.id) FROM outbox h WHERE h.lane = m.lane AND h.state IN ('pending', 'sending'))
+		AND m.next_attempt_at <= ? AND (m.lease_until IS NULL OR m.lease_until <= ?)
+		ORDER BY m.id LIMIT ?`, at, at, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due messages: %w", err)
+	}
+	defer rows.Close()
+	var out []workflows.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: due messages: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ClaimMessage takes a message for delivery until leaseUntil. The message
+// comes back as it was before the claim, so the caller sees whether an
+// earlier attempt was cut off while sending.
+func (t *Tx) ClaimMessage(id int64, leaseUntil time.Time) (workflows.Message, error) {
+	m, err := scanMessage(t.queryRow(`SELECT `+messageColumns+` FROM outbox WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, workflows.Errorf(workflows.ENOTFOUND, "no message %d", id)
+	} else if err != nil {
+		return m, fmt.Errorf("store: claim message %d: %w", id, err)
+	}
+	if m.State == workflows.MessageSent || m.State == workflows.MessageFailed ||
+		(!m.LeaseUntil.IsZero() && m.LeaseUntil.After(t.now)) {
+		return m, workflows.Errorf(workflows.ECONFLICT, "message %s is %s or held by another worker", m.Key, m.State)
+	}
+	if _, err := t.exec(`UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = ? WHERE id = ?`,
+		formatTime(leaseUntil), id); err != nil {
+		return m, fmt.Errorf("store: claim message %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// MessageSent records a delivery.
+func (t *Tx) MessageSent(id int64, ts string) error {
+	return t.setMessage(id, `state = 'sent', ts = ?, sent_at = ?, lease_until = NULL, last_error = ''`, ts, formatTime(t.now))
+}
+
+// MessageRetry schedules another attempt.
+func (t *Tx) MessageRetry(id int64, next time.Time, reason string) error {
+	return t.setMessage(id, `state = 'pending', next_attempt_at = ?, lease_until = NULL, last_error = ?`, formatTime(next), reason)
+}
+
+// MessageFailed gives up on a message.
+func (t *Tx) MessageFailed(id int64, reason string) error {
+	return t.setMessage(id, `state = 'failed', lease_until = NULL, last_error = ?`, reason)
+}
+
+func (t *Tx) setMessage(id int64, set string, args ...any) error {
+	res, err := t.exec(`UPDATE outbox SET `+set+` WHERE id = ?`, append(args, id)...)
+	if err != nil {
+		return fmt.Errorf("store: update message %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return workflows.Errorf(workflows.ENOTFOUND, "no message %d", id)
+	}
+	return nil
+}
+
+// OutboxCounts counts messages by state.
+func (t *Tx) OutboxCounts() (map[workflows.MessageState]int, error) {
+	rows, err := t.query(`SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[workflows.MessageState]int{}
+	for rows.Next() {
+		var s workflows.MessageState
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("store: outbox counts: %w", err)
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// RecordDelivery records an inbound delivery id; false means seen before.
+func (t *Tx) RecordDelivery(id string) (bool, error) {
+	res, err := t.exec(`INSERT INTO slack_deliveries (id, received_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+		id, formatTime(t.now))
+	if err != nil {
+		return false, fmt.Errorf("store: record delivery: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ForgetDeliveries removes delivery records received before the time.
+func (t *Tx) ForgetDeliveries(before time.Time) error {
+	if _, err := t.exec(`DELETE FROM slack_deliveries WHERE received_at < ?`, formatTime(before)); err != nil {
+		return fmt.Errorf("store: forget deliveries: %w", err)
+	}
+	return nil
+}
