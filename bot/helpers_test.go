@@ -66,7 +66,18 @@ func (b *testBot) open() {
 	b.svc = workflows.NewService(db, nil)
 	b.svc.Clock = b.clock
 	b.svc.Frameworks = templates.FrameworkNames()
-	b.svc.Renderer = bot.Renderer{}
+	renderer, err := bot.NewRenderer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.svc.Renderer = renderer
+	for name, data := range templates.Frameworks() {
+		f, err := workflows.ParseFramework(name, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.svc.FrameworkSet = append(b.svc.FrameworkSet, f)
+	}
 	client := slack.New("xoxb-test", slack.OptionAPIURL(b.fake.APIURL()))
 	b.outbox = &bot.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1}
 	b.router = &bot.Router{Service: b.svc, Views: bot.ClientViews{Client: client}, Log: discardLog(), Notify: b.outbox.Notify}

@@ -57,13 +57,8 @@ var commandHandlers = map[string]commandHandler{
 	"exp new":          (*Router).newExperiment,
 	"exp start":        (*Router).start,
 	"exp history":      (*Router).history,
-	"exp status":       comingSoon("Scorecards"),
-	"exp scorecard":    comingSoon("Scorecards"),
-	"exp ship":         comingSoon("Decisions"),
-	"exp extend":       comingSoon("Decisions"),
-	"exp kill":         comingSoon("Decisions"),
-	"exp rollout":      comingSoon("Phased rollouts"),
-	"growth review":    comingSoon("Growth reviews"),
+	"exp status":       (*Router).status,
+	"exp scorecard":    (*Router).postScorecard,
 	"growth goals":     (*Router).goals,
 	"growth goal add":  (*Router).goalAdd,
 	"growth goal done": (*Router).goalStatus,
@@ -296,4 +291,28 @@ func (r *Router) kpis(ctx context.Context, req CommandRequest, c Command) (Messa
 		return Message{}, err
 	}
 	return RenderKPIs(t, points, now), nil
+}
+
+func (r *Router) status(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	sc, team, err := r.Service.Scorecard(ctx, c.Key)
+	if err != nil {
+		return Message{}, err
+	}
+	body, err := r.Service.Renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
+	if err != nil {
+		return Message{}, err
+	}
+	return fromRendered(body)
+}
+
+func (r *Router) postScorecard(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+	sc, team, err := r.Service.PostScorecard(ctx, req.UserID, c.Key)
+	if err != nil {
+		return Message{}, err
+	}
+	if r.Notify != nil {
+		r.Notify()
+	}
+	return reply(fmt.Sprintf(":bar_chart: Posted the scorecard of *%s* to its thread in <#%s>: %s.", Escape(sc.Experiment.Name),
+		team.Channel, Escape(scorecardHeadline(sc)))), nil
 }

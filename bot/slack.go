@@ -55,9 +55,10 @@ func (s *Slack) Mount(srv *Server) {
 }
 
 // verified checks a request's signature before anything reads it: a
-// missing, wrong or stale signature (older than five minutes) gets 401, and
-// so does a replay of a request already seen. Nothing is changed.
-func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+// missing, wrong or stale signature (older than five minutes) gets 401 and
+// changes nothing. next gets the body and a digest of the signature, for
+// accept.
+func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body []byte, sig string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.SigningSecret == "" {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Slack is not configured: set SLACK_SIGNING_SECRET"})
@@ -78,21 +79,7 @@ func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body 
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid or stale signature"})
 			return
 		}
-		// A signature covers a timestamp and a body, so a legitimate request
-		// never repeats one; an identical request is a replay.
-		fresh, err := s.record(r.Context(), "signature:"+digest(r.Header.Get("X-Slack-Signature")))
-		if err != nil {
-			s.Log.Error("record Slack delivery", "err", err)
-			writeJSON(w, http.StatusOK, map[string]any{"response_type": "ephemeral",
-				"text": "growthbot cannot reach its database right now; nothing was done. Please try again shortly."})
-			return
-		}
-		if !fresh {
-			s.Log.Warn("refused a replayed Slack request", "path", r.URL.Path)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "replayed request"})
-			return
-		}
-		next(w, r, body)
+		next(w, r, body, "signature:"+digest(r.Header.Get("X-Slack-Signature")))
 	})
 }
 
@@ -101,32 +88,71 @@ func digest(s string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// record remembers an inbound delivery id; false means it was seen before.
-func (s *Slack) record(ctx context.Context, id string) (bool, error) {
-	var fresh bool
+// verdict is what accept decided about an inbound delivery.
+type verdict int
+
+const (
+	fresh   verdict = iota // apply it
+	replay                 // the same signed request again: refuse it
+	retried                // Slack's retry of a delivery already applied: ignore it
+	failed                 // the database could not record it: apply nothing
+)
+
+// accept records a verified request in one write: its signature, which a
+// legitimate request never repeats (a repeat is a replay), and its delivery
+// id (a trigger or event id), which Slack's retry repeats under a new
+// signature. An empty id records only the signature.
+func (s *Slack) accept(ctx context.Context, sig, id string) verdict {
+	v := fresh
 	err := s.Router.Service.Store.Update(ctx, func(tx workflows.Tx) error {
-		var err error
-		fresh, err = tx.RecordDelivery(id)
+		isNew, err := tx.RecordDelivery(sig)
+		if err != nil || !isNew {
+			v = replay
+			return err
+		}
+		if id == "" {
+			return nil
+		}
+		if isNew, err = tx.RecordDelivery(id); !isNew {
+			v = retried
+		}
 		return err
 	})
-	return fresh, err
-}
-
-// retried reports whether Slack marked the request as a retry of a delivery
-// already seen under id, in which case nothing must be applied again.
-func (s *Slack) retried(ctx context.Context, r *http.Request, id string) bool {
-	if id == "" {
-		return false
-	}
-	fresh, err := s.record(ctx, id)
 	if err != nil {
 		s.Log.Error("record Slack delivery", "err", err)
-		return r.Header.Get("X-Slack-Retry-Num") != ""
+		return failed
 	}
-	return !fresh
+	return v
 }
 
-func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte) {
+// answered writes the reply a request gets when accept did not say fresh,
+// and reports whether it did.
+func (s *Slack) answered(w http.ResponseWriter, r *http.Request, v verdict) bool {
+	switch v {
+	case replay:
+		s.Log.Warn("refused a replayed Slack request", "path", r.URL.Path)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "replayed request"})
+	case retried:
+		w.WriteHeader(http.StatusOK)
+	case failed:
+		writeJSON(w, http.StatusOK, map[string]any{"response_type": "ephemeral",
+			"text": "growthbot cannot write to its database right now, so nothing was done. Please try again shortly; the operator can see why in the logs."})
+	default:
+		return false
+	}
+	return true
+}
+
+// deliveryID names an inbound delivery for retry detection; "" when the
+// request carries no id.
+func deliveryID(kind, id string) string {
+	if id == "" {
+		return ""
+	}
+	return kind + ":" + id
+}
+
+func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte, sig string) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed form body"})
@@ -134,8 +160,7 @@ func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	req := CommandRequest{Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
 		ChannelID: form.Get("channel_id"), ResponseURL: form.Get("response_url"), TriggerID: form.Get("trigger_id")}
-	if s.retried(r.Context(), r, "command:"+req.TriggerID) {
-		w.WriteHeader(http.StatusOK)
+	if s.answered(w, r, s.accept(r.Context(), sig, deliveryID("command", req.TriggerID))) {
 		return
 	}
 	writeMessage(w, s.command(r.Context(), req))
@@ -175,7 +200,7 @@ func writeMessage(w http.ResponseWriter, msg Message) {
 	writeJSON(w, http.StatusOK, map[string]any{"response_type": "ephemeral", "text": body.Text, "blocks": body.Blocks})
 }
 
-func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte, sig string) {
 	form, err := url.ParseQuery(string(body))
 	var cb slack.InteractionCallback
 	if err == nil {
@@ -185,8 +210,7 @@ func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed interaction payload"})
 		return
 	}
-	if s.retried(r.Context(), r, interactionID(cb)) {
-		w.WriteHeader(http.StatusOK)
+	if s.answered(w, r, s.accept(r.Context(), sig, interactionID(cb))) {
 		return
 	}
 	if resp := s.Router.Interaction(r.Context(), cb); resp != nil {
@@ -198,16 +222,20 @@ func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte
 
 // interactionID identifies one interaction for retry detection.
 func interactionID(cb slack.InteractionCallback) string {
-	if cb.TriggerID != "" {
-		return "interaction:" + cb.TriggerID
-	}
-	return ""
+	return deliveryID("interaction", cb.TriggerID)
 }
 
-func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte, sig string) {
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed event"})
+		return
+	}
+	var outer struct {
+		EventID string `json:"event_id"`
+	}
+	json.Unmarshal(body, &outer)
+	if s.answered(w, r, s.accept(r.Context(), sig, deliveryID("event", outer.EventID))) {
 		return
 	}
 	switch ev.Type {
@@ -217,14 +245,7 @@ func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeJSON(w, http.StatusOK, map[string]string{"challenge": v.Challenge})
 		return
 	case slackevents.CallbackEvent:
-		var outer struct {
-			EventID string `json:"event_id"`
-		}
-		json.Unmarshal(body, &outer)
 		w.WriteHeader(http.StatusOK)
-		if s.retried(r.Context(), r, "event:"+outer.EventID) {
-			return
-		}
 		s.handleEvent(r.Context(), ev)
 		return
 	}
@@ -326,12 +347,17 @@ func (s *Slack) seen(ctx context.Context, id string) bool {
 	if id == "" || id == "command:" || id == "event:" {
 		return true
 	}
-	fresh, err := s.record(ctx, id)
+	var isNew bool
+	err := s.Router.Service.Store.Update(ctx, func(tx workflows.Tx) error {
+		var err error
+		isNew, err = tx.RecordDelivery(id)
+		return err
+	})
 	if err != nil {
 		s.Log.Error("record Slack delivery", "err", err)
 		return true
 	}
-	return fresh
+	return isNew
 }
 
 // ClientViews opens and publishes views with a Slack Web API client.

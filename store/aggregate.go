@@ -1,12 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,11 +45,12 @@ const (
 	dayMillis = int64(24 * time.Hour / time.Millisecond)
 	// maxAggregateDays bounds a window (and the memory of its daily series).
 	maxAggregateDays = 3660
-	// aggregateBudget bounds the bytes of per-unit state one pass holds;
-	// more experiments than fit are aggregated in several passes over the
-	// same snapshot.
-	aggregateBudget = 512 << 20
 )
+
+// aggregateBudget bounds the bytes of per-unit state one pass holds (the
+// serve process must stay small); more experiments than fit are
+// aggregated in several passes over the same snapshot. Tests lower it.
+var aggregateBudget int64 = 128 << 20
 
 // Fields of a per-metric, per-variant accumulator: for mean and
 // proportion metrics N, Σx, Σx², Σpre, Σpre², Σx·pre; for ratios N, Σnum,
@@ -204,9 +208,10 @@ type aggPlan struct {
 	// The analysed units: the group's slots base, base+1, ..., and per
 	// unit its measures since exposure then before, side by side so that
 	// an event touches one place in memory.
-	base  int32
-	slots []aggSlot
-	vals  []float64
+	base      int32
+	slots     []aggSlot
+	vals      []float64
+	exposures int64 // in the window: at least the number of units
 
 	unitCounts        []int64 // by variant
 	multiple          int64
@@ -302,8 +307,9 @@ func (p *aggPlan) hasDeferred() bool {
 	return false
 }
 
-// bytesPerUnit estimates the memory one analysed unit takes.
-func (p *aggPlan) bytesPerUnit() int64 { return int64(16*len(p.measures)) + 40 }
+// bytesPerUnit estimates the memory one analysed unit takes: its measures,
+// its slot, and two entries of the unit table.
+func (p *aggPlan) bytesPerUnit() int64 { return int64(16*len(p.measures)) + 24 + 32 }
 
 // aggregate runs the plans in groups that fit the memory budget, all in
 // the caller's read transaction.
@@ -316,38 +322,60 @@ func aggregate(r rawReader, plans []*aggPlan) error {
 	if err != nil {
 		return err
 	}
-	var group []*aggPlan
+	// Group the plans to fit the budget; the buffers are sized for the
+	// largest group and reused by the others. Experiments that started
+	// about the same time go together, so that each group reads a shorter
+	// stretch of events.
+	var groups [][]*aggPlan
 	var groupBytes int64
-	for _, p := range plans {
-		var n int64
+	var buf aggBuffers
+	var units, vals int64
+	byStart := slices.SortedStableFunc(slices.Values(plans), func(a, b *aggPlan) int { return cmp.Compare(a.start, b.start) })
+	for _, p := range byStart {
 		if err := r.each(`SELECT count(*) FROM exposures WHERE experiment = ? AND at >= ? AND at < ?`, func(v []driver.Value) error {
-			n = asInt(v[0])
+			p.exposures = asInt(v[0])
 			return nil
 		}, p.req.Experiment.Key, p.start, p.end); err != nil {
 			return err
 		}
-		need := n * p.bytesPerUnit()
-		if len(group) > 0 && groupBytes+need > aggregateBudget {
-			if err := aggregateGroup(r, group, names); err != nil {
-				return err
-			}
-			group, groupBytes = nil, 0
+		need := p.exposures * p.bytesPerUnit()
+		if len(groups) == 0 || groupBytes+need > aggregateBudget {
+			groups, groupBytes, units, vals = append(groups, nil), 0, 0, 0
 		}
-		group = append(group, p)
+		groups[len(groups)-1] = append(groups[len(groups)-1], p)
 		groupBytes += need
+		units += p.exposures
+		vals += p.exposures * int64(2*len(p.measures))
+		buf.units, buf.vals = max(buf.units, units), max(buf.vals, vals)
 	}
-	if len(group) == 0 {
-		return nil
+	buf.slots = make([]aggSlot, 0, buf.units)
+	buf.table = make([]unitEntry, max(1024, 1<<bits.Len64(uint64(2*buf.units))))
+	buf.arena = make([]float64, 0, buf.vals)
+	for _, group := range groups {
+		if err := aggregateGroup(r, group, names, &buf); err != nil {
+			return err
+		}
 	}
-	return aggregateGroup(r, group, names)
+	return nil
+}
+
+// aggBuffers are the large allocations of aggregation: sizing them once
+// avoids copies of hundreds of megabytes as they grow, and garbage between
+// groups.
+type aggBuffers struct {
+	units, vals int64
+	slots       []aggSlot
+	table       []unitEntry
+	arena       []float64
 }
 
 // aggGroup is the state of experiments aggregated together: their units,
 // by the unit ids events carry.
 type aggGroup struct {
-	plans []*aggPlan
-	units unitTable // unit id to its first slot
-	slots []aggSlot
+	plans    []*aggPlan
+	eventIDs []int64   // every stored event name's id
+	units    unitTable // unit id to its first slot
+	slots    []aggSlot
 	// touched keeps the loads of apply's second loop from being optimized
 	// away.
 	touched float64
@@ -413,10 +441,15 @@ func (t *unitTable) put(key int64, slot int32) int32 {
 	}
 }
 
-func aggregateGroup(r rawReader, plans []*aggPlan, names map[string]int64) error {
-	g := &aggGroup{plans: plans}
+func aggregateGroup(r rawReader, plans []*aggPlan, names map[string]int64, buf *aggBuffers) error {
+	clear(buf.table)
+	g := &aggGroup{plans: plans, eventIDs: slices.Collect(maps.Values(names)), slots: buf.slots[:0], units: unitTable{entries: buf.table}}
+	arena := buf.arena[:0]
 	for i, p := range plans {
 		p.indexEvents(names)
+		start := len(arena)
+		arena = append(arena, make([]float64, p.exposures*int64(2*len(p.measures)))...)
+		p.vals = arena[start:len(arena):len(arena)][:0]
 		if err := g.loadExposures(r, int32(i)); err != nil {
 			return err
 		}
@@ -448,6 +481,8 @@ func aggregateGroup(r rawReader, plans []*aggPlan, names map[string]int64) error
 	}
 	for _, p := range plans {
 		p.accumulateDays()
+		// The results are computed; the next group needs the memory.
+		p.slots, p.vals = nil, nil
 	}
 	return nil
 }
@@ -518,7 +553,8 @@ func (g *aggGroup) addUnit(i int32, unit int64, variant int32, first int64) {
 	slot := int32(len(g.slots))
 	g.slots = append(g.slots, aggSlot{first: first, plan: i, next: g.units.put(unit, slot), variant: variant})
 	p.unitCounts[variant]++
-	p.vals = append(p.vals, make([]float64, 2*len(p.measures))...)
+	// Within the capacity loadExposures gave it: no copy.
+	p.vals = p.vals[:len(p.vals)+2*len(p.measures)]
 }
 
 // unit returns a unit's measures since exposure and before.
@@ -540,28 +576,25 @@ func (p *aggPlan) clearPost() {
 // the units it belongs to.
 func (g *aggGroup) scan(r rawReader, pass int) error {
 	from, to := int64(math.MaxInt64), int64(math.MinInt64)
-	var ids []string
+	needed := map[int64]bool{}
 	for _, p := range g.plans {
 		if len(p.slots) == 0 {
 			continue
 		}
 		for id, ms := range p.byEvent[pass] {
 			if len(ms) > 0 {
-				ids = append(ids, strconv.Itoa(id))
+				needed[int64(id)] = true
 			}
 		}
 		from, to = min(from, p.start), max(to, p.end)
 	}
-	if len(ids) == 0 {
+	if len(needed) == 0 {
 		return nil
 	}
 	if pass == 0 {
 		from -= workflows.PreExposureWindow.Milliseconds()
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	query := `SELECT at, unit, event, value FROM events WHERE at >= ? AND at < ? AND event IN (` + strings.Join(ids, ", ") + `)`
-
+	query := `SELECT at, unit, event, value FROM events WHERE at >= ? AND at < ?` + eventFilter(needed, g.eventIDs)
 	// The driver reads rows on this goroutine while another applies them:
 	// each takes about half the time, and the machine has two cores.
 	full := make(chan []eventRow, 2)
@@ -591,6 +624,29 @@ func (g *aggGroup) scan(r rawReader, pass int) error {
 	close(full)
 	<-done
 	return err
+}
+
+// eventFilter returns the SQL condition that keeps the needed event ids.
+// Testing a column costs SQLite time on every row, so there is no
+// condition when every stored event is needed, and a bit mask, cheaper
+// than IN, when the ids are small.
+func eventFilter(needed map[int64]bool, all []int64) string {
+	if len(needed) == len(all) {
+		return ""
+	}
+	ids := slices.Sorted(maps.Keys(needed))
+	if ids[len(ids)-1] < 63 {
+		var mask int64
+		for _, id := range ids {
+			mask |= 1 << id
+		}
+		return fmt.Sprintf(" AND ((%d >> event) & 1) = 1", mask)
+	}
+	var list []string
+	for _, id := range ids {
+		list = append(list, strconv.FormatInt(id, 10))
+	}
+	return " AND event IN (" + strings.Join(list, ", ") + ")"
 }
 
 // eventBatch is how many events travel together from the reader to apply:

@@ -156,7 +156,7 @@ var (
 // feed its six metrics, winsorization and the daily series included.
 func BenchmarkAggregate1MUnits10MEvents(b *testing.B) {
 	const units, events = 1_000_000, 10_000_000
-	path := benchFixture(b, "aggregate-1m-10m-v1", func(db *store.DB) error {
+	path := benchFixture(b, "aggregate-1m-10m-v2", func(db *store.DB) error {
 		mustSetUp(b, db, oneMetrics, oneExperiment)
 		r := rand.New(rand.NewPCG(1, 1))
 		if err := writeExposures(db, r, units, []workflows.Experiment{oneExperiment}, func(int) []int { return []int{0} }); err != nil {
@@ -238,7 +238,7 @@ func pulseFixture() ([]workflows.Metric, []workflows.Experiment, []workflows.Agg
 func BenchmarkAggregatePulse(b *testing.B) {
 	const units, events = 1_000_000, 10_000_000
 	metrics, exps, reqs := pulseFixture()
-	path := benchFixture(b, "aggregate-pulse-200x10-v1", func(db *store.DB) error {
+	path := benchFixture(b, "aggregate-pulse-200x10-v2", func(db *store.DB) error {
 		mustSetUp(b, db, metrics, exps...)
 		r := rand.New(rand.NewPCG(2, 2))
 		pick := func(u int) []int {

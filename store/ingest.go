@@ -29,8 +29,9 @@ const (
 	// SQLite's default 2 MiB): exposures and units go to random places in
 	// their trees, which then stay in memory instead of being read back.
 	importCacheKiB = 64 << 10
-	// maxSeenUnits bounds the memory a writer spends remembering which
-	// units it has stored; past it, it forgets and lets SQLite skip them.
+	// maxSeenUnits bounds the memory an exposure writer spends remembering
+	// the units it has stored; past it, it forgets them and reads the units
+	// table again.
 	maxSeenUnits = 2 << 20
 )
 
@@ -46,10 +47,12 @@ type bulkInsert struct {
 	args  []any
 }
 
-func newBulkInsert(t *Tx, table, columns, tail string) *bulkInsert {
+// newBulkInsert prepares "insert (columns) VALUES (...), ... tail", where
+// insert is like "INSERT OR IGNORE INTO events".
+func newBulkInsert(t *Tx, insert, columns, tail string) *bulkInsert {
 	width := strings.Count(columns, ",") + 1
 	return &bulkInsert{
-		t: t, head: "INSERT INTO " + table + " (" + columns + ") VALUES ", tail: " " + tail, width: width,
+		t: t, head: insert + " (" + columns + ") VALUES ", tail: " " + tail, width: width,
 		tuple: "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")", stmts: map[int]*sql.Stmt{},
 	}
 }
@@ -102,19 +105,16 @@ func (b *bulkInsert) close() error {
 }
 
 // importWriter is what the three writers share: the import's page cache,
-// the units table, and closing.
+// and closing.
 type importWriter struct {
 	t         *Tx
 	cacheKiB  int64 // the connection's page cache before the import
-	seen      map[int64]uint64
-	units     *bulkInsert
 	rows      *bulkInsert
 	tableName string
 }
 
-func newImportWriter(t *Tx, table, columns, tail string) (*importWriter, error) {
-	w := &importWriter{t: t, tableName: table, seen: map[int64]uint64{}, rows: newBulkInsert(t, table, columns, tail),
-		units: newBulkInsert(t, "units", "id, key", "ON CONFLICT DO NOTHING")}
+func newImportWriter(t *Tx, table, insert, columns, tail string) (*importWriter, error) {
+	w := &importWriter{t: t, tableName: table, rows: newBulkInsert(t, insert, columns, tail)}
 	if err := t.queryRow(`PRAGMA cache_size`).Scan(&w.cacheKiB); err != nil {
 		return nil, fmt.Errorf("store: %s writer: %w", table, err)
 	}
@@ -124,31 +124,8 @@ func newImportWriter(t *Tx, table, columns, tail string) (*importWriter, error) 
 	return w, nil
 }
 
-// unit returns a unit's id and queues its key for the units table the
-// first time this writer sees it.
-func (w *importWriter) unit(key string) (int64, error) {
-	id, check := unitID(key)
-	seen, ok := w.seen[id]
-	switch {
-	case ok && seen != check:
-		return 0, fmt.Errorf("store: unit id hash collision on %q; this import cannot be stored", key)
-	case ok:
-		return id, nil
-	}
-	if len(w.seen) >= maxSeenUnits {
-		clear(w.seen)
-	}
-	w.seen[id] = check
-	w.units.args = append(w.units.args, id, key)
-	return id, nil
-}
-
-// flush stores the queued units, then the queued rows, and returns how
-// many rows were stored.
+// flush stores the queued rows and returns how many were stored.
 func (w *importWriter) flush() (int, error) {
-	if _, err := w.units.flush(); err != nil {
-		return 0, fmt.Errorf("store: write units: %w", err)
-	}
 	n, err := w.rows.flush()
 	if err != nil {
 		return int(n), fmt.Errorf("store: write %s: %w", w.tableName, err)
@@ -159,7 +136,7 @@ func (w *importWriter) flush() (int, error) {
 // Close releases the statements and gives the connection its page cache
 // back.
 func (w *importWriter) Close() error {
-	errs := []error{w.units.close(), w.rows.close()}
+	errs := []error{w.rows.close()}
 	// A negative size is in KiB, a positive one in pages: restore it as read.
 	if _, err := w.t.exec(fmt.Sprintf(`PRAGMA cache_size = %d`, w.cacheKiB)); err != nil {
 		errs = append(errs, err)
@@ -170,28 +147,113 @@ func (w *importWriter) Close() error {
 	return nil
 }
 
-type exposureWriter struct{ *importWriter }
+// unitKeys records the text of exposed units in the units table, once
+// each, and refuses a unit whose id collides with another's.
+type unitKeys struct {
+	t    *Tx
+	seen map[int64]uint64 // id to the check half of the hash
+	ids  []any            // ids queued for the next flush
+	keys map[int64]string
+	ins  *bulkInsert
+}
+
+func newUnitKeys(t *Tx) *unitKeys {
+	return &unitKeys{t: t, seen: map[int64]uint64{}, keys: map[int64]string{}, ins: newBulkInsert(t, "INSERT INTO units", "id, key", "")}
+}
+
+// id returns a unit's id, queueing its key the first time it is seen.
+func (u *unitKeys) id(key string) (int64, error) {
+	id, check := unitID(key)
+	seen, ok := u.seen[id]
+	switch {
+	case ok && seen != check:
+		return 0, fmt.Errorf("store: unit id hash collision on %q; this import cannot be stored", key)
+	case ok:
+		return id, nil
+	}
+	if len(u.seen) >= maxSeenUnits {
+		clear(u.seen)
+	}
+	u.seen[id] = check
+	u.ids = append(u.ids, id)
+	u.keys[id] = key
+	return id, nil
+}
+
+// flush stores the queued keys that are new. Reading which are stored
+// first, rather than INSERT OR IGNORE, finds collisions with units of
+// earlier imports.
+func (u *unitKeys) flush() error {
+	for len(u.ids) > 0 {
+		n := min(len(u.ids), rowsPerStatement)
+		rows, err := u.t.query(`SELECT id, key FROM units WHERE id IN (?`+strings.Repeat(", ?", n-1)+`)`, u.ids[:n]...)
+		if err != nil {
+			return fmt.Errorf("store: read units: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: read units: %w", err)
+			}
+			if key != u.keys[id] {
+				rows.Close()
+				return fmt.Errorf("store: unit id hash collision between %q and %q; this import cannot be stored", key, u.keys[id])
+			}
+			delete(u.keys, id)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("store: read units: %w", err)
+		}
+		for _, id := range u.ids[:n] {
+			if key, ok := u.keys[id.(int64)]; ok {
+				u.ins.args = append(u.ins.args, id, key)
+			}
+		}
+		clear(u.keys)
+		if _, err := u.ins.flush(); err != nil {
+			return fmt.Errorf("store: write units: %w", err)
+		}
+		u.ids = u.ids[n:]
+	}
+	u.ids = u.ids[:0]
+	return nil
+}
+
+type exposureWriter struct {
+	*importWriter
+	units *unitKeys
+}
 
 // ExposureWriter returns a writer of exposures; see workflows.IngestStore.
 func (t *Tx) ExposureWriter() (workflows.BatchWriter[workflows.Exposure], error) {
-	w, err := newImportWriter(t, "exposures", "experiment, unit, variant, at", "ON CONFLICT DO NOTHING")
+	w, err := newImportWriter(t, "exposures", "INSERT OR IGNORE INTO exposures", "experiment, unit, variant, at", "")
 	if err != nil {
 		return nil, err
 	}
-	return exposureWriter{w}, nil
+	return exposureWriter{w, newUnitKeys(t)}, nil
 }
 
 // Write stores exposures; the first one of an experiment, unit and variant
 // wins.
 func (w exposureWriter) Write(rows []workflows.Exposure) (int, error) {
 	for _, r := range rows {
-		unit, err := w.unit(r.UnitID)
+		unit, err := w.units.id(r.UnitID)
 		if err != nil {
 			return 0, err
 		}
 		w.rows.args = append(w.rows.args, r.Experiment, unit, r.Variant, r.At.UnixMilli())
 	}
+	if err := w.units.flush(); err != nil {
+		return 0, err
+	}
 	return w.flush()
+}
+
+// Close closes the writer.
+func (w exposureWriter) Close() error {
+	return errors.Join(w.units.ins.close(), w.importWriter.Close())
 }
 
 type eventWriter struct {
@@ -201,7 +263,7 @@ type eventWriter struct {
 
 // EventWriter returns a writer of events; see workflows.IngestStore.
 func (t *Tx) EventWriter() (workflows.BatchWriter[workflows.Event], error) {
-	w, err := newImportWriter(t, "events", "at, unit, event, value", "ON CONFLICT DO NOTHING")
+	w, err := newImportWriter(t, "events", "INSERT OR IGNORE INTO events", "at, unit, event, value", "")
 	if err != nil {
 		return nil, err
 	}
@@ -215,12 +277,10 @@ func (t *Tx) EventWriter() (workflows.BatchWriter[workflows.Event], error) {
 // Write stores events; an event identical to a stored one is skipped.
 func (w *eventWriter) Write(rows []workflows.Event) (int, error) {
 	for _, r := range rows {
-		unit, err := w.unit(r.UnitID)
-		if err != nil {
-			return 0, err
-		}
+		unit, _ := unitID(r.UnitID)
 		name, ok := w.names[r.Name]
 		if !ok {
+			var err error
 			if name, err = w.t.eventName(r.Name); err != nil {
 				return 0, err
 			}
@@ -267,7 +327,7 @@ type kpiWriter struct{ *importWriter }
 func (t *Tx) KPIWriter() (workflows.BatchWriter[workflows.KPIPoint], error) {
 	// The WHERE makes an unchanged value no change at all, so that it
 	// counts as a duplicate while a correction counts as stored.
-	w, err := newImportWriter(t, "kpis", "team, name, period, value",
+	w, err := newImportWriter(t, "kpis", "INSERT INTO kpis", "team, name, period, value",
 		"ON CONFLICT (team, name, period) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value")
 	if err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/growthbot/growthbot/workflows"
@@ -37,6 +38,9 @@ type DB struct {
 	path  string
 	write *sql.DB
 	read  *sql.DB
+	// stmts caches prepared statements per pool: parsing SQL is a fifth of
+	// the cost of a small transaction with modernc.org/sqlite.
+	writeStmts, readStmts stmtCache
 	// Now tells the time; each transaction reads it once. Tests replace it.
 	Now func() time.Time
 }
@@ -91,7 +95,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db.read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	db.read.SetMaxOpenConns(max(8, 2*runtime.GOMAXPROCS(0)))
+	db.read.SetMaxIdleConns(max(8, 2*runtime.GOMAXPROCS(0)))
 	if _, err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -121,6 +126,8 @@ func (db *DB) Path() string { return db.path }
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	db.writeStmts.close()
+	db.readStmts.close()
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -199,21 +206,27 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 // Update runs fn in a write transaction; see workflows.Store.
 func (db *DB) Update(ctx context.Context, fn func(workflows.Tx) error) error {
-	return db.run(ctx, db.write, false, fn)
+	return db.run(ctx, db.write, &db.writeStmts, false, fn)
 }
 
 // View runs fn in a read-only transaction; see workflows.Store.
 func (db *DB) View(ctx context.Context, fn func(workflows.Tx) error) error {
-	return db.run(ctx, db.read, true, fn)
+	return db.run(ctx, db.read, &db.readStmts, true, fn)
 }
 
-func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(workflows.Tx) error) error {
+func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly bool, fn func(workflows.Tx) error) error {
 	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	defer sqlTx.Rollback()
-	t := &Tx{ctx: ctx, tx: sqlTx, now: db.Now().UTC()}
+	t := &Tx{ctx: ctx, tx: sqlTx, now: db.Now().UTC(), stmts: stmts}
+	defer func() {
+		sqlTx.Rollback() // a no-op after Commit
+		// Statements first seen in this transaction are prepared for next
+		// time only now that it has released its connection: the writer has
+		// just one.
+		stmts.prepare(context.WithoutCancel(ctx), pool, t.unprepared)
+	}()
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -228,9 +241,11 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(work
 
 // Tx is one transaction; it implements workflows.Tx.
 type Tx struct {
-	ctx context.Context
-	tx  *sql.Tx
-	now time.Time
+	ctx        context.Context
+	tx         *sql.Tx
+	now        time.Time
+	stmts      *stmtCache
+	unprepared []string
 }
 
 var _ workflows.Tx = (*Tx)(nil)
@@ -238,14 +253,95 @@ var _ workflows.Tx = (*Tx)(nil)
 // Now returns the time the transaction began.
 func (t *Tx) Now() time.Time { return t.now }
 
+// stmt returns the transaction's handle on the cached prepared statement
+// for query, or nil when it is not prepared yet.
+func (t *Tx) stmt(query string) *sql.Stmt {
+	s := t.stmts.get(query)
+	if s == nil {
+		t.unprepared = append(t.unprepared, query)
+		return nil
+	}
+	return t.tx.StmtContext(t.ctx, s)
+}
+
 func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, query, args...)
+	s := t.stmt(query)
+	if s == nil {
+		return t.tx.ExecContext(t.ctx, query, args...)
+	}
+	defer s.Close()
+	return s.ExecContext(t.ctx, args...)
 }
 
 func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, query, args...)
+	s := t.stmt(query)
+	if s == nil {
+		return t.tx.QueryContext(t.ctx, query, args...)
+	}
+	// Closing the transaction's handle leaves the cached statement, and the
+	// rows, usable.
+	defer s.Close()
+	return s.QueryContext(t.ctx, args...)
 }
 
 func (t *Tx) queryRow(query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+	s := t.stmt(query)
+	if s == nil {
+		return t.tx.QueryRowContext(t.ctx, query, args...)
+	}
+	defer s.Close()
+	return s.QueryRowContext(t.ctx, args...)
+}
+
+// stmtCache holds prepared statements by query text. The store's queries are
+// a small fixed set, so it is bounded rather than evicted.
+type stmtCache struct {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+const maxCachedStatements = 256
+
+func (c *stmtCache) get(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stmts[query]
+}
+
+// prepare prepares queries on the pool and caches them. It runs with no
+// transaction open, so it never waits on itself for the writer's one
+// connection. A query that fails to prepare stays unprepared.
+func (c *stmtCache) prepare(ctx context.Context, pool *sql.DB, queries []string) {
+	for _, q := range queries {
+		c.mu.Lock()
+		_, done := c.stmts[q]
+		full := len(c.stmts) >= maxCachedStatements
+		c.mu.Unlock()
+		if done || full {
+			continue
+		}
+		s, err := pool.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if c.stmts == nil {
+			c.stmts = map[string]*sql.Stmt{}
+		}
+		if _, dup := c.stmts[q]; dup {
+			s.Close()
+		} else {
+			c.stmts[q] = s
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.stmts {
+		s.Close()
+	}
+	c.stmts = nil
 }

@@ -5,13 +5,17 @@ package templates
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
+	"text/template"
 )
 
-//go:embed growthbot.example.yaml frameworks/*.yaml slack/manifest.yaml
+//go:embed growthbot.example.yaml frameworks/*.yaml slack/manifest.yaml messages/*.tmpl
 var files embed.FS
 
 // FS returns every embedded file.
@@ -42,4 +46,49 @@ func mustRead(name string) []byte {
 		return nil
 	}
 	return b
+}
+
+// Frameworks returns the embedded decision frameworks' files by name.
+func Frameworks() map[string][]byte {
+	out := map[string][]byte{}
+	for _, name := range FrameworkNames() {
+		out[name] = mustRead("frameworks/" + name + ".yaml")
+	}
+	return out
+}
+
+// Messages parses the message templates: the embedded ones, then any *.tmpl
+// files in dir (when set), whose definitions replace the embedded ones of the
+// same name. funcs are the functions the templates may call.
+func Messages(dir string, funcs template.FuncMap) (*template.Template, error) {
+	t := template.New("messages").Funcs(funcs).Option("missingkey=error")
+	names, _ := fs.Glob(files, "messages/*.tmpl")
+	sort.Strings(names)
+	for _, name := range names {
+		if _, err := t.New(path.Base(name)).Parse(string(mustRead(name))); err != nil {
+			return nil, fmt.Errorf("templates: %s: %w", name, err)
+		}
+	}
+	if dir == "" {
+		return t, nil
+	}
+	overrides, err := filepath.Glob(filepath.Join(dir, "*.tmpl"))
+	if err != nil {
+		return nil, fmt.Errorf("templates: %s: %w", dir, err)
+	}
+	if len(overrides) == 0 {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("templates: the override folder %s: %w", dir, err)
+		}
+	}
+	for _, name := range overrides {
+		body, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		if _, err := t.New("override-" + filepath.Base(name)).Parse(string(body)); err != nil {
+			return nil, fmt.Errorf("templates: %s: %w", name, err)
+		}
+	}
+	return t, nil
 }

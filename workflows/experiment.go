@@ -154,7 +154,13 @@ type Experiment struct {
 
 // ThreadKey is the outbox key of the message that opens the experiment's
 // thread; every scorecard and decision of the experiment replies under it.
-func (e Experiment) ThreadKey() string { return "experiment:" + e.Key + ":thread" }
+func (e Experiment) ThreadKey() string { return e.MessageKey("thread") }
+
+// MessageKey returns the outbox key of one of the experiment's messages:
+// experiment:KEY:part:part...
+func (e Experiment) MessageKey(parts ...string) string {
+	return "experiment:" + e.Key + ":" + strings.Join(parts, ":")
+}
 
 // Control returns the key of the control variant.
 func (e Experiment) Control() string {

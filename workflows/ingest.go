@@ -3,6 +3,7 @@ package workflows
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"math"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -245,7 +247,9 @@ func (s *Service) Import(ctx context.Context, kind ImportKind, r io.Reader, form
 		case err != nil:
 			return fmt.Errorf("import %s: %w", source, err)
 		case in.problems.total > 0:
-			return &ImportError{Source: source, Problems: in.problems.list, Total: in.problems.total}
+			list := in.problems.list
+			slices.SortStableFunc(list, func(a, b RowProblem) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })
+			return &ImportError{Source: source, Problems: list, Total: in.problems.total}
 		}
 		return nil
 	})
@@ -254,12 +258,12 @@ func (s *Service) Import(ctx context.Context, kind ImportKind, r io.Reader, form
 	}
 	report.Read, report.Imported, report.Duplicates = counts.read, counts.stored, counts.read-counts.stored
 	report.Duration = time.Since(start)
-	s.Log.Info("imported", "kind", kind, "source", source, "read", report.Read, "imported", report.Imported,
+	s.Log.Debug("imported", "kind", kind, "source", source, "read", report.Read, "imported", report.Imported,
 		"duplicates", report.Duplicates, "duration", report.Duration.Round(time.Millisecond))
 	return report, nil
 }
 
-func importExposures(ctx context.Context, tx Tx, in *importInput, opts ImportOptions) (importCounts, error) {
+func importExposures(ctx context.Context, tx Tx, in *importInput, opts ImportOptions) (_ importCounts, err error) {
 	exps, err := tx.Experiments(ExperimentFilter{})
 	if err != nil {
 		return importCounts{}, err
@@ -273,21 +277,21 @@ func importExposures(ctx context.Context, tx Tx, in *importInput, opts ImportOpt
 	if err != nil {
 		return importCounts{}, err
 	}
-	defer w.Close()
+	defer closeWriter(w, &err)
 	return importRows(ctx, in, rows.row, w, opts)
 }
 
-func importEvents(ctx context.Context, tx Tx, in *importInput, opts ImportOptions) (importCounts, error) {
+func importEvents(ctx context.Context, tx Tx, in *importInput, opts ImportOptions) (_ importCounts, err error) {
 	w, err := tx.EventWriter()
 	if err != nil {
 		return importCounts{}, err
 	}
-	defer w.Close()
+	defer closeWriter(w, &err)
 	rows := &eventRows{now: tx.Now(), names: map[string]string{}}
 	return importRows(ctx, in, rows.row, w, opts)
 }
 
-func importKPIs(ctx context.Context, tx Tx, in *importInput, opts ImportOptions) (importCounts, error) {
+func importKPIs(ctx context.Context, tx Tx, in *importInput, opts ImportOptions) (_ importCounts, err error) {
 	teams, err := tx.Teams()
 	if err != nil {
 		return importCounts{}, err
@@ -301,8 +305,13 @@ func importKPIs(ctx context.Context, tx Tx, in *importInput, opts ImportOptions)
 	if err != nil {
 		return importCounts{}, err
 	}
-	defer w.Close()
+	defer closeWriter(w, &err)
 	return importRows(ctx, in, rows.row, w, opts)
+}
+
+// closeWriter closes a writer, adding a failure to the import's error.
+func closeWriter(w interface{ Close() error }, err *error) {
+	*err = errors.Join(*err, w.Close())
 }
 
 type importCounts struct{ read, stored int64 }
@@ -967,11 +976,20 @@ func containsString(list []string, s string) bool {
 }
 
 func unknownColumn(name string, columns []string) string {
-	msg := fmt.Sprintf("unknown column %q", name)
-	if c := Closest(name, columns); c != "" {
+	return suggest(fmt.Sprintf("unknown column %q", name), name, columns, "columns")
+}
+
+// suggest adds to a message about an unknown word the candidate it is
+// most likely a typo of or, when there is none and listName is set, the
+// list of candidates.
+func suggest(msg, word string, candidates []string, listName string) string {
+	if c := Closest(word, candidates); c != "" {
 		return msg + fmt.Sprintf(" (did you mean %q?)", c)
 	}
-	return msg + " (columns: " + strings.Join(columns, ", ") + ")"
+	if listName != "" {
+		return msg + " (" + listName + ": " + strings.Join(candidates, ", ") + ")"
+	}
+	return msg
 }
 
 func (s *csvRows) err() error { return s.readErr }
@@ -1238,11 +1256,7 @@ func (x *exposureRows) row(rec *record, p *problems) (Exposure, bool) {
 	if key := c.text(c.cols[1], "experiment", maxNameBytes); key != nil {
 		e, found := x.experiments[string(key)]
 		if !found {
-			msg := fmt.Sprintf("experiment %q does not exist", key)
-			if s := Closest(string(key), x.keys); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			c.fail(c.cols[1], "experiment", "%s", msg)
+			c.fail(c.cols[1], "experiment", "%s", suggest(fmt.Sprintf("experiment %q does not exist", key), string(key), x.keys, ""))
 		}
 		out.Experiment = e.Key
 		if variant := c.text(c.cols[2], "variant", maxNameBytes); variant != nil && found {
@@ -1257,12 +1271,7 @@ func (x *exposureRows) row(rec *record, p *problems) (Exposure, bool) {
 					keys = append(keys, v.Key)
 				}
 				msg := fmt.Sprintf("experiment %q has no variant %q", e.Key, variant)
-				if s := Closest(string(variant), keys); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
-				} else {
-					msg += " (variants: " + strings.Join(keys, ", ") + ")"
-				}
-				c.fail(c.cols[2], "variant", "%s", msg)
+				c.fail(c.cols[2], "variant", "%s", suggest(msg, string(variant), keys, "variants"))
 			}
 		}
 	} else {
@@ -1311,11 +1320,7 @@ func (x *kpiRows) row(rec *record, p *problems) (KPIPoint, bool) {
 	if team := c.text(c.cols[0], "team", maxNameBytes); team != nil {
 		out.Team = intern(x.names, team)
 		if !x.teams[out.Team] {
-			msg := fmt.Sprintf("team %q does not exist", team)
-			if s := Closest(out.Team, x.keys); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			c.fail(c.cols[0], "team", "%s", msg)
+			c.fail(c.cols[0], "team", "%s", suggest(fmt.Sprintf("team %q does not exist", team), out.Team, x.keys, ""))
 		}
 	}
 	if name := c.text(c.cols[1], "name", maxNameBytes); name != nil {

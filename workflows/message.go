@@ -45,6 +45,10 @@ type Rendered struct {
 	Text   string          `json:"text"`
 	Blocks json.RawMessage `json:"blocks,omitempty"`
 	JSON   json.RawMessage `json:"json,omitempty"`
+	// File is a picture to upload (a chart), with its file name; the text
+	// is its title. Enqueue moves it into the message.
+	File     []byte `json:"-"`
+	Filename string `json:"-"`
 }
 
 // Renderer turns a domain value (a scorecard, a decision request, a digest
@@ -135,6 +139,10 @@ func (s *Service) Enqueue(tx Tx, m Message, v any) (bool, error) {
 		body, err := s.Renderer.Render(v)
 		if err != nil {
 			return false, err
+		}
+		if body.File != nil {
+			m.File, m.Filename, m.Title = body.File, body.Filename, body.Text
+			body.File = nil
 		}
 		m.Body = body
 	}

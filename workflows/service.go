@@ -26,8 +26,10 @@ type Service struct {
 	Store Store
 	Clock Clock
 	Log   *slog.Logger
-	// Frameworks are the names of the known decision frameworks.
-	Frameworks []string
+	// Frameworks are the names of the known decision frameworks, which the
+	// config may name; FrameworkSet holds the frameworks themselves.
+	Frameworks   []string
+	FrameworkSet []Framework
 	// Renderer renders the messages the service enqueues.
 	Renderer Renderer
 }

@@ -35,7 +35,10 @@ type Tx interface {
 	SettingsStore
 	OutboxStore
 	DeliveryStore
+	JobStore
+	SnapshotStore
 	IngestStore
+	ReviewStore
 }
 
 // TeamStore stores teams.

@@ -24,6 +24,7 @@ const (
 	envAPIToken      = "GROWTHBOT_API_TOKEN"
 	envLogLevel      = "GROWTHBOT_LOG_LEVEL"
 	envLogFormat     = "GROWTHBOT_LOG_FORMAT"
+	envTemplates     = "GROWTHBOT_TEMPLATES"
 )
 
 // dbFlag adds --db, defaulting to $GROWTHBOT_DB or ./growthbot.db.
@@ -42,10 +43,33 @@ func openService(ctx context.Context, e *env, path string) (*store.DB, *workflow
 	if err != nil {
 		return nil, nil, err
 	}
+	svc, err := newService(e, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, svc, nil
+}
+
+// newService returns the domain service over db with the embedded decision
+// frameworks and the message templates (overridden from
+// $GROWTHBOT_TEMPLATES when set).
+func newService(e *env, db *store.DB) (*workflows.Service, error) {
 	svc := workflows.NewService(db, e.log)
 	svc.Frameworks = templates.FrameworkNames()
-	svc.Renderer = bot.Renderer{}
-	return db, svc, nil
+	for name, data := range templates.Frameworks() {
+		f, err := workflows.ParseFramework("templates/frameworks/"+name+".yaml", data)
+		if err != nil {
+			return nil, err
+		}
+		svc.FrameworkSet = append(svc.FrameworkSet, f)
+	}
+	renderer, err := bot.NewRenderer(e.getenv(envTemplates))
+	if err != nil {
+		return nil, err
+	}
+	svc.Renderer = renderer
+	return svc, nil
 }
 
 func newLogger(e *env) *slog.Logger {

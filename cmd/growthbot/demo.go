@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -22,6 +23,15 @@ type demo struct {
 	svc   *workflows.Service
 	clock *workflows.FakeClock
 	out   string // folder for files the demo writes (charts)
+	// slack is the local Slack: the console prints what reached it.
+	slack *localSlack
+}
+
+// as runs a line in the local Slack as a user, as the console would.
+func (d *demo) as(ctx context.Context, user, line string) {
+	d.slack.console.User = user
+	fmt.Fprintf(d.e.stdout, "\n%s> %s\n", user, line)
+	d.slack.console.Exec(ctx, line)
 }
 
 // demoStep is one part of the tour; each feature adds its own.
@@ -34,7 +44,13 @@ func demoSteps() []demoStep {
 	return []demoStep{
 		{"Config as code: growthbot apply -f templates/growthbot.example.yaml", (*demo).applyConfig},
 		{"Experiments start: /exp start", (*demo).startExperiments},
+		{"Three weeks of data: growthbot import exposures|events|kpis", (*demo).importData},
 		{"What /exp list shows", (*demo).listExperiments},
+		{"The daily pulse: scorecards in team channels (growthbot jobs run pulse)", (*demo).pulse},
+		{"The monthly growth review: /growth review, Post to channel, the digest job", (*demo).growthReview},
+		{"The leads decide: stay the course, or change it", (*demo).reviewDecisions},
+		{"Decisions in threads: /exp ship, approvals, double clicks", (*demo).decide},
+		{"Phased rollouts, the kill switch and the flags API", (*demo).rollouts},
 	}
 }
 
@@ -68,10 +84,17 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	db.Now = clock.Now
-	svc := workflows.NewService(db, e.log)
+	svc, err := newService(e, db)
+	if err != nil {
+		return err
+	}
 	svc.Clock = clock
-	svc.Frameworks = templates.FrameworkNames()
+	quiet := *e
+	quiet.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	svc.Log = quiet.log
 	d := &demo{e: e, db: db, svc: svc, clock: clock, out: *out}
+	d.slack = newLocalSlack(db, svc, &quiet, "U0ENG1", "C0CHECKOUT", *out, e.stdout)
+	defer d.slack.Close()
 
 	fmt.Fprintf(e.stdout, "growthbot demo: no Slack workspace, no network. Database: %s\n", *dbPath)
 	for i, step := range demoSteps() {
@@ -129,14 +152,8 @@ func (d *demo) startExperiments(ctx context.Context) error {
 }
 
 func (d *demo) listExperiments(ctx context.Context) error {
-	exps, err := d.svc.ListExperiments(ctx, "")
-	if err != nil {
-		return err
-	}
-	for _, e := range exps {
-		fmt.Fprintf(d.e.stdout, "%-22s %-11s %-17s owner %s, day %d of %d\n", e.Key, e.Team, e.State, e.Owner,
-			e.Day(d.clock.Now()), e.PlannedDays)
-	}
+	d.as(ctx, "U0ENG1", "/exp list")
+	d.as(ctx, "U0ENG1", "/exp list chekout")
 	return nil
 }
 

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -14,8 +12,3 @@ func notBuilt(e *env, name string, args []string) error {
 	}
 	return workflows.Errorf(workflows.EINVALID, "'growthbot %s' is not built yet", name)
 }
-
-func runImport(ctx context.Context, e *env, args []string) error { return notBuilt(e, "import", args) }
-func runStats(ctx context.Context, e *env, args []string) error  { return notBuilt(e, "stats", args) }
-func runJobs(ctx context.Context, e *env, args []string) error   { return notBuilt(e, "jobs", args) }
-func runAudit(ctx context.Context, e *env, args []string) error  { return notBuilt(e, "audit", args) }

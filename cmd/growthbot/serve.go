@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/workflows"
 )
 
 // shutdownGrace is how long shutdown waits for work in flight.
@@ -26,7 +27,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve")
 	dbPath := dbFlag(e, fs)
 	addr := fs.String("addr", envOr(e, envAddr, ":8080"), "address to listen on (env "+envAddr+")")
+	apiConfig := apiFlags(e, fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	api, err := apiConfig()
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -39,6 +45,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer db.Close()
 
 	srv := bot.NewServer(e.log, db.Ping)
+	srv.MountAPI(svc, api)
+	srv.MountFlags(svc, api)
 	client := slackClient(e)
 	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
 		Metrics: srv.Metrics(), Getenv: e.getenv}
@@ -60,9 +68,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if onListen != nil {
 		onListen(ln.Addr().String())
 	}
+	scheduler := &workflows.Scheduler{Service: svc, Jobs: jobFuncs(svc), Log: e.log.With("component", "scheduler")}
 	parts := []part{
 		{"http", httpPart(srv, ln, router)},
 		{"outbox", outbox.Run},
+		{"scheduler", func(ctx context.Context) error {
+			if err := scheduler.Start(ctx); err != nil {
+				return err
+			}
+			<-ctx.Done()
+			scheduler.Stop()
+			return nil
+		}},
 	}
 	if e.getenv(envAppToken) != "" {
 		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})

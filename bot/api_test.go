@@ -1,0 +1,190 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// fakeImporter records what the API asks of the domain and answers with
+// its function.
+type fakeImporter struct {
+	importFn func(kind workflows.ImportKind, body string, format workflows.Format, source string, opts workflows.ImportOptions) (workflows.ImportReport, error)
+}
+
+var _ bot.Importer = (*fakeImporter)(nil)
+
+func (f *fakeImporter) Import(ctx context.Context, kind workflows.ImportKind, r io.Reader, format workflows.Format, source string, opts workflows.ImportOptions) (workflows.ImportReport, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return workflows.ImportReport{}, err
+	}
+	return f.importFn(kind, string(body), format, source, opts)
+}
+
+const apiToken = "s3cret-token"
+
+// startAPI serves the API on a loopback listener.
+func startAPI(t *testing.T, imp bot.Importer, cfg bot.APIConfig) (*httptest.Server, *bot.Server) {
+	t.Helper()
+	srv := bot.NewServer(nil, nil)
+	srv.MountAPI(imp, cfg)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts, srv
+}
+
+type apiReply struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+func apiPost(t *testing.T, url, token, contentType, body string) apiReply {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	reply := apiReply{status: resp.StatusCode, header: resp.Header}
+	if err := json.NewDecoder(resp.Body).Decode(&reply.body); err != nil {
+		t.Fatalf("reply is not JSON: %v", err)
+	}
+	return reply
+}
+
+func TestAPIRefusals(t *testing.T) {
+	called := false
+	imp := &fakeImporter{importFn: func(workflows.ImportKind, string, workflows.Format, string, workflows.ImportOptions) (workflows.ImportReport, error) {
+		called = true
+		return workflows.ImportReport{}, nil
+	}}
+	disabled, _ := startAPI(t, imp, bot.APIConfig{})
+	enabled, srv := startAPI(t, imp, bot.APIConfig{Token: apiToken, MaxBody: 100})
+	tests := []struct {
+		name   string
+		url    string
+		token  string
+		body   string
+		status int
+		error  string
+	}{
+		{"API disabled", disabled.URL + "/api/v1/events", apiToken, "[]", 503, "the API is disabled: set GROWTHBOT_API_TOKEN"},
+		{"no token", enabled.URL + "/api/v1/events", "", "[]", 401, "send the API token as Authorization: Bearer TOKEN"},
+		{"wrong token", enabled.URL + "/api/v1/events", "s3cret-tokem", "[]", 401, "send the API token as Authorization: Bearer TOKEN"},
+		{"token prefix", enabled.URL + "/api/v1/kpis", "s3cret", "[]", 401, "send the API token as Authorization: Bearer TOKEN"},
+		{"body too large", enabled.URL + "/api/v1/exposures", apiToken, strings.Repeat(" ", 101), 413,
+			"the request body is larger than 100 bytes (the server's --max-body): send the rows in smaller requests"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			called = false
+			r := apiPost(t, tc.url, tc.token, "application/json", tc.body)
+			if r.status != tc.status || r.body["error"] != tc.error || called {
+				t.Errorf("got %d %v (imported: %v); want %d %q", r.status, r.body, called, tc.status, tc.error)
+			}
+			if tc.status == 401 && r.header.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
+	// A body streamed without a length is cut at the limit as well.
+	req, _ := http.NewRequest(http.MethodPost, enabled.URL+"/api/v1/events", io.MultiReader(strings.NewReader(strings.Repeat(" ", 150))))
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	req.ContentLength = -1
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 || called {
+		t.Errorf("chunked body over the limit: %d, imported %v", resp.StatusCode, called)
+	}
+	if n := srv.Metrics().Value("growthbot_ingest_refused_total", "kind", "events", "reason", "unauthorized"); n != 2 {
+		t.Errorf("refusals counted: %v", n)
+	}
+}
+
+func TestAPIImports(t *testing.T) {
+	var got struct {
+		kind   workflows.ImportKind
+		body   string
+		format workflows.Format
+		source string
+		opts   workflows.ImportOptions
+	}
+	var answer error
+	imp := &fakeImporter{importFn: func(kind workflows.ImportKind, body string, format workflows.Format, source string, opts workflows.ImportOptions) (workflows.ImportReport, error) {
+		got.kind, got.body, got.format, got.source, got.opts = kind, body, format, source, opts
+		return workflows.ImportReport{Kind: kind, Read: 3, Imported: 2, Duplicates: 1}, answer
+	}}
+	ts, srv := startAPI(t, imp, bot.APIConfig{Token: apiToken})
+
+	r := apiPost(t, ts.URL+"/api/v1/events", apiToken, "application/x-ndjson", `{"unit_id":"u1"}`)
+	if r.status != 200 || r.body["imported"] != 2.0 || r.body["duplicates"] != 1.0 || r.body["read"] != 3.0 || r.body["kind"] != "events" {
+		t.Errorf("reply %d %v", r.status, r.body)
+	}
+	if got.kind != workflows.ImportEvents || got.body != `{"unit_id":"u1"}` || got.format != workflows.FormatAuto ||
+		got.source != "body" || got.opts.MaxRows != bot.DefaultMaxItems {
+		t.Errorf("import called with %+v", got)
+	}
+	if n := srv.Metrics().Value("growthbot_ingested_rows_total", "kind", "events", "outcome", "imported"); n != 2 {
+		t.Errorf("rows ingested: %v", n)
+	}
+	apiPost(t, ts.URL+"/api/v1/kpis", apiToken, "text/csv; charset=utf-8", "team,name,period,value\n")
+	if got.kind != workflows.ImportKPIs || got.format != workflows.FormatCSV {
+		t.Errorf("CSV import called with %+v", got)
+	}
+
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		check  func(map[string]any) bool
+	}{
+		{"bad rows", &workflows.ImportError{Source: "body", Total: 12, Problems: []workflows.RowProblem{
+			{Line: 3, Column: 12, Field: "timestamp", Message: `timestamp "yesterday" is not RFC 3339 or Unix seconds`}}}, 400,
+			func(b map[string]any) bool {
+				p, _ := b["problems"].([]any)
+				first, _ := p[0].(map[string]any)
+				return b["error"] == "body: 12 problems, nothing imported" && b["total_problems"] == 12.0 && len(p) == 1 &&
+					first["line"] == 3.0 && first["column"] == 12.0 && first["field"] == "timestamp" &&
+					first["message"] == `timestamp "yesterday" is not RFC 3339 or Unix seconds`
+			}},
+		{"too many rows", &workflows.LimitError{Source: "body", MaxRows: 100000}, 413, func(b map[string]any) bool {
+			return b["error"] == "body has more than 100000 rows, nothing imported: send at most 100000 at a time"
+		}},
+		{"unknown kind", workflows.Errorf(workflows.EINVALID, "nope"), 400, func(b map[string]any) bool { return b["error"] == "nope" }},
+		{"a bug", errors.New("disk on fire"), 500, func(b map[string]any) bool {
+			return b["error"] == "Something went wrong on our side; it has been logged."
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			answer = tc.err
+			r := apiPost(t, ts.URL+"/api/v1/exposures", apiToken, "", "[]")
+			if r.status != tc.status || !tc.check(r.body) {
+				t.Errorf("got %d %v; want %d", r.status, r.body, tc.status)
+			}
+		})
+	}
+}

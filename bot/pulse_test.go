@@ -1,0 +1,248 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// seedExperiment starts one-click-checkout ten days before testNow and
+// imports data in which treatment lifts purchase conversion from 10 % to
+// 13 % and triples checkout errors: a guardrail regression.
+func seedExperiment(t *testing.T, b *testBot) {
+	t.Helper()
+	ctx := context.Background()
+	start := testNow.AddDate(0, 0, -10)
+	b.clock.Set(start)
+	if _, err := b.svc.StartExperiment(ctx, "U0ENG1", "one-click-checkout"); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Set(testNow)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var exposures, events bytes.Buffer
+	for i := range 6000 {
+		variant, purchase, errRate := "control", 0.10, 0.10
+		if i%2 == 1 {
+			variant, purchase, errRate = "treatment", 0.13, 0.30
+		}
+		unit := fmt.Sprintf("u%05d", i)
+		at := start.Add(time.Duration(rng.Int64N(int64(9 * 24 * time.Hour))))
+		fmt.Fprintf(&exposures, `{"unit_id":%q,"experiment":"one-click-checkout","variant":%q,"timestamp":%q}`+"\n", unit, variant, at.Format(time.RFC3339))
+		if rng.Float64() < purchase {
+			fmt.Fprintf(&events, `{"unit_id":%q,"event":"purchase","value":%.2f,"timestamp":%q}`+"\n", unit, 20+rng.Float64()*80, at.Add(time.Hour).Format(time.RFC3339))
+		}
+		if rng.Float64() < errRate {
+			fmt.Fprintf(&events, `{"unit_id":%q,"event":"checkout_error","timestamp":%q}`+"\n", unit, at.Add(30*time.Minute).Format(time.RFC3339))
+		}
+	}
+	for _, in := range []struct {
+		kind workflows.ImportKind
+		data *bytes.Buffer
+	}{{workflows.ImportExposures, &exposures}, {workflows.ImportEvents, &events}} {
+		if _, err := b.svc.Import(ctx, in.kind, in.data, workflows.FormatJSON, string(in.kind)+".ndjson", workflows.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (b *testBot) pulse(opts workflows.JobOptions) workflows.JobReport {
+	b.t.Helper()
+	report, err := b.svc.RunPulse(context.Background(), opts)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.deliver()
+	return report
+}
+
+// threadReplies returns the texts of the replies in the experiment's thread.
+func (b *testBot) threadReplies() []string {
+	top := b.fake.Messages("C0CHECKOUT")
+	if len(top) == 0 {
+		return nil
+	}
+	var out []string
+	for _, r := range top[0].Replies {
+		if len(r.Files) == 0 {
+			out = append(out, r.Text)
+		}
+	}
+	return out
+}
+
+func TestPulsePostsOnceADayAndOnlyWhatIsNew(t *testing.T) {
+	b := newTestBot(t)
+	seedExperiment(t, b)
+
+	b.pulse(workflows.JobOptions{Team: "checkout"})
+	top := b.fake.Messages("C0CHECKOUT")
+	if len(top) != 1 {
+		t.Fatalf("top-level messages %q: the first pulse should open one thread", texts(top))
+	}
+	replies := b.threadReplies()
+	if len(replies) != 2 || !strings.HasPrefix(replies[0], "One-click checkout: ") || !strings.Contains(replies[1], "guardrail") {
+		t.Fatalf("first pulse's thread: %q, want the scorecard and a guardrail alert", replies)
+	}
+	if files := b.fake.Files(); len(files) != 1 || !bytes.HasPrefix(files[0].Bytes, []byte("\x89PNG")) {
+		t.Fatalf("want one PNG chart uploaded into the thread, got %d files", len(files))
+	}
+
+	report := b.pulse(workflows.JobOptions{Team: "checkout"})
+	if got := strings.Join(report.Lines, "\n"); !strings.Contains(got, "skipped") {
+		t.Errorf("a second pulse the same day should be skipped: %s", got)
+	}
+	if n := len(b.threadReplies()); n != 2 {
+		t.Errorf("a second pulse the same day posted: %d replies", n)
+	}
+
+	b.clock.Advance(24 * time.Hour) // nothing new in the data
+	b.pulse(workflows.JobOptions{Team: "checkout"})
+	if n := len(b.threadReplies()); n != 2 {
+		t.Errorf("a pulse with nothing material posted again: %q", b.threadReplies())
+	}
+	if top := b.fake.Messages("C0CHECKOUT"); top[0].Edits < 1 {
+		t.Errorf("the thread's headline was not updated (%d edits)", top[0].Edits)
+	}
+
+	b.clock.Advance(7 * 24 * time.Hour) // the weekly cadence is due
+	b.pulse(workflows.JobOptions{Team: "checkout"})
+	if n := len(b.threadReplies()); n < 3 {
+		t.Errorf("the weekly cadence posted no new scorecard: %d replies", n)
+	}
+}
+
+func TestPulseRestartPostsNothingTwice(t *testing.T) {
+	b := newTestBot(t)
+	seedExperiment(t, b)
+	b.pulse(workflows.JobOptions{})
+	before := len(b.fake.CallsTo("chat.postMessage"))
+	b.close()
+	b.open() // a new process on the same database
+	b.pulse(workflows.JobOptions{})
+	if after := len(b.fake.CallsTo("chat.postMessage")); after != before {
+		t.Errorf("after a restart the pulse posted %d more messages", after-before)
+	}
+	// --force repeats the day on purpose.
+	b.pulse(workflows.JobOptions{Force: true})
+	if after := len(b.fake.CallsTo("chat.postMessage")); after <= before {
+		t.Errorf("a forced pulse posted nothing")
+	}
+}
+
+func TestGuardrailAlertAndGoldenScorecard(t *testing.T) {
+	b := newTestBot(t)
+	seedExperiment(t, b)
+	sc, team, err := b.svc.Scorecard(context.Background(), "one-click-checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Guardrails != workflows.GuardrailsFailing || sc.Recommendation.Action != workflows.RecommendKill {
+		t.Fatalf("seeded regression: guardrails %s, recommendation %+v", sc.Guardrails, sc.Recommendation)
+	}
+	primary, _ := sc.Result("purchase", "treatment")
+	if primary.Verdict != workflows.VerdictGood {
+		t.Errorf("purchase: %+v, want a significant win", primary)
+	}
+	b.pulse(workflows.JobOptions{})
+	var alert string
+	for _, r := range b.fake.Messages("C0CHECKOUT")[0].Replies {
+		if strings.Contains(r.Text, "guardrail") {
+			var blocks any
+			json.Unmarshal(r.Blocks, &blocks)
+			raw, _ := json.Marshal(blocks)
+			alert = r.Text + strings.ReplaceAll(string(raw), `\u003c`, "<")
+		}
+	}
+	for _, want := range []string{"<@U0ENG1>", "Checkout errors", `"action_id":"exp.kill"`} {
+		if !strings.Contains(alert, want) {
+			t.Errorf("guardrail alert lacks %s: %s", want, alert)
+		}
+	}
+	renderer, err := bot.NewRenderer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, buttons := bot.PlainText(msg.Text, msg.Blocks)
+	if len(buttons) != 3 {
+		t.Errorf("buttons %+v, want Ship, Extend 7 days, Kill", buttons)
+	}
+	golden(t, "scorecard", msg, text)
+}
+
+func TestSchedulerCatchesUpAMissedPulseOnce(t *testing.T) {
+	b := newTestBot(t)
+	seedExperiment(t, b)
+	// Berlin's 09:00 pulse fired an hour ago while growthbot was down.
+	b.clock.Set(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
+	ran := 0
+	jobs := map[string]workflows.JobFunc{workflows.JobPulse: func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
+		ran++
+		return b.svc.RunPulse(ctx, o)
+	}}
+	for i := range 2 { // a restart, or a second process, must not post twice
+		sched := &workflows.Scheduler{Service: b.svc, Jobs: jobs, Log: discardLog()}
+		if err := sched.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sched.Stop()
+		b.deliver()
+		if n := len(b.threadReplies()); n != 2 {
+			t.Fatalf("start %d: %d thread replies, want the caught-up scorecard and alert once", i+1, n)
+		}
+	}
+	if ran < 2 {
+		t.Errorf("the catch-up ran %d times; both starts should have tried", ran)
+	}
+	var runs []workflows.JobRun
+	b.view(func(tx workflows.Tx) error {
+		var err error
+		runs, err = tx.JobRuns(workflows.JobPulse, 10)
+		return err
+	})
+	runs = slices.DeleteFunc(runs, func(r workflows.JobRun) bool { return r.Scope != "checkout" })
+	if len(runs) != 1 || runs[0].Period != "2026-11-16" || runs[0].Status != workflows.JobDone {
+		t.Errorf("checkout's job runs %+v, want 2026-11-16 done once", runs)
+	}
+}
+
+func TestSchedulerPeriodsInTeamTimeZones(t *testing.T) {
+	b := newTestBot(t)
+	// Monday 2 Nov, 10:00 UTC: 11:00 in Berlin, where today's 09:00 pulse
+	// and digest fired; 05:00 in New York, where the last pulse fired
+	// yesterday and the digest on Sunday the 1st. The digest covers October.
+	b.clock.Set(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
+	var got []string
+	jobs := map[string]workflows.JobFunc{
+		workflows.JobPulse: func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
+			got = append(got, "pulse "+o.Team+" "+o.Period)
+			return workflows.JobReport{}, nil
+		},
+		workflows.JobDigest: func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
+			got = append(got, "digest "+o.Team+" "+o.Period)
+			return workflows.JobReport{}, nil
+		},
+	}
+	sched := &workflows.Scheduler{Service: b.svc, Jobs: jobs, Log: discardLog()}
+	if err := sched.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sched.Stop()
+	want := []string{"digest checkout 2026-10", "digest onboarding 2026-10", "pulse checkout 2026-11-02", "pulse onboarding 2026-11-01"}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("caught-up runs %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,291 @@
+package bot
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// Action ids of the scorecard's decision buttons; the value is the
+// experiment key.
+const (
+	ActionShip   = "exp.ship"
+	ActionExtend = "exp.extend"
+	ActionKill   = "exp.kill"
+)
+
+// scorecardButtons are Ship / Extend 7 days / Kill for an experiment.
+func scorecardButtons(e workflows.Experiment) slack.Block {
+	kill := Button("Kill", ActionKill, e.Key, StyleDanger)
+	kill.Confirm = slack.NewConfirmationBlockObject(plain("Kill "+e.Name+"?", 100),
+		plain("Everyone gets the control at once. You can say why in the thread.", 300), plain("Kill it", 30), plain("Cancel", 30))
+	return Actions("scorecard:"+e.Key, Button("Ship", ActionShip, e.Key, StylePrimary),
+		Button("Extend 7 days", ActionExtend, e.Key, StyleDefault), kill)
+}
+
+var guardrailIcons = map[workflows.GuardrailStatus]string{
+	workflows.GuardrailsHealthy:    ":large_green_circle: healthy",
+	workflows.GuardrailsRegressing: ":large_yellow_circle: regressing",
+	workflows.GuardrailsFailing:    ":red_circle: failing",
+}
+
+// formatValue shows a metric's value in its unit: a share for a
+// proportion, a number otherwise.
+func formatValue(m workflows.Metric, v float64) string {
+	if m.Type == workflows.MetricProportion {
+		return fmt.Sprintf("%.2f%%", v*100)
+	}
+	switch a := math.Abs(v); {
+	case a >= 1000:
+		return formatNumber(math.Round(v))
+	case a >= 1:
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.3g", v)
+}
+
+// resultLine is one metric's line on a scorecard.
+func resultLine(r workflows.MetricResult, method workflows.Method) string {
+	name := fmt.Sprintf("*%s*", Escape(r.Metric.Name))
+	if r.Variant != "" {
+		name += fmt.Sprintf(" (%s)", Escape(r.Variant))
+	}
+	if r.Problem != "" {
+		return fmt.Sprintf("%s  _%s_", name, Escape(r.Problem))
+	}
+	stat := formatP(r.PValue)
+	if method == workflows.MethodBayesian {
+		win := r.ChanceToWin
+		if !r.Metric.HigherIsBetter {
+			win = 1 - win
+		}
+		stat = fmt.Sprintf("chance to be better %.1f%%", win*100)
+	}
+	verdict := map[workflows.Verdict]string{
+		workflows.VerdictGood:    ":white_check_mark: significant, better",
+		workflows.VerdictBad:     ":x: significant, worse",
+		workflows.VerdictFlat:    ":heavy_minus_sign: not significant",
+		workflows.VerdictPending: ":hourglass_flowing_sand: too early to judge",
+	}[r.Verdict]
+	if r.Regressing && r.Verdict != workflows.VerdictBad {
+		verdict += ", trending worse"
+	}
+	cuped := ""
+	if r.CUPED {
+		cuped = " · CUPED"
+	}
+	return fmt.Sprintf("%s  %s → %s  *%s* [%s, %s]  %s%s  %s", name, formatValue(r.Metric, r.ControlMean),
+		formatValue(r.Metric, r.TreatmentMean), workflows.FormatLift(r.Lift), workflows.FormatLift(r.Low),
+		workflows.FormatLift(r.High), stat, cuped, verdict)
+}
+
+func formatP(p float64) string {
+	if p < 0.0001 {
+		return "p < 0.0001"
+	}
+	return fmt.Sprintf("p = %.4f", p)
+}
+
+// scorecardContext is the line under a scorecard's title.
+func scorecardContext(sc workflows.Scorecard, team workflows.Team) string {
+	e := sc.Experiment
+	return fmt.Sprintf("%s · owner %s · %s, α = %g · day %d of %d · %s", Escape(team.Name), owner(e.Owner),
+		sc.Method, e.Alpha, sc.Day, e.PlannedDays, slackDate(sc.AsOf))
+}
+
+func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
+	sc, e := m.Scorecard, m.Scorecard.Experiment
+	blocks := []slack.Block{
+		Header(r.text("scorecard.title", map[string]string{"Name": e.Name})),
+		Context(scorecardContext(sc, m.Team)),
+	}
+	if e.Hypothesis != "" {
+		blocks = append(blocks, Section("*Hypothesis:* "+Escape(e.Hypothesis)))
+	}
+	blocks = append(blocks, Section(r.text("recommendation", sc.Recommendation)), Divider())
+	for _, role := range []struct {
+		role  workflows.Role
+		title string
+	}{{workflows.RolePrimary, "Primary metrics"}, {workflows.RoleGuardrail, "Guardrails: " + guardrailIcons[sc.Guardrails]},
+		{workflows.RoleSecondary, "Secondary metrics"}} {
+		var lines []string
+		for _, res := range sc.Results {
+			if res.Role == role.role {
+				lines = append(lines, resultLine(res, sc.Method))
+			}
+		}
+		if len(lines) > 0 {
+			blocks = append(blocks, sectionLines("*"+role.title+"*", lines)...)
+		}
+	}
+	blocks = append(blocks, Divider(), Context(dataQuality(sc)), Context(progressLine(sc)))
+	if !sc.Mature {
+		blocks = append(blocks, Context(fmt.Sprintf(":hourglass_flowing_sand: Peeking discipline: nothing is called significant "+
+			"before day %d and %d units in each arm; it is %s.", e.MinDays, sc.MinSamplePerArm, Escape(sc.MatureReason))))
+	}
+	if m.Buttons && (e.State == workflows.StateRunning || e.State == workflows.StateDecisionPending) {
+		blocks = append(blocks, scorecardButtons(e))
+	}
+	return Message{Text: fmt.Sprintf("%s: %s", e.Name, scorecardHeadline(sc)), Blocks: blocks}
+}
+
+// sectionLines packs lines under a title into as few sections as Slack's
+// text limit allows.
+func sectionLines(title string, lines []string) []slack.Block {
+	var blocks []slack.Block
+	cur := title
+	for _, l := range lines {
+		if len(cur)+1+len(l) > MaxTextLength {
+			blocks = append(blocks, Section(cur))
+			cur = ""
+		}
+		if cur != "" {
+			cur += "\n"
+		}
+		cur += l
+	}
+	return append(blocks, Section(cur))
+}
+
+func dataQuality(sc workflows.Scorecard) string {
+	var units []string
+	for _, v := range sc.Experiment.Variants {
+		units = append(units, fmt.Sprintf("%s %s", Escape(v.Key), formatNumber(float64(sc.Units[v.Key]))))
+	}
+	srm := fmt.Sprintf(":white_check_mark: split as planned (SRM p = %.2g)", sc.SRMPValue)
+	if sc.SRM {
+		srm = fmt.Sprintf(":warning: *sample ratio mismatch* (p = %.2g)", sc.SRMPValue)
+	}
+	total := int64(0)
+	for _, n := range sc.Units {
+		total += n
+	}
+	if total == 0 {
+		return "No exposures yet: send them with `growthbot import exposures FILE` or `POST /api/v1/exposures`."
+	}
+	line := "Units: " + strings.Join(units, " · ") + " · " + srm
+	if sc.MultipleExposures > 0 {
+		line += fmt.Sprintf(" · :warning: %s units saw more than one variant and are left out", formatNumber(float64(sc.MultipleExposures)))
+	}
+	return line
+}
+
+func progressLine(sc workflows.Scorecard) string {
+	e := sc.Experiment
+	line := fmt.Sprintf("Progress: day %d of %d", sc.Day, e.PlannedDays)
+	target := e.TargetMDE
+	if target == 0 {
+		target = workflows.DefaultTargetMDE
+	}
+	switch {
+	case sc.DaysToMDE < 0:
+		line += fmt.Sprintf(" · not enough data yet to estimate when a %s lift becomes detectable", workflows.FormatLift(target))
+	case sc.DaysToMDE == 0:
+		line += fmt.Sprintf(" · enough data to detect a %s lift (it can now detect %s)", workflows.FormatLift(target), workflows.FormatLift(sc.MDE))
+	default:
+		line += fmt.Sprintf(" · %.0f%% of the sample needed to detect a %s lift · about %.0f more days", sc.SampleShare*100,
+			workflows.FormatLift(target), math.Ceil(sc.DaysToMDE))
+	}
+	return line
+}
+
+// scorecardHeadline is the one-line summary of a scorecard: the recommendation and
+// the first primary result.
+func scorecardHeadline(sc workflows.Scorecard) string {
+	rec := strings.ReplaceAll(string(sc.Recommendation.Action), "_", " ")
+	if sc.Recommendation.Variant != "" {
+		rec += " " + sc.Recommendation.Variant
+	}
+	for _, r := range sc.Results {
+		if r.Role == workflows.RolePrimary && r.Problem == "" {
+			return fmt.Sprintf("%s; %s %s [%s, %s]", rec, r.Metric.Name, workflows.FormatLift(r.Lift),
+				workflows.FormatLift(r.Low), workflows.FormatLift(r.High))
+		}
+	}
+	return rec
+}
+
+func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
+	e := h.Experiment
+	state := map[workflows.State]string{
+		workflows.StateDraft: "draft", workflows.StateRunning: "running", workflows.StateDecisionPending: "waiting for a decision",
+		workflows.StateShipped: "shipped " + e.Winner, workflows.StateKilled: "killed",
+	}[e.State]
+	blocks := []slack.Block{Header(r.text("scorecard.title", map[string]string{"Name": e.Name}))}
+	if e.Hypothesis != "" {
+		blocks = append(blocks, Section("*Hypothesis:* "+Escape(e.Hypothesis)))
+	}
+	text := e.Name + ": " + state
+	if h.Scorecard != nil {
+		blocks = append(blocks, Section(r.text("recommendation", h.Scorecard.Recommendation)))
+		text = e.Name + ": " + scorecardHeadline(*h.Scorecard)
+		for _, res := range h.Scorecard.Results {
+			if res.Role == workflows.RolePrimary {
+				blocks = append(blocks, Section(resultLine(res, h.Scorecard.Method)))
+				break
+			}
+		}
+	} else {
+		blocks = append(blocks, Section("Scorecards will be posted in this thread as the data comes in."))
+	}
+	ctx := fmt.Sprintf("%s · owner %s · %s %s", Escape(h.Team.Name), owner(e.Owner), stateIcons[e.State], state)
+	if h.Scorecard != nil {
+		ctx += fmt.Sprintf(" · day %d of %d", h.Scorecard.Day, e.PlannedDays)
+	}
+	blocks = append(blocks, Context(ctx+" · details in the thread"))
+	return Message{Text: text, Blocks: blocks}
+}
+
+func (r *Renderer) renderGuardrailAlert(a workflows.GuardrailAlert) Message {
+	e, res := a.Experiment, a.Result
+	text := r.text("alert.guardrail", map[string]any{"Owner": e.Owner, "Metric": Escape(res.Metric.Name), "Variant": Escape(res.Variant),
+		"Lift": res.Lift, "Low": res.Low, "High": res.High})
+	kill := Button("Kill", ActionKill, e.Key, StyleDanger)
+	return Message{Text: text, Blocks: []slack.Block{Section(text), Actions("guardrail:"+e.Key, kill)}}
+}
+
+func (r *Renderer) renderSRMAlert(a workflows.SRMAlert) Message {
+	var counts []string
+	for _, v := range a.Experiment.Variants {
+		counts = append(counts, fmt.Sprintf("%s %s (weight %g)", Escape(v.Key), formatNumber(float64(a.Scorecard.Units[v.Key])), v.Weight))
+	}
+	text := r.text("alert.srm", map[string]any{"Owner": a.Experiment.Owner, "P": a.Scorecard.SRMPValue, "Counts": strings.Join(counts, ", ")})
+	return Message{Text: text, Blocks: []slack.Block{Section(text)}}
+}
+
+func (r *Renderer) renderOverdue(o workflows.OverdueReminder) Message {
+	e := o.Experiment
+	rec := strings.ReplaceAll(string(o.Recommendation.Action), "_", " ")
+	text := r.text("alert.overdue", map[string]any{"Owner": e.Owner, "Name": Escape(e.Name), "DaysOver": o.DaysOver,
+		"Recommendation": rec, "Key": e.Key})
+	return Message{Text: text, Blocks: []slack.Block{Section(text), scorecardButtons(e)}}
+}
+
+func (r *Renderer) renderEscalation(o workflows.OwnerEscalation) Message {
+	e := o.Experiment
+	text := r.text("alert.escalate", map[string]any{"Lead": o.Team.Lead, "Name": Escape(e.Name), "Owner": e.Owner, "Team": Escape(o.Team.Name)})
+	return Message{Text: text, Blocks: []slack.Block{Section(text)}}
+}
+
+// renderLiftChart draws the chart and titles the upload.
+func (r *Renderer) renderLiftChart(c workflows.LiftChart) (workflows.Rendered, error) {
+	png, err := LiftChartPNG(c.Scorecard)
+	if err != nil {
+		return workflows.Rendered{}, err
+	}
+	e := c.Scorecard.Experiment
+	metric := ""
+	if len(e.PrimaryMetrics) > 0 {
+		metric = e.PrimaryMetrics[0]
+		if res := slices.IndexFunc(c.Scorecard.Results, func(m workflows.MetricResult) bool { return m.Role == workflows.RolePrimary }); res >= 0 {
+			metric = c.Scorecard.Results[res].Metric.Name
+		}
+	}
+	title := fmt.Sprintf("%s: cumulative lift of %s, day %d", e.Name, metric, c.Scorecard.Day)
+	return workflows.Rendered{Text: title, File: png, Filename: fmt.Sprintf("%s-lift-day-%d.png", e.Key, c.Scorecard.Day)}, nil
+}

@@ -1,0 +1,38 @@
+package workflows
+
+// Alerts the pulse posts in an experiment's thread. Each is a domain value
+// the Slack adapter renders.
+
+// GuardrailAlert says a guardrail got significantly worse; it mentions the
+// owner and offers a Kill button.
+type GuardrailAlert struct {
+	Experiment Experiment
+	Result     MetricResult
+}
+
+// SRMAlert says the split of units differs from the planned weights.
+type SRMAlert struct {
+	Experiment Experiment
+	Scorecard  Scorecard
+}
+
+// OverdueReminder reminds the owner that an experiment passed its planned
+// end with no decision.
+type OverdueReminder struct {
+	Experiment     Experiment
+	DaysOver       int
+	Recommendation Recommendation
+}
+
+// OwnerEscalation tells the team lead an experiment has no owner, or that
+// its owner left the team.
+type OwnerEscalation struct {
+	Experiment Experiment
+	Team       Team
+}
+
+// LiftChart is the picture of an experiment's primary metric's cumulative
+// lift, day by day, with its interval.
+type LiftChart struct {
+	Scorecard Scorecard
+}
