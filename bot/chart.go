@@ -14,9 +14,9 @@ import (
 
 // Chart colours: the estimate, its interval band and the zero line.
 var (
-	liftColor = color.RGBA{R: 0x1d, G: 0x4f, B: 0x91, A: 0xff}
-	bandColor = color.RGBA{R: 0x1d, G: 0x4f, B: 0x91, A: 0x33}
-	zeroColor = color.RGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff}
+	liftColor = color.NRGBA{R: 0x1d, G: 0x4f, B: 0x91, A: 0xff}
+	bandColor = color.NRGBA{R: 0x1d, G: 0x4f, B: 0x91, A: 0x40} // not premultiplied: a light wash of the line colour
+	zeroColor = color.NRGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff}
 )
 
 // LiftChartPNG draws a scorecard's primary metric's cumulative relative lift

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,7 +185,7 @@ func (c *Console) ShowNew() {
 			json.Unmarshal(call.Raw, &m)
 			c.show("only you see", "", "", m.Text, m.Blocks)
 		case "files.completeUploadExternal":
-			c.showFiles(p.Get("channel_id"))
+			c.showFiles(p.Get("channel_id"), p.Get("files"))
 		case "views.open", "views.push", "views.update":
 			c.showView("form opened", p.Get("view"))
 		case "views.publish":
@@ -231,18 +232,25 @@ func (c *Console) showView(where, view string) {
 	c.show(where, "", "", "", v.Blocks)
 }
 
-func (c *Console) showFiles(channel string) {
-	files := c.Fake.Files()
-	if len(files) == 0 {
-		return
-	}
-	f := files[len(files)-1]
-	line := fmt.Sprintf("  [picture shared in #%s: %s]", channel, f.Title)
-	if c.Files != "" {
-		path := filepath.Join(c.Files, f.Name)
-		if err := os.WriteFile(path, f.Bytes, 0o644); err == nil {
-			line += " written to " + path
+// sharedFile is one entry of files.completeUploadExternal's files list.
+type sharedFile struct {
+	ID string `json:"id"`
+}
+
+func (c *Console) showFiles(channel, shared string) {
+	var ids []sharedFile
+	json.Unmarshal([]byte(shared), &ids)
+	for _, f := range c.Fake.Files() {
+		if !slices.Contains(ids, sharedFile{ID: f.ID}) {
+			continue
 		}
+		line := fmt.Sprintf("  [picture shared in #%s: %s]", channel, f.Title)
+		if c.Files != "" {
+			path := filepath.Join(c.Files, f.Name)
+			if err := os.WriteFile(path, f.Bytes, 0o644); err == nil {
+				line += " written to " + path
+			}
+		}
+		fmt.Fprintf(c.Out, "\n%s\n", line)
 	}
-	fmt.Fprintf(c.Out, "\n%s\n", line)
 }

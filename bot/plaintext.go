@@ -25,7 +25,13 @@ func PlainText(text string, blocksJSON []byte) (string, []PlainButton) {
 			fmt.Fprintf(&b, "%s\n%s\n", t, strings.Repeat("━", min(displayWidth(t), 60)))
 		case "section":
 			if t := textOf(blk["text"]); t != "" {
-				b.WriteString(mrkdwnToText(t) + "\n")
+				line := mrkdwnToText(t)
+				if acc, ok := blk["accessory"].(map[string]any); ok && acc["type"] == "button" {
+					btn := plainButton(acc, blk)
+					buttons = append(buttons, btn)
+					line += "  [ " + btn.Label + " ]"
+				}
+				b.WriteString(line + "\n")
 			}
 			if fields, ok := blk["fields"].([]any); ok {
 				for i := 0; i < len(fields); i += 2 {
@@ -51,12 +57,9 @@ func PlainText(text string, blocksJSON []byte) (string, []PlainButton) {
 			var labels []string
 			for _, e := range asList(blk["elements"]) {
 				m, _ := e.(map[string]any)
-				label := mrkdwnToText(textOf(m["text"]))
-				id, _ := m["action_id"].(string)
-				value, _ := m["value"].(string)
-				block, _ := blk["block_id"].(string)
-				buttons = append(buttons, PlainButton{Label: label, ActionID: id, Value: value, BlockID: block})
-				labels = append(labels, "[ "+label+" ]")
+				btn := plainButton(m, blk)
+				buttons = append(buttons, btn)
+				labels = append(labels, "[ "+btn.Label+" ]")
 			}
 			b.WriteString("  " + strings.Join(labels, "  ") + "\n")
 		case "input":
@@ -64,6 +67,13 @@ func PlainText(text string, blocksJSON []byte) (string, []PlainButton) {
 		}
 	}
 	return b.String(), buttons
+}
+
+func plainButton(m, block map[string]any) PlainButton {
+	id, _ := m["action_id"].(string)
+	value, _ := m["value"].(string)
+	blockID, _ := block["block_id"].(string)
+	return PlainButton{Label: mrkdwnToText(textOf(m["text"])), ActionID: id, Value: value, BlockID: blockID}
 }
 
 // PlainButton is a button shown in plain text; the console presses it when

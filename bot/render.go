@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,16 +193,30 @@ func RenderGoals(t workflows.Team, quarter string, goals []workflows.Goal) Messa
 		blocks = append(blocks, Section(fmt.Sprintf("No goals for %s yet. Add one: `/growth goal add %s \"TITLE\" @OWNER`", quarter, t.Key)))
 		return Message{Text: title + ": none", Blocks: blocks}
 	}
-	var lines []string
 	done := 0
-	for _, g := range goals {
+	// Each goal is its own section so that an open one can carry its Drop
+	// button; past Slack's block limit the rest are listed in one section.
+	room := MaxMessageBlocks - 3
+	var rest []string
+	for i, g := range goals {
 		if g.Status == workflows.GoalDone {
 			done++
 		}
-		lines = append(lines, fmt.Sprintf("%s `#%d` *%s*, %s", goalIcons[g.Status], g.ID, Escape(g.Title), owner(g.Owner)))
+		line := fmt.Sprintf("%s `#%d` *%s*, %s", goalIcons[g.Status], g.ID, Escape(g.Title), owner(g.Owner))
+		if i >= room-1 && len(goals) > room {
+			rest = append(rest, line)
+			continue
+		}
+		section := slack.NewSectionBlock(mrkdwn(line), nil, nil)
+		if g.Status == workflows.GoalInProgress {
+			section.Accessory = slack.NewAccessory(Button("Drop", actionGoalDrop, strconv.FormatInt(g.ID, 10), StyleDanger))
+		}
+		blocks = append(blocks, section)
 	}
-	blocks = append(blocks, Section(strings.Join(lines, "\n")),
-		Context(fmt.Sprintf("%d of %d done · `/growth goal done ID` · `/growth goal drop ID`", done, len(goals))))
+	if len(rest) > 0 {
+		blocks = append(blocks, Section(strings.Join(rest, "\n")))
+	}
+	blocks = append(blocks, Context(fmt.Sprintf("%d of %d done · `/growth goal done ID` · `/growth goal drop ID`", done, len(goals))))
 	return Message{Text: fmt.Sprintf("%s: %d of %d done", title, done, len(goals)), Blocks: blocks}
 }
 

@@ -21,11 +21,8 @@ const (
 
 // scorecardButtons are Ship / Extend 7 days / Kill for an experiment.
 func scorecardButtons(e workflows.Experiment) slack.Block {
-	kill := Button("Kill", ActionKill, e.Key, StyleDanger)
-	kill.Confirm = slack.NewConfirmationBlockObject(plain("Kill "+e.Name+"?", 100),
-		plain("Everyone gets the control at once. You can say why in the thread.", 300), plain("Kill it", 30), plain("Cancel", 30))
 	return Actions("scorecard:"+e.Key, Button("Ship", ActionShip, e.Key, StylePrimary),
-		Button("Extend 7 days", ActionExtend, e.Key, StyleDefault), kill)
+		Button("Extend 7 days", ActionExtend, e.Key, StyleDefault), killButton(e))
 }
 
 var guardrailIcons = map[workflows.GuardrailStatus]string{
@@ -221,7 +218,7 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 		blocks = append(blocks, Section("*Hypothesis:* "+Escape(e.Hypothesis)))
 	}
 	text := e.Name + ": " + state
-	if h.Scorecard != nil {
+	if h.Scorecard != nil && !e.State.Terminal() {
 		blocks = append(blocks, Section(r.text("recommendation", h.Scorecard.Recommendation)))
 		text = e.Name + ": " + scorecardHeadline(*h.Scorecard)
 		for _, res := range h.Scorecard.Results {
@@ -230,6 +227,12 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 				break
 			}
 		}
+	} else if e.State.Terminal() {
+		outcome := fmt.Sprintf(":rocket: *Shipped %s* on %s: everyone gets it.", Escape(e.Winner), e.DecidedAt.Format("2 Jan 2006"))
+		if e.State == workflows.StateKilled {
+			outcome = fmt.Sprintf(":no_entry_sign: *Killed* on %s: everyone gets %s.", e.DecidedAt.Format("2 Jan 2006"), Escape(e.Control()))
+		}
+		blocks = append(blocks, Section(outcome+" The experiment review is in the thread."))
 	} else {
 		blocks = append(blocks, Section("Scorecards will be posted in this thread as the data comes in."))
 	}
@@ -245,8 +248,7 @@ func (r *Renderer) renderGuardrailAlert(a workflows.GuardrailAlert) Message {
 	e, res := a.Experiment, a.Result
 	text := r.text("alert.guardrail", map[string]any{"Owner": e.Owner, "Metric": Escape(res.Metric.Name), "Variant": Escape(res.Variant),
 		"Lift": res.Lift, "Low": res.Low, "High": res.High})
-	kill := Button("Kill", ActionKill, e.Key, StyleDanger)
-	return Message{Text: text, Blocks: []slack.Block{Section(text), Actions("guardrail:"+e.Key, kill)}}
+	return Message{Text: text, Blocks: []slack.Block{Section(text), Actions("guardrail:"+e.Key, killButton(e))}}
 }
 
 func (r *Renderer) renderSRMAlert(a workflows.SRMAlert) Message {

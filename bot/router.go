@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -66,12 +67,6 @@ var commandHandlers = map[string]commandHandler{
 	"growth kpi":       (*Router).kpis,
 }
 
-func comingSoon(feature string) commandHandler {
-	return func(r *Router, ctx context.Context, req CommandRequest, c Command) (Message, error) {
-		return reply(fmt.Sprintf("%s are coming in a later release of growthbot; `%s` is reserved for them.", feature, Usage(c.Name))), nil
-	}
-}
-
 // Command answers a slash command. It always returns a reply: errors become
 // replies here, never silence.
 func (r *Router) Command(ctx context.Context, req CommandRequest) Message {
@@ -109,7 +104,7 @@ func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
 		}
 		return reply(fmt.Sprintf(":x: Something went wrong on our side; it has been logged (reference `%s`).", ref))
 	}
-	text := Escape(workflows.ErrorMessage(err))
+	text := escapeKeepMentions(workflows.ErrorMessage(err))
 	if code == workflows.ENOTFOUND {
 		if s := r.suggest(ctx, c); s != "" {
 			text += fmt.Sprintf(". Did you mean `%s`?", s)
@@ -120,7 +115,9 @@ func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
 		icon = ":mag:"
 	}
 	msg := icon + " " + text
-	if u := Usage(c.Name); u != "" && code != workflows.EFORBIDDEN {
+	// A usage line helps when the command was malformed or named something
+	// unknown, not when it was refused or clashed with the state.
+	if u := Usage(c.Name); u != "" && (code == workflows.EINVALID || code == workflows.ENOTFOUND) {
 		msg += "\n```" + u + "```"
 	}
 	return reply(msg)
@@ -150,6 +147,23 @@ func (r *Router) suggest(ctx context.Context, c Command) string {
 		return ""
 	}
 	return workflows.Closest(word, candidates)
+}
+
+// mentionToken is a user mention the domain writes into its messages.
+var mentionToken = regexp.MustCompile(`<@[UW][A-Z0-9]+>`)
+
+// escapeKeepMentions escapes a domain message for mrkdwn but keeps the user
+// mentions the domain put in it, so that they render as names.
+func escapeKeepMentions(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range mentionToken.FindAllStringIndex(s, -1) {
+		b.WriteString(Escape(s[last:loc[0]]))
+		b.WriteString(s[loc[0]:loc[1]])
+		last = loc[1]
+	}
+	b.WriteString(Escape(s[last:]))
+	return b.String()
 }
 
 func newRef() string {

@@ -16,19 +16,22 @@ func TestMonthlyActivity(t *testing.T) {
 	ctx := context.Background()
 	month := func(m time.Month) time.Time { return time.Date(2026, m, 1, 0, 0, 0, 0, time.UTC) }
 	bounds := []time.Time{month(8), month(9), month(10), month(11)}
-	var got []workflows.Activity
-	var first, last time.Time
-	err := db.View(ctx, func(tx workflows.Tx) error {
-		var err error
-		if got, err = tx.MonthlyActivity(bounds); err != nil {
+	read := func() (got []workflows.Activity, first, last time.Time) {
+		t.Helper()
+		err := db.View(ctx, func(tx workflows.Tx) error {
+			var err error
+			if got, err = tx.MonthlyActivity(bounds); err != nil {
+				return err
+			}
+			first, last, err = tx.EventSpan()
 			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		first, last, err = tx.EventSpan()
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+		return got, first, last
 	}
+	got, first, last := read()
 	if !slices.Equal(got, make([]workflows.Activity, 3)) || !first.IsZero() || !last.IsZero() {
 		t.Errorf("no events: activity %v, span %v..%v; want zeros", got, first, last)
 	}
@@ -43,7 +46,7 @@ func TestMonthlyActivity(t *testing.T) {
 		ev("c", month(10)), ev("d", month(11).Add(-time.Millisecond)),
 		ev("e", month(11)), // after the last period: not counted
 	}
-	err = db.Update(ctx, func(tx workflows.Tx) error {
+	err := db.Update(ctx, func(tx workflows.Tx) error {
 		w, err := tx.EventWriter()
 		if err != nil {
 			return err
@@ -56,17 +59,7 @@ func TestMonthlyActivity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.View(ctx, func(tx workflows.Tx) error {
-		var err error
-		if got, err = tx.MonthlyActivity(bounds); err != nil {
-			return err
-		}
-		first, last, err = tx.EventSpan()
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, first, last = read()
 	want := []workflows.Activity{{Active: 2}, {Active: 3, Retained: 2}, {Active: 2, Retained: 1}}
 	if !slices.Equal(got, want) {
 		t.Errorf("activity %+v, want %+v", got, want)

@@ -64,7 +64,23 @@ func Messages(dir string, funcs template.FuncMap) (*template.Template, error) {
 	t := template.New("messages").Funcs(funcs).Option("missingkey=error")
 	names, _ := fs.Glob(files, "messages/*.tmpl")
 	sort.Strings(names)
+	// text/template lets a later file silently replace a name an earlier one
+	// defined; among the embedded files that is always a mistake.
+	definedIn := map[string]string{}
 	for _, name := range names {
+		one, err := template.New(path.Base(name)).Funcs(funcs).Parse(string(mustRead(name)))
+		if err != nil {
+			return nil, fmt.Errorf("templates: %s: %w", name, err)
+		}
+		for _, def := range one.Templates() {
+			if def.Name() == one.Name() {
+				continue
+			}
+			if other, dup := definedIn[def.Name()]; dup {
+				return nil, fmt.Errorf("templates: %q is defined in both %s and %s", def.Name(), other, name)
+			}
+			definedIn[def.Name()] = name
+		}
 		if _, err := t.New(path.Base(name)).Parse(string(mustRead(name))); err != nil {
 			return nil, fmt.Errorf("templates: %s: %w", name, err)
 		}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,11 +55,12 @@ const maxChanges = 2000
 
 // RunDigest posts the monthly growth review of each team (or opts.Team) to
 // its channel. In each team's time zone, the review is of the previous
-// calendar month (or opts.Period, YYYY-MM), and it is due on the first
-// weekday of the month or later: without opts.Period or opts.Force,
-// Saturday and Sunday are skipped, so a schedule of days 1-3 posts on the
-// first weekday. Each team and month posts once, whoever asks (the
-// schedule or the "Post to channel" button), unless opts.Force.
+// calendar month (or opts.Period, YYYY-MM). The month just ended posts on
+// the first weekday (Monday to Friday) of the new month or later: a
+// schedule firing on days 1-3 posts on the first weekday, whether or not
+// it names the period; opts.Force posts before. Each team and month posts
+// once, whoever asks (the schedule or the "Post to channel" button), unless
+// opts.Force.
 func (s *Service) RunDigest(ctx context.Context, opts JobOptions) (JobReport, error) {
 	var report JobReport
 	if opts.Period != "" {
@@ -103,17 +105,38 @@ func (s *Service) RunDigest(ctx context.Context, opts JobOptions) (JobReport, er
 func digestDue(t Team, now time.Time, opts JobOptions) (month, why string) {
 	loc := t.Location()
 	local := now.In(loc)
-	month = opts.Period
-	if month == "" {
-		month = PreviousMonth(now, loc)
-		if wd := local.Weekday(); !opts.Force && (wd == time.Saturday || wd == time.Sunday) {
-			return month, fmt.Sprintf("it is %s in %s; the digest posts on the first weekday of the month", wd, loc)
-		}
+	latest := PreviousMonth(now, loc)
+	month = cmp.Or(opts.Period, latest)
+	if opts.Force {
+		return month, ""
 	}
-	if end := monthStart(month, 1, loc); !opts.Force && now.Before(end) {
-		return month, fmt.Sprintf("%s is not over yet in %s", month, loc)
+	if why := notOver(t, month, now); why != "" {
+		return month, why
+	}
+	if first := firstWeekday(local); month == latest && local.Before(first) {
+		return month, fmt.Sprintf("it is %s in %s, and the digest posts on the first weekday of the month, %s; --force posts it now",
+			local.Weekday(), loc, first.Format("Monday 2 January"))
 	}
 	return month, ""
+}
+
+// notOver says why a month is not over yet in the team's time zone, or ""
+// when it is: a review is only posted for a whole month.
+func notOver(t Team, month string, now time.Time) string {
+	if now.Before(monthStart(month, 1, t.Location())) {
+		return fmt.Sprintf("%s is not over yet in %s", month, t.Location())
+	}
+	return ""
+}
+
+// firstWeekday returns the first instant of the first Monday-to-Friday day
+// of local's month.
+func firstWeekday(local time.Time) time.Time {
+	d := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, local.Location())
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d
 }
 
 // PostReview posts a team's review of a month to its channel on behalf of
@@ -136,7 +159,7 @@ func (s *Service) PostReview(ctx context.Context, actor, team, month string) (Te
 	if err := checkMonth(month); err != nil {
 		return t, err
 	}
-	if _, why := digestDue(t, s.Clock.Now(), JobOptions{Period: month}); why != "" {
+	if why := notOver(t, month, s.Clock.Now()); why != "" {
 		return t, Errorf(ECONFLICT, "the review of %s cannot be posted yet: %s", month, why)
 	}
 	var report JobReport
@@ -144,8 +167,15 @@ func (s *Service) PostReview(ctx context.Context, actor, team, month string) (Te
 	if err != nil || ran {
 		return t, err
 	}
+	var rec ReviewRecord
+	if err := s.Store.View(ctx, func(tx Tx) error { rec, err = reviewRecord(tx, t.Key, month); return err }); err != nil {
+		return t, err
+	}
+	if rec.MessageKey == "" {
+		return t, Errorf(ECONFLICT, "the %s review of %s is being posted right now", month, t.Name)
+	}
 	return t, Errorf(ECONFLICT, "the %s review of %s was already posted to its channel (by the schedule or a teammate); "+
-		"an operator can post it again with growthbot jobs run digest --force", month, t.Name)
+		"an operator can post it again with growthbot jobs run digest --team %s --period %s --force", month, t.Name, t.Key, month)
 }
 
 // postReviewOnce posts the review under the digest job's exactly-once
@@ -210,7 +240,7 @@ func (s *Service) postReview(ctx context.Context, actor, team, month string, for
 		if err := tx.PutReviewRecord(rec); err != nil {
 			return err
 		}
-		return audit(tx, actor, "review.post", reviewSubject(team, month), "", before, rec)
+		return audit(tx, actor, "review.post", ReviewKey(team, month), "", before, rec)
 	})
 	return added, key, err
 }
@@ -272,7 +302,7 @@ func (s *Service) DecideReview(ctx context.Context, actor, team, month string, c
 		if err := tx.PutReviewRecord(r); err != nil {
 			return err
 		}
-		if err := audit(tx, actor, "review."+string(course), reviewSubject(team, month), changes, before, r); err != nil {
+		if err := audit(tx, actor, "review."+string(course), ReviewKey(team, month), changes, before, r); err != nil {
 			return err
 		}
 		parent, err := tx.MessageByKey(r.MessageKey)

@@ -355,11 +355,9 @@ func ParseReviewRef(ref string) (team, month string, err error) {
 	return team, month, checkMonth(month)
 }
 
-// ReviewKey is the outbox key of a team's digest parent for a month; its
-// section replies add ":SECTION".
+// ReviewKey is the outbox key of a team's digest parent for a month (its
+// section replies add ":SECTION") and the subject of its audit entries.
 func ReviewKey(team, month string) string { return "review:" + team + ":" + month }
-
-func reviewSubject(team, month string) string { return "review:" + team + ":" + month }
 
 // checkMonth validates a YYYY-MM month.
 func checkMonth(month string) error {
@@ -384,8 +382,8 @@ func PreviousMonth(now time.Time, loc *time.Location) string {
 }
 
 // reviewHistory is how many months before the reviewed one a review reads:
-// twelve for the chart (with the reviewed month) and one more so that the
-// first charted month has a previous month.
+// the chart shows the reviewed month and the eleven before it, and the
+// twelfth before gives the first charted month its last month.
 const reviewHistory = 12
 
 // Review assembles a team's review of a month (YYYY-MM; empty means the
@@ -460,10 +458,7 @@ func (s *Service) assembleReview(tx Tx, t Team, month string) (Review, error) {
 		if e.State != StateShipped || !within(e.DecidedAt, start, end) {
 			continue
 		}
-		// The snapshot of the decision day counts: the decision was taken
-		// on the data it shows.
-		day := e.DecidedAt.In(loc).AddDate(0, 0, 1).Format(time.DateOnly)
-		snap, err := tx.LastSnapshot(e.Key, day, false)
+		snap, err := snapshotBefore(tx, e, loc)
 		if err == nil {
 			in.snapshots[e.Key] = snap
 		} else if ErrorCode(err) != ENOTFOUND {
@@ -484,6 +479,17 @@ func (s *Service) assembleReview(tx Tx, t Team, month string) (Review, error) {
 		in.previous = &prev
 	}
 	return buildReview(in), nil
+}
+
+// snapshotBefore returns the experiment's last scorecard taken before its
+// decision: the decision day's, unless it was taken after the decision.
+func snapshotBefore(tx Tx, e Experiment, loc *time.Location) (Snapshot, error) {
+	day := e.DecidedAt.In(loc)
+	snap, err := tx.LastSnapshot(e.Key, day.AddDate(0, 0, 1).Format(time.DateOnly), false)
+	if err == nil && snap.At.After(e.DecidedAt) {
+		return tx.LastSnapshot(e.Key, day.Format(time.DateOnly), false)
+	}
+	return snap, err
 }
 
 // eventsNeeded reports whether any of the months lacks an imported

@@ -295,12 +295,12 @@ func TestDigestTimeZones(t *testing.T) {
 		name string
 		now  time.Time
 		team workflows.Team
-		want []string // months posted, of 2026-09, 2026-10 and 2026-11
+		want []string // which of 2026-10 and 2026-11 are posted
 	}{
 		// 03:00 UTC on 1 November is 20:00 on Saturday 31 October in Los
-		// Angeles: October is not over there, and it is a weekend.
+		// Angeles: October is not over there.
 		{"Los Angeles still in October", time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC), la, nil},
-		// Monday 2 November, 09:00 in Los Angeles.
+		// Monday 2 November, 09:00 in Los Angeles: the first weekday.
 		{"Los Angeles on its first weekday", time.Date(2026, 11, 2, 17, 0, 0, 0, time.UTC), la, []string{"2026-10"}},
 		// 12:00 UTC on Monday 30 November is 02:00 on Tuesday 1 December in
 		// Kiritimati (UTC+14): November is over there, not yet in UTC.
@@ -315,46 +315,70 @@ func TestDigestTimeZones(t *testing.T) {
 			if _, err := env.svc.RunDigest(context.Background(), workflows.JobOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if got := env.posted(tc.team.Key, "2026-09", "2026-10", "2026-11"); !slices.Equal(got, tc.want) {
+			if got := env.posted(tc.team.Key, "2026-10", "2026-11"); !slices.Equal(got, tc.want) {
 				t.Errorf("posted %v, want %v", got, tc.want)
+			}
+			// Asked for November by name, before November is over there.
+			report, err := env.svc.RunDigest(context.Background(), workflows.JobOptions{Period: "2026-11"})
+			if over := !tc.now.Before(time.Date(2026, 12, 1, 0, 0, 0, 0, tc.team.Location())); err != nil ||
+				!over && !strings.Contains(report.Lines[0], "2026-11 is not over yet in "+tc.team.Timezone) {
+				t.Errorf("November asked for: %q, %v", report.Lines, err)
 			}
 		})
 	}
 }
 
 func TestDigestFirstWeekday(t *testing.T) {
-	// 1 August 2026 is a Saturday: the schedule fires on days 1-3, and the
-	// digest posts on Monday the 3rd.
-	env := newReviewEnv(t, time.Date(2026, 8, 1, 9, 0, 0, 0, time.UTC), team("checkout", "UTC"))
-	for _, step := range []struct {
-		day  int
-		want []string
-		line string
-	}{
-		{1, nil, "it is Saturday in UTC"},
-		{2, nil, "it is Sunday in UTC"},
-		{3, []string{"2026-07"}, "posted review:checkout:2026-07"},
-		{4, []string{"2026-07"}, "already ran"},
-	} {
-		env.clock.Set(time.Date(2026, 8, step.day, 9, 0, 0, 0, time.UTC))
-		report, err := env.svc.RunDigest(context.Background(), workflows.JobOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := env.posted("checkout", "2026-07"); !slices.Equal(got, step.want) {
-			t.Errorf("day %d: posted %v, want %v", step.day, got, step.want)
-		}
-		if len(report.Lines) != 1 || !strings.Contains(report.Lines[0], step.line) {
-			t.Errorf("day %d: report %q does not say %q", step.day, report.Lines, step.line)
+	// 1 August 2026 is a Saturday: a schedule firing on days 1-3 posts
+	// July's digest on Monday the 3rd, whether or not it names the month.
+	for _, opts := range []workflows.JobOptions{{}, {Team: "checkout", Period: "2026-07"}} {
+		env := newReviewEnv(t, time.Date(2026, 8, 1, 9, 0, 0, 0, time.UTC), team("checkout", "UTC"))
+		for _, step := range []struct {
+			day  int
+			want []string
+			line string
+		}{
+			{1, nil, "it is Saturday in UTC, and the digest posts on the first weekday of the month, Monday 3 August"},
+			{2, nil, "it is Sunday in UTC"},
+			{3, []string{"2026-07"}, "posted review:checkout:2026-07"},
+			{4, []string{"2026-07"}, "already ran"},
+		} {
+			env.clock.Set(time.Date(2026, 8, step.day, 9, 0, 0, 0, time.UTC))
+			report, err := env.svc.RunDigest(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := env.posted("checkout", "2026-07"); !slices.Equal(got, step.want) {
+				t.Errorf("%+v, day %d: posted %v, want %v", opts, step.day, got, step.want)
+			}
+			if len(report.Lines) != 1 || !strings.Contains(report.Lines[0], step.line) {
+				t.Errorf("%+v, day %d: report %q does not say %q", opts, step.day, report.Lines, step.line)
+			}
 		}
 	}
-	// A period or --force runs on a weekend too.
-	env.clock.Set(time.Date(2026, 8, 8, 9, 0, 0, 0, time.UTC))
+	env := newReviewEnv(t, time.Date(2026, 8, 1, 9, 0, 0, 0, time.UTC), team("checkout", "UTC"))
+	// Forced, or for an older month, it posts on a weekend too.
 	if _, err := env.svc.RunDigest(context.Background(), workflows.JobOptions{Period: "2026-06"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := env.posted("checkout", "2026-06"); len(got) != 1 {
-		t.Errorf("a Saturday run for a period posted %v", got)
+	if _, err := env.svc.RunDigest(context.Background(), workflows.JobOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.posted("checkout", "2026-06", "2026-07"); len(got) != 2 {
+		t.Errorf("on a Saturday, an older month and a forced run posted %v", got)
+	}
+	// After the first weekday, a weekend run catches up a month not posted.
+	env = newReviewEnv(t, time.Date(2026, 8, 8, 9, 0, 0, 0, time.UTC), team("checkout", "UTC"))
+	if _, err := env.svc.RunDigest(context.Background(), workflows.JobOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.posted("checkout", "2026-07"); len(got) != 1 {
+		t.Errorf("Saturday the 8th, July not posted yet: posted %v", got)
+	}
+	// The button posts on a weekend: a person decided to.
+	env = newReviewEnv(t, time.Date(2026, 8, 1, 9, 0, 0, 0, time.UTC), team("checkout", "UTC"))
+	if _, err := env.svc.PostReview(context.Background(), "U0ENG1", "checkout", "2026-07"); err != nil {
+		t.Errorf("the button on Saturday the 1st: %v", err)
 	}
 }
 
@@ -448,6 +472,8 @@ func TestReviewExperimentsOfTheMonth(t *testing.T) {
 			{Experiment: "ship-a", Day: "2026-10-09", At: at(10, 9), Scorecard: result(0.04, 0.01, 0.07)},
 			{Experiment: "ship-a", Day: "2026-10-10", At: at(10, 10), Scorecard: result(0.03, 0.01, 0.05)},
 			{Experiment: "ship-a", Day: "2026-10-11", At: at(10, 11), Scorecard: result(0.5, 0.4, 0.6)}, // after the decision
+			// The decision day's, taken after the decision.
+			{Experiment: "ship-b", Day: "2026-10-25", At: at(10, 25).Add(time.Hour), Scorecard: result(0.9, 0.8, 1.0)},
 			{Experiment: "ship-b", Day: "2026-10-24", At: at(10, 24), Scorecard: result(0.02, -0.01, 0.05)},
 		} {
 			if err := tx.PutSnapshot(s); err != nil {

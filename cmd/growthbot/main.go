@@ -37,7 +37,7 @@ func commands() []command {
 		{"import", "exposures|events|kpis FILE [flags]", "import data from NDJSON or CSV (- for standard input)", runImport},
 		{"stats", "FILE", "compute experiment statistics from a JSON array of cases (- for standard input)", runStats},
 		{"jobs", "list | run pulse|rollouts|digest [flags]", "show or run the scheduled jobs", runJobs},
-		{"audit", "[--experiment KEY]", "list every change: who, when, what and why", runAudit},
+		{"audit", "[--experiment KEY] [--limit N] [--json]", "list every change: who, when, what and why", runAudit},
 		{"demo", "[flags]", "build a demo database and show what the bot would post (no Slack needed)", runDemo},
 		{"console", "[flags]", "type slash commands and see the bot's replies in the terminal", runConsole},
 		{"migrate", "[flags]", "create or upgrade the database schema", runMigrate},
@@ -166,8 +166,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
-		return err
+		return err // the flag set has printed the usage
 	case err != nil:
 		return usageError("%v", err)
 	}
