@@ -33,22 +33,16 @@ func (t *Tx) Audit(f workflows.AuditFilter) ([]workflows.AuditEntry, error) {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	rows, err := t.query(q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.AuditEntry
-	for rows.Next() {
+	out, err := queryAll(t, "audit", func(s scanner) (workflows.AuditEntry, error) {
 		var e workflows.AuditEntry
-		if err := rows.Scan(&e.ID, scanTime(&e.At), &e.Actor, &e.Action, &e.Subject, &e.Reason, &e.Before, &e.After); err != nil {
-			return nil, fmt.Errorf("store: audit: %w", err)
-		}
-		out = append(out, e)
+		err := s.Scan(&e.ID, scanTime(&e.At), &e.Actor, &e.Action, &e.Subject, &e.Reason, &e.Before, &e.After)
+		return e, err
+	}, q, args...)
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
+	// The newest were read first so that a limit keeps them; show them in
+	// the order they happened.
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}

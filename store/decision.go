@@ -10,7 +10,7 @@ const decisionColumns = `id, experiment, action, variant, days, reason, requeste
 	recommendation_reason, auto_approved, required_approvals, approvals, rejected_by, state, created_at,
 	resolved_at, message_channel, message_ts`
 
-func scanDecision(s interface{ Scan(...any) error }) (workflows.Decision, error) {
+func scanDecision(s scanner) (workflows.Decision, error) {
 	var d workflows.Decision
 	err := s.Scan(&d.ID, &d.Experiment, &d.Action, &d.Variant, &d.Days, &d.Reason, &d.Requester,
 		&d.Recommendation, &d.RecommendationReason, &d.AutoApproved, &d.RequiredApprovals, scanJSON(&d.Approvals),
@@ -79,18 +79,5 @@ func (t *Tx) Decision(id int64) (workflows.Decision, error) {
 
 // Decisions returns an experiment's decisions, newest first.
 func (t *Tx) Decisions(experiment string) ([]workflows.Decision, error) {
-	rows, err := t.query(`SELECT `+decisionColumns+` FROM decisions WHERE experiment = ? ORDER BY id DESC`, experiment)
-	if err != nil {
-		return nil, fmt.Errorf("store: decisions: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.Decision
-	for rows.Next() {
-		d, err := scanDecision(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: decisions: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(t, "decisions", scanDecision, `SELECT `+decisionColumns+` FROM decisions WHERE experiment = ? ORDER BY id DESC`, experiment)
 }

@@ -81,9 +81,65 @@ func notFound(err error, format string, args ...any) error {
 	return err
 }
 
+// SQLite's primary result codes for a database that cannot be written; the
+// extended codes (SQLITE_READONLY_DBMOVED and the like) keep them in their
+// low byte.
+const (
+	sqliteReadOnly = 8  // SQLITE_READONLY
+	sqliteFull     = 13 // SQLITE_FULL
+)
+
+// writeFault returns err as an internal domain error that says, in words a
+// user can be shown, why nothing could be written, when SQLite refused to
+// write because the database is read-only or the disk is full. The SQLite
+// error stays in the chain for the log. Other errors are returned as they
+// are.
+func writeFault(err error) error {
+	var se interface{ Code() int }
+	if err == nil || !errors.As(err, &se) {
+		return err
+	}
+	var why string
+	switch se.Code() & 0xff {
+	case sqliteReadOnly:
+		why = "it is read-only"
+	case sqliteFull:
+		why = "the disk is full"
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", workflows.Errorf(workflows.EINTERNAL,
+		"growthbot cannot write to its database right now (%s), so nothing was changed; whoever runs growthbot can see why in its log", why), err)
+}
+
 // isUniqueViolation reports whether err is SQLite refusing a duplicate key.
 func isUniqueViolation(err error) bool {
 	var se interface{ Code() int }
 	// SQLITE_CONSTRAINT_UNIQUE (2067) and SQLITE_CONSTRAINT_PRIMARYKEY (1555).
 	return errors.As(err, &se) && (se.Code() == 2067 || se.Code() == 1555)
+}
+
+// scanner is a row: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// queryAll runs a query and scans every row with scan; what names the
+// query in errors.
+func queryAll[T any](t *Tx, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
 }

@@ -21,7 +21,7 @@ const experimentSelect = `SELECT e.key, e.name, e.team, e.owner, e.hypothesis, e
 	COALESCE(o.channel, ''), COALESCE(o.ts, '')
 	FROM experiments e LEFT JOIN outbox o ON o.key = 'experiment:' || e.key || ':thread'`
 
-func scanExperiment(s interface{ Scan(...any) error }) (workflows.Experiment, error) {
+func scanExperiment(s scanner) (workflows.Experiment, error) {
 	var e workflows.Experiment
 	err := s.Scan(&e.Key, &e.Name, &e.Team, &e.Owner, &e.Hypothesis, scanJSON(&e.Variants),
 		scanJSON(&e.PrimaryMetrics), scanJSON(&e.GuardrailMetrics), scanJSON(&e.SecondaryMetrics), &e.Method,
@@ -59,20 +59,7 @@ func (t *Tx) Experiments(f workflows.ExperimentFilter) ([]workflows.Experiment, 
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := t.query(q+" ORDER BY e.key", args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: experiments: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.Experiment
-	for rows.Next() {
-		e, err := scanExperiment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: experiments: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return queryAll(t, "experiments", scanExperiment, q+" ORDER BY e.key", args...)
 }
 
 // PutExperiment inserts or replaces an experiment.

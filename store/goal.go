@@ -8,7 +8,7 @@ import (
 
 const goalColumns = `id, team, quarter, title, owner, status, created_at, updated_at`
 
-func scanGoal(s interface{ Scan(...any) error }) (workflows.Goal, error) {
+func scanGoal(s scanner) (workflows.Goal, error) {
 	var g workflows.Goal
 	err := s.Scan(&g.ID, &g.Team, &g.Quarter, &g.Title, &g.Owner, &g.Status, scanTime(&g.CreatedAt), scanTime(&g.UpdatedAt))
 	return g, err
@@ -49,19 +49,6 @@ func (t *Tx) Goal(id int64) (workflows.Goal, error) {
 
 // Goals returns a team's goals for a quarter (all quarters when empty).
 func (t *Tx) Goals(team, quarter string) ([]workflows.Goal, error) {
-	rows, err := t.query(`SELECT `+goalColumns+` FROM goals WHERE team = ? AND (? = '' OR quarter = ?) ORDER BY quarter, id`,
+	return queryAll(t, "goals", scanGoal, `SELECT `+goalColumns+` FROM goals WHERE team = ? AND (? = '' OR quarter = ?) ORDER BY quarter, id`,
 		team, quarter, quarter)
-	if err != nil {
-		return nil, fmt.Errorf("store: goals: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.Goal
-	for rows.Next() {
-		g, err := scanGoal(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: goals: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
 }

@@ -59,21 +59,12 @@ func (t *Tx) FinishJobRun(job, scope, period, errMsg string) error {
 
 // JobRuns returns a job's newest runs.
 func (t *Tx) JobRuns(job string, limit int) ([]workflows.JobRun, error) {
-	rows, err := t.query(`SELECT job, scope, period, status, attempt, started_at, finished_at, error FROM job_runs
-		WHERE job = ? ORDER BY started_at DESC LIMIT ?`, job, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: job runs: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.JobRun
-	for rows.Next() {
+	return queryAll(t, "job runs", func(s scanner) (workflows.JobRun, error) {
 		var r workflows.JobRun
-		if err := rows.Scan(&r.Job, &r.Scope, &r.Period, &r.Status, &r.Attempt, scanTime(&r.StartedAt), scanTime(&r.FinishedAt), &r.Error); err != nil {
-			return nil, fmt.Errorf("store: job runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		err := s.Scan(&r.Job, &r.Scope, &r.Period, &r.Status, &r.Attempt, scanTime(&r.StartedAt), scanTime(&r.FinishedAt), &r.Error)
+		return r, err
+	}, `SELECT job, scope, period, status, attempt, started_at, finished_at, error FROM job_runs
+		WHERE job = ? ORDER BY started_at DESC LIMIT ?`, job, limit)
 }
 
 // PutSnapshot inserts or replaces a day's snapshot.
@@ -91,7 +82,7 @@ func (t *Tx) PutSnapshot(s workflows.Snapshot) error {
 	return nil
 }
 
-func scanSnapshot(s interface{ Scan(...any) error }) (workflows.Snapshot, error) {
+func scanSnapshot(s scanner) (workflows.Snapshot, error) {
 	var snap workflows.Snapshot
 	err := s.Scan(&snap.Experiment, &snap.Day, scanTime(&snap.At), scanJSON(&snap.Scorecard), &snap.Posted)
 	return snap, err
@@ -99,20 +90,7 @@ func scanSnapshot(s interface{ Scan(...any) error }) (workflows.Snapshot, error)
 
 // Snapshots returns an experiment's snapshots, oldest first.
 func (t *Tx) Snapshots(experiment string) ([]workflows.Snapshot, error) {
-	rows, err := t.query(`SELECT experiment, day, at, scorecard, posted FROM snapshots WHERE experiment = ? ORDER BY day`, experiment)
-	if err != nil {
-		return nil, fmt.Errorf("store: snapshots: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.Snapshot
-	for rows.Next() {
-		s, err := scanSnapshot(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: snapshots: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryAll(t, "snapshots", scanSnapshot, `SELECT experiment, day, at, scorecard, posted FROM snapshots WHERE experiment = ? ORDER BY day`, experiment)
 }
 
 // LastSnapshot returns the newest snapshot before a day.

@@ -18,19 +18,9 @@ func (t *Tx) PutKPI(p workflows.KPIPoint) error {
 
 // KPIs returns a team's points with from <= period <= to.
 func (t *Tx) KPIs(team, from, to string) ([]workflows.KPIPoint, error) {
-	rows, err := t.query(`SELECT team, name, period, value FROM kpis WHERE team = ? AND period >= ? AND period <= ?
-		ORDER BY name, period`, team, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("store: kpis: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.KPIPoint
-	for rows.Next() {
+	return queryAll(t, "kpis", func(s scanner) (workflows.KPIPoint, error) {
 		var p workflows.KPIPoint
-		if err := rows.Scan(&p.Team, &p.Name, &p.Period, &p.Value); err != nil {
-			return nil, fmt.Errorf("store: kpis: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+		err := s.Scan(&p.Team, &p.Name, &p.Period, &p.Value)
+		return p, err
+	}, `SELECT team, name, period, value FROM kpis WHERE team = ? AND period >= ? AND period <= ? ORDER BY name, period`, team, from, to)
 }

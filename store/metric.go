@@ -8,7 +8,7 @@ import (
 
 const metricColumns = `key, name, type, event, value, numerator, denominator, higher_is_better, winsorize, tags`
 
-func scanMetric(s interface{ Scan(...any) error }) (workflows.Metric, error) {
+func scanMetric(s scanner) (workflows.Metric, error) {
 	var m workflows.Metric
 	err := s.Scan(&m.Key, &m.Name, &m.Type, &m.Event, &m.Value, &m.Numerator, &m.Denominator, &m.HigherIsBetter,
 		&m.Winsorize, scanJSON(&m.Tags))
@@ -26,20 +26,7 @@ func (t *Tx) Metric(key string) (workflows.Metric, error) {
 
 // Metrics returns every metric, by key.
 func (t *Tx) Metrics() ([]workflows.Metric, error) {
-	rows, err := t.query(`SELECT ` + metricColumns + ` FROM metrics ORDER BY key`)
-	if err != nil {
-		return nil, fmt.Errorf("store: metrics: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.Metric
-	for rows.Next() {
-		m, err := scanMetric(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: metrics: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(t, "metrics", scanMetric, `SELECT `+metricColumns+` FROM metrics ORDER BY key`)
 }
 
 // PutMetric inserts or replaces a metric.

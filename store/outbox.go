@@ -13,7 +13,7 @@ import (
 const messageColumns = `id, key, op, channel, parent, target, url, user_id, secret_env, body, file, filename, title, state,
 	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
 
-func scanMessage(s interface{ Scan(...any) error }) (workflows.Message, error) {
+func scanMessage(s scanner) (workflows.Message, error) {
 	var m workflows.Message
 	var body string
 	err := s.Scan(&m.ID, &m.Key, &m.Op, &m.Channel, &m.Parent, &m.Target, &m.URL, &m.User, &m.SecretEnv, &body, &m.File,
@@ -61,24 +61,11 @@ func (t *Tx) MessageByKey(key string) (workflows.Message, error) {
 // DueMessages returns the due heads of lanes, oldest first.
 func (t *Tx) DueMessages(now time.Time, limit int) ([]workflows.Message, error) {
 	at := formatTime(now)
-	rows, err := t.query(`SELECT `+messageColumns+` FROM outbox m
+	return queryAll(t, "due messages", scanMessage, `SELECT `+messageColumns+` FROM outbox m
 		WHERE m.state IN ('pending', 'sending')
 		AND m.id = (SELECT MIN(h.id) FROM outbox h WHERE h.lane = m.lane AND h.state IN ('pending', 'sending'))
 		AND m.next_attempt_at <= ? AND (m.lease_until IS NULL OR m.lease_until <= ?)
 		ORDER BY m.id LIMIT ?`, at, at, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: due messages: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: due messages: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 // ClaimMessage takes a message for delivery until leaseUntil. The message
@@ -110,6 +97,12 @@ func (t *Tx) MessageSent(id int64, ts string) error {
 // MessageRetry schedules another attempt.
 func (t *Tx) MessageRetry(id int64, next time.Time, reason string) error {
 	return t.setMessage(id, `state = 'pending', next_attempt_at = ?, lease_until = NULL, last_error = ?`, formatTime(next), reason)
+}
+
+// MessageInDoubt schedules another attempt that first looks the message up.
+func (t *Tx) MessageInDoubt(id int64, next time.Time, reason string) error {
+	at := formatTime(next)
+	return t.setMessage(id, `state = 'sending', next_attempt_at = ?, lease_until = ?, last_error = ?`, at, at, reason)
 }
 
 // MessageFailed gives up on a message.

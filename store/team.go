@@ -9,7 +9,7 @@ import (
 const teamColumns = `key, name, channel, lead, approvers, members, timezone, framework, required_approvals,
 	target_mrr_growth, target_nps, webhook_url, webhook_secret_env`
 
-func scanTeam(s interface{ Scan(...any) error }) (workflows.Team, error) {
+func scanTeam(s scanner) (workflows.Team, error) {
 	var t workflows.Team
 	err := s.Scan(&t.Key, &t.Name, &t.Channel, &t.Lead, scanJSON(&t.Approvers), scanJSON(&t.Members), &t.Timezone,
 		&t.Framework, &t.RequiredApprovals, &t.Targets.MRRGrowth, &t.Targets.NPS, &t.Webhook.URL, &t.Webhook.SecretEnv)
@@ -27,20 +27,7 @@ func (t *Tx) Team(key string) (workflows.Team, error) {
 
 // Teams returns every team, by key.
 func (t *Tx) Teams() ([]workflows.Team, error) {
-	rows, err := t.query(`SELECT ` + teamColumns + ` FROM teams ORDER BY key`)
-	if err != nil {
-		return nil, fmt.Errorf("store: teams: %w", err)
-	}
-	defer rows.Close()
-	var out []workflows.Team
-	for rows.Next() {
-		team, err := scanTeam(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: teams: %w", err)
-		}
-		out = append(out, team)
-	}
-	return out, rows.Err()
+	return queryAll(t, "teams", scanTeam, `SELECT `+teamColumns+` FROM teams ORDER BY key`)
 }
 
 // PutTeam inserts or replaces a team.

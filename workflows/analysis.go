@@ -7,9 +7,8 @@ import (
 
 // analysisInput is what analysing one experiment needs from the store.
 type analysisInput struct {
-	team     Team
-	settings Settings
-	input    AnalyzeInput
+	team  Team
+	input AnalyzeInput
 }
 
 // Scorecard analyses one experiment now. Errors: ENOTFOUND for an unknown
@@ -57,7 +56,7 @@ func (s *Service) scorecards(ctx context.Context, keys []string) ([]Scorecard, [
 				metrics[m.Key] = m
 			}
 			reqs = append(reqs, req)
-			inputs = append(inputs, analysisInput{team: team, settings: settings, input: AnalyzeInput{
+			inputs = append(inputs, analysisInput{team: team, input: AnalyzeInput{
 				Experiment: e, Metrics: metrics, Settings: settings, Framework: s.framework(e, team), Now: req.End}})
 		}
 		return nil
@@ -72,9 +71,9 @@ func (s *Service) scorecards(ctx context.Context, keys []string) ([]Scorecard, [
 	cards := make([]Scorecard, len(aggs))
 	teams := make([]Team, len(aggs))
 	for i, agg := range aggs {
-		in := inputs[i].input
-		in.Now = s.Clock.Now()
-		cards[i] = Analyze(agg, in)
+		// The scorecard is as of its window's end: now, or the decision of
+		// an experiment that has one.
+		cards[i] = Analyze(agg, inputs[i].input)
 		teams[i] = inputs[i].team
 	}
 	return cards, teams, nil

@@ -325,19 +325,26 @@ func (sc *Scorecard) guardrails() {
 	}
 }
 
+// primaryPair returns the comparison progress and the chart are about: the
+// first primary metric and the first treatment.
+func (sc *Scorecard) primaryPair(metrics map[string]Metric) (Metric, string, bool) {
+	e := sc.Experiment
+	if len(e.PrimaryMetrics) == 0 || len(e.Variants) < 2 {
+		return Metric{}, "", false
+	}
+	m, ok := metrics[e.PrimaryMetrics[0]]
+	return m, e.Variants[1].Key, ok
+}
+
 // progress estimates, on the first primary metric and treatment, how far
 // the experiment is from detecting its target effect.
 func (sc *Scorecard) progress(agg Aggregate, metrics map[string]Metric, opts stats.Options) {
 	e := sc.Experiment
-	if len(e.PrimaryMetrics) == 0 || len(e.Variants) < 2 {
-		return
-	}
-	m, ok := metrics[e.PrimaryMetrics[0]]
+	m, treatment, ok := sc.primaryPair(metrics)
 	if !ok {
 		return
 	}
-	c, t := agg.Arms[m.Key][e.Control()], agg.Arms[m.Key][e.Variants[1].Key]
-	kind, c, t := statsMetric(m, c, t)
+	kind, c, t := statsMetric(m, agg.Arms[m.Key][e.Control()], agg.Arms[m.Key][treatment])
 	opts.Metric = kind
 	mde, err := stats.MDE(c, t, opts)
 	if err != nil {
@@ -367,15 +374,12 @@ func (sc *Scorecard) progress(agg Aggregate, metrics map[string]Metric, opts sta
 // lift computes the daily cumulative lift of the first primary metric.
 func (sc *Scorecard) lift(agg Aggregate, metrics map[string]Metric, opts stats.Options) {
 	e := sc.Experiment
-	if len(e.PrimaryMetrics) == 0 || len(e.Variants) < 2 {
-		return
-	}
-	m, ok := metrics[e.PrimaryMetrics[0]]
+	m, treatment, ok := sc.primaryPair(metrics)
 	if !ok {
 		return
 	}
 	for i, d := range agg.Daily {
-		kind, c, t := statsMetric(m, d.Arms[m.Key][e.Control()], d.Arms[m.Key][e.Variants[1].Key])
+		kind, c, t := statsMetric(m, d.Arms[m.Key][e.Control()], d.Arms[m.Key][treatment])
 		opts.Metric = kind
 		r, err := stats.Compare(c, t, opts)
 		if err != nil {
