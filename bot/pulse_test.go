@@ -246,3 +246,100 @@ func TestSchedulerPeriodsInTeamTimeZones(t *testing.T) {
 		t.Errorf("caught-up runs %q, want %q", got, want)
 	}
 }
+
+// seedExposures starts an experiment at start and imports exposures split
+// control:treatment as given (no events).
+func seedExposures(t *testing.T, b *testBot, key string, start time.Time, control, treatment int) {
+	t.Helper()
+	ctx := context.Background()
+	b.clock.Set(start)
+	if _, err := b.svc.StartExperiment(ctx, workflows.ActorCLI, key); err != nil {
+		t.Fatal(err)
+	}
+	variant := map[string]string{"one-click-checkout": "treatment", "free-shipping-banner": "banner"}[key]
+	var buf bytes.Buffer
+	for i := range control + treatment {
+		v := "control"
+		if i >= control {
+			v = variant
+		}
+		at := start.Add(time.Duration(i) * time.Minute)
+		fmt.Fprintf(&buf, `{"unit_id":"u%d","experiment":%q,"variant":%q,"timestamp":%q}`+"\n", i, key, v, at.Format(time.RFC3339))
+	}
+	b.clock.Set(testNow)
+	if _, err := b.svc.Import(ctx, workflows.ImportExposures, &buf, workflows.FormatJSON, "exposures.ndjson", workflows.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// alerts returns the thread replies of the experiment whose text has the
+// substring.
+func (b *testBot) alerts(substring string) []string {
+	var out []string
+	for _, top := range b.fake.Messages("C0CHECKOUT") {
+		for _, r := range top.Replies {
+			if strings.Contains(r.Text, substring) {
+				out = append(out, r.Text)
+			}
+		}
+	}
+	return out
+}
+
+func TestSRMAlertFiresOnceWhileItLasts(t *testing.T) {
+	b := newTestBot(t)
+	seedExposures(t, b, "one-click-checkout", testNow.AddDate(0, 0, -3), 700, 300)
+	for range 3 {
+		b.pulse(workflows.JobOptions{})
+		b.clock.Advance(24 * time.Hour)
+	}
+	got := b.alerts("sample ratio mismatch")
+	if len(got) != 1 || !strings.Contains(got[0], "control 700") || !strings.Contains(got[0], "<@U0ENG1>") {
+		t.Errorf("SRM alerts %q, want one naming the counts and the owner", got)
+	}
+}
+
+func TestOverdueReminderIsWeekly(t *testing.T) {
+	b := newTestBot(t)
+	// Planned for 21 days, started 21 days ago: it ends today.
+	seedExposures(t, b, "free-shipping-banner", testNow.AddDate(0, 0, -21), 500, 500)
+	for day := range 9 {
+		b.pulse(workflows.JobOptions{})
+		want := 1
+		if day >= 7 {
+			want = 2
+		}
+		if got := b.alerts("passed its planned end"); len(got) != want {
+			t.Fatalf("day %d after the end: %d reminders %q, want %d", day, len(got), got, want)
+		}
+		b.clock.Advance(24 * time.Hour)
+	}
+	if got := b.alerts("passed its planned end"); !strings.Contains(got[0], "<@U0ENG2>") || !strings.Contains(got[0], "today") ||
+		!strings.Contains(got[1], "7 days ago") {
+		t.Errorf("reminders %q: want the owner mentioned, today then 7 days ago", got)
+	}
+}
+
+func TestEscalationWhenTheOwnerLeftTheTeam(t *testing.T) {
+	b := newTestBot(t)
+	ctx := context.Background()
+	err := b.db.Update(ctx, func(tx workflows.Tx) error {
+		e, err := tx.Experiment("one-click-checkout")
+		if err != nil {
+			return err
+		}
+		e.Owner = "U0GONE" // no longer in team checkout
+		return tx.PutExperiment(e)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedExposures(t, b, "one-click-checkout", testNow.AddDate(0, 0, -2), 100, 100)
+	b.pulse(workflows.JobOptions{})
+	b.clock.Advance(24 * time.Hour)
+	b.pulse(workflows.JobOptions{})
+	got := b.alerts("no longer in team")
+	if len(got) != 1 || !strings.Contains(got[0], "<@U0LEAD>") || !strings.Contains(got[0], "<@U0GONE>") {
+		t.Errorf("escalations %q, want one to the lead naming the former owner", got)
+	}
+}

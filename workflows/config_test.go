@@ -152,6 +152,7 @@ func TestClosest(t *testing.T) {
 		{"one-click-chekout", "one-click-checkout"},
 		{"guided-onbaording", "guided-onboarding"},
 		{"pricing-page", ""},
+		{"one-clcik-checkout", "one-click-checkout"},
 		{"", ""},
 	} {
 		if got := workflows.Closest(tc.word, cands); got != tc.want {

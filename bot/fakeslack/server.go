@@ -88,6 +88,9 @@ type Server struct {
 	responses  []Response
 	webhooks   []Webhook
 
+	// sock is the app's Socket Mode connection.
+	sock socket
+
 	// Counters survive Reset so that a ts or ID handed out before a Reset is
 	// never handed out again, as in Slack.
 	seq    int // IDs of views, files, response URLs and webhooks
@@ -116,6 +119,7 @@ func New() *Server {
 	mux.HandleFunc("/webhook/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.serve(w, r, MethodWebhook, s.webhook)
 	})
+	mux.HandleFunc("/socket", s.serveSocket)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -125,6 +129,7 @@ func New() *Server {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
+		s.closeSocket()
 		s.srv.Close()
 	})
 }
@@ -332,6 +337,9 @@ func (req *request) parse(contentType string) error {
 // value and any other member its raw JSON text, so handlers read
 // params.Get("view") the same way whether it came as JSON or as a form field.
 func decodeJSON(raw []byte, params url.Values) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil // a method without parameters, as slack-go sends apps.connections.open
+	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return err
@@ -450,6 +458,7 @@ const (
 // Handlers run with s.mu held.
 var apiMethods = map[string]func(*Server, *request) (reply, error){
 	"auth.test":                    (*Server).authTest,
+	"apps.connections.open":        (*Server).appsConnectionsOpen,
 	"chat.postMessage":             (*Server).chatPostMessage,
 	"chat.update":                  (*Server).chatUpdate,
 	"chat.postEphemeral":           (*Server).chatPostEphemeral,
@@ -475,7 +484,7 @@ func (s *Server) api(req *request) response {
 	if req.malformed != nil {
 		return apiError(req.malformed)
 	}
-	if err := s.authorize(req.token); err != nil {
+	if err := s.authorizeFor(req.method, req.token); err != nil {
 		return apiError(err)
 	}
 	body, err := handle(s, req)
