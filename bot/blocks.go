@@ -26,10 +26,14 @@ const (
 	maxFallbackText  = 4000
 )
 
+// mrkdwnEscaper is built once: building a Replacer costs far more than
+// using it, and every reply escapes dozens of strings.
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
 // Escape escapes the three characters Slack's mrkdwn treats as control
 // characters. Every piece of user text goes through it.
 func Escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return mrkdwnEscaper.Replace(s)
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.

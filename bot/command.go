@@ -75,7 +75,9 @@ func (e *UsageError) Error() string { return e.Message }
 func (e *UsageError) Unwrap() error { return workflows.Errorf(workflows.EINVALID, "%s", e.Message) }
 
 var (
-	mentionPattern = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(\|[^>]*)?>$`)
+	// A mention's id has the shape userIDPattern (and the config file)
+	// accept, so that a goal never gets an owner that is no user.
+	mentionPattern = regexp.MustCompile(`^<@([UW][A-Z0-9]{2,})(\|[^>]*)?>$`)
 	userIDPattern  = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 	monthPattern   = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 )

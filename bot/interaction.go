@@ -24,6 +24,15 @@ func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) 
 			r.action(ctx, cb, a)
 		}
 	case slack.InteractionTypeViewSubmission:
+		if err := slackUser(cb.User.ID); err != nil {
+			r.Log.Warn("refused a form submitted by no Slack user", "callback_id", cb.View.CallbackID)
+			return nil
+		}
+		if cb.View.State == nil {
+			// Slack always sends the state; a submission without it has no
+			// values, and the handlers must not dereference nil.
+			cb.View.State = &slack.ViewState{}
+		}
 		switch cb.View.CallbackID {
 		case callbackNewExperiment:
 			return r.submitNewExperiment(ctx, cb)
@@ -45,7 +54,9 @@ var submissionHandlers = map[string]submissionHandler{}
 func (r *Router) action(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
 	h := actionHandlers[a.ActionID]
 	var msg Message
-	if h == nil {
+	if err := slackUser(cb.User.ID); err != nil {
+		msg = r.errorReply(ctx, err, Command{})
+	} else if h == nil {
 		r.Log.Warn("press of an unknown button", "action_id", a.ActionID)
 		msg = reply(":warning: That button belongs to an older version of this message and does nothing now.")
 	} else if m, err := h(r, ctx, cb, a); err != nil {

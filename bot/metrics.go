@@ -130,6 +130,10 @@ func (m *Metrics) header(b *strings.Builder, name, kind string) {
 	fmt.Fprintf(b, "# TYPE %s %s\n", name, kind)
 }
 
+// labelEscaper escapes a label value as the exposition format wants. It is
+// built once: labelSet runs for every request the server answers.
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
 // labelSet renders label pairs as {a="1",b="2"}, escaped as Prometheus
 // wants.
 func labelSet(pairs []string) string {
@@ -138,8 +142,9 @@ func labelSet(pairs []string) string {
 	}
 	var parts []string
 	for i := 0; i+1 < len(pairs); i += 2 {
-		v := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(pairs[i+1])
-		parts = append(parts, fmt.Sprintf("%s=%q", pairs[i], v))
+		// Not %q: it would escape the escapes again, and write Go's escapes
+		// (\x00, \u2028) that Prometheus does not read.
+		parts = append(parts, pairs[i]+`="`+labelEscaper.Replace(pairs[i+1])+`"`)
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }

@@ -62,9 +62,9 @@ func NewExperimentModal(teams []workflows.Team, metrics []workflows.Metric, chan
 		slack.NewOptionBlockObject("fixed", plain("Fixed horizon", 75), nil),
 		slack.NewOptionBlockObject("bayesian", plain("Bayesian", 75), nil),
 	}
-	text := func(id, label, placeholder string, multiline, optional bool) *slack.InputBlock {
+	text := func(id, label, placeholder string, maxLength int, multiline, optional bool) *slack.InputBlock {
 		el := slack.NewPlainTextInputBlockElement(plain(placeholder, 150), id)
-		el.Multiline = multiline
+		el.Multiline, el.MaxLength = multiline, maxLength
 		b := slack.NewInputBlock(id, plain(label, 2000), nil, el)
 		b.Optional = optional
 		return b
@@ -79,7 +79,7 @@ func NewExperimentModal(teams []workflows.Team, metrics []workflows.Metric, chan
 	days.InitialValue, days.MinValue, days.MaxValue = "14", "1", "365"
 	guardBlock := slack.NewInputBlock("guardrails", plain("Guardrail metrics (must not get worse)", 2000), nil, guards)
 	guardBlock.Optional = true
-	variants := text("variants", "Variants, control first", "control, treatment", false, false)
+	variants := text("variants", "Variants, control first", "control, treatment", 500, false, false)
 	variants.Element.(*slack.PlainTextInputBlockElement).InitialValue = "control, treatment"
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -89,10 +89,11 @@ func NewExperimentModal(teams []workflows.Team, metrics []workflows.Metric, chan
 		Submit:          plain("Create draft", 24),
 		Close:           plain("Cancel", 24),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			text("key", "Key", "one-click-checkout", false, false),
-			text("name", "Name", "One-click checkout", false, false),
+			text("key", "Key", "one-click-checkout", 63, false, false),
+			text("name", "Name", "One-click checkout", workflows.MaxNameLength, false, false),
 			slack.NewInputBlock("team", plain("Team", 2000), nil, teamSel),
-			text("hypothesis", "Hypothesis", "Removing the review step raises purchase conversion without raising errors.", true, false),
+			text("hypothesis", "Hypothesis", "Removing the review step raises purchase conversion without raising errors.",
+				workflows.MaxHypothesisLength, true, false),
 			variants,
 			slack.NewInputBlock("primary", plain("Primary metric", 2000), nil, primary),
 			guardBlock,
@@ -128,7 +129,7 @@ func (r *Router) submitNewExperiment(ctx context.Context, cb slack.InteractionCa
 	if err != nil {
 		block := "key"
 		msg := r.errorReply(ctx, err, Command{Name: "exp new"}).Text
-		for _, field := range []string{"variant", "primary", "guardrail", "planned_days", "method", "team"} {
+		for _, field := range []string{"variant", "primary", "guardrail", "planned_days", "method", "team", "hypothesis", "name"} {
 			if strings.Contains(workflows.ErrorMessage(err), field) {
 				block = map[string]string{"variant": "variants", "planned_days": "days", "guardrail": "guardrails"}[field]
 				if block == "" {

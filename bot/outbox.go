@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -55,6 +56,9 @@ type Outbox struct {
 	nextPost map[string]time.Time // per channel: when the next post may go
 	wake     chan struct{}
 	wg       sync.WaitGroup
+
+	lastStoreErr   string // the store failure logged last, and when
+	lastStoreErrAt time.Time
 }
 
 func (o *Outbox) init() {
@@ -118,7 +122,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 	for {
 		wait := o.Poll
 		if d, err := o.dispatch(ctx); err != nil {
-			o.Log.Error("outbox: read due messages", "err", err)
+			o.storeError(o.Log, "outbox: read due messages", err)
 		} else if d > 0 && d < wait {
 			wait = d
 		}
@@ -227,6 +231,28 @@ func (o *Outbox) markPosted(channel string) {
 	o.nextPost[channel] = o.Clock.Now().Add(o.PostInterval)
 }
 
+// storeError logs a failure to read or write the outbox. While the
+// database refuses writes (it is read-only, the disk is full) every attempt
+// on every message fails the same way: that is logged once a minute, not
+// once per message four times a second.
+func (o *Outbox) storeError(log *slog.Logger, msg string, err error, args ...any) {
+	what := msg + ": " + err.Error()
+	var de *workflows.Error
+	if errors.As(err, &de) {
+		what = msg + ": " + de.Message
+	}
+	now := o.Clock.Now()
+	o.mu.Lock()
+	repeat := what == o.lastStoreErr && now.Sub(o.lastStoreErrAt) < time.Minute
+	if !repeat {
+		o.lastStoreErr, o.lastStoreErrAt = what, now
+	}
+	o.mu.Unlock()
+	if !repeat {
+		log.Error(msg, append([]any{"err", err}, args...)...)
+	}
+}
+
 // errNotReady means a message waits for another one (its thread parent, the
 // message it updates) to be delivered first.
 var errNotReady = errors.New("waiting for an earlier message")
@@ -251,28 +277,54 @@ func (o *Outbox) deliver(ctx context.Context, m workflows.Message) bool {
 	case workflows.ErrorCode(err) == workflows.ECONFLICT || workflows.ErrorCode(err) == workflows.ENOTFOUND:
 		return false // another worker has it, or it is done
 	case errors.Is(err, errDependencyFailed):
-		o.finish(ctx, log, m, "", err)
+		o.finish(ctx, log, m, "", err, false)
 		return true
 	case err != nil:
-		log.Error("outbox: claim", "err", err)
+		o.storeError(log, "outbox: claim", err)
 		return false
 	}
 
 	var ts string
-	if prior.State == workflows.MessageSending {
-		// An earlier attempt was cut off: Slack may have the message already.
+	// An earlier attempt that was cut off (a crash, a timeout) may have
+	// reached Slack: it stays in doubt until Slack says it has not.
+	doubt := prior.State == workflows.MessageSending
+	if doubt {
 		var found bool
 		ts, found, err = o.alreadyDelivered(ctx, m, ref)
 		if err == nil && found {
 			log.Info("outbox: interrupted delivery had reached Slack; not sending again", "ts", ts)
-			o.finish(ctx, log, m, ts, nil)
+			o.finish(ctx, log, m, ts, nil, false)
 			return true
 		}
 	}
 	if err == nil {
 		ts, err = o.send(ctx, m, ref)
+		doubt = mayHaveArrived(err)
 	}
-	return o.finish(ctx, log, m, ts, err)
+	return o.finish(ctx, log, m, ts, err, doubt)
+}
+
+// mayHaveArrived reports whether a failed attempt may have reached Slack
+// all the same: the connection broke or timed out after the request went
+// out, or Slack's edge answered 5xx. A refused connection, a rate limit or
+// an error Slack answered with mean it did not.
+func mayHaveArrived(err error) bool {
+	var rl *slack.RateLimitedError
+	var se slack.SlackErrorResponse
+	var sc slack.StatusCodeError
+	var he *httpStatusError
+	var op *net.OpError
+	switch {
+	case err == nil, errors.Is(err, errDependencyFailed), errors.As(err, &rl), errors.As(err, &se):
+		return false
+	case errors.As(err, &sc):
+		return sc.Code >= 500
+	case errors.As(err, &he):
+		return he.code >= 500
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	}
+	return true
 }
 
 var errDependencyFailed = errors.New("an earlier message it depends on could not be delivered")
@@ -303,8 +355,8 @@ func (o *Outbox) dependency(tx workflows.Tx, m workflows.Message) (workflows.Mes
 }
 
 // finish records the outcome of an attempt; it reports whether the message
-// left the queue.
-func (o *Outbox) finish(ctx context.Context, log *slog.Logger, m workflows.Message, ts string, sendErr error) bool {
+// left the queue. doubt says the failed attempt may have reached Slack.
+func (o *Outbox) finish(ctx context.Context, log *slog.Logger, m workflows.Message, ts string, sendErr error, doubt bool) bool {
 	op := string(m.Op)
 	retryAfter, permanent := classify(sendErr)
 	err := o.Store.Update(ctx, func(tx workflows.Tx) error {
@@ -314,12 +366,16 @@ func (o *Outbox) finish(ctx context.Context, log *slog.Logger, m workflows.Messa
 		case permanent:
 			return tx.MessageFailed(m.ID, sendErr.Error())
 		}
-		return tx.MessageRetry(m.ID, o.Clock.Now().Add(o.backoff(m.Attempts+1, retryAfter)), sendErr.Error())
+		next := o.Clock.Now().Add(o.backoff(m.Attempts+1, retryAfter))
+		if doubt {
+			return tx.MessageInDoubt(m.ID, next, sendErr.Error())
+		}
+		return tx.MessageRetry(m.ID, next, sendErr.Error())
 	})
 	if err != nil {
 		// The lease runs out and the message is recovered by the next attempt,
 		// which first asks Slack whether it arrived.
-		log.Error("outbox: record delivery outcome", "err", err, "send_err", sendErr)
+		o.storeError(log, "outbox: record delivery outcome", err, "send_err", sendErr)
 		return false
 	}
 	switch {

@@ -70,6 +70,9 @@ var commandHandlers = map[string]commandHandler{
 // Command answers a slash command. It always returns a reply: errors become
 // replies here, never silence.
 func (r *Router) Command(ctx context.Context, req CommandRequest) Message {
+	if err := slackUser(req.UserID); err != nil {
+		return r.errorReply(ctx, err, Command{})
+	}
 	c, err := ParseCommand(req.Command, req.Text)
 	if err != nil {
 		return r.errorReply(ctx, err, c)
@@ -83,6 +86,16 @@ func (r *Router) Command(ctx context.Context, req CommandRequest) Message {
 		return r.errorReply(ctx, err, c)
 	}
 	return msg
+}
+
+// slackUser refuses a request that names no Slack user: the domain lets
+// its system actors ("cli", "scheduler") past team checks, so a payload
+// must not be able to claim to be one.
+func slackUser(id string) error {
+	if !userIDPattern.MatchString(id) {
+		return workflows.Errorf(workflows.EFORBIDDEN, "growthbot acts only for Slack users, and this request names none")
+	}
+	return nil
 }
 
 // errorReply is the one place where errors become words for Slack users:

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -101,8 +102,9 @@ const (
 // accept records a verified request in one write: its signature, which a
 // legitimate request never repeats (a repeat is a replay), and its delivery
 // id (a trigger or event id), which Slack's retry repeats under a new
-// signature. An empty id records only the signature.
-func (s *Slack) accept(ctx context.Context, sig, id string) verdict {
+// signature. An empty id records only the signature. With the verdict
+// failed comes the reason.
+func (s *Slack) accept(ctx context.Context, sig, id string) (verdict, error) {
 	v := fresh
 	err := s.Router.Service.Store.Update(ctx, func(tx workflows.Tx) error {
 		isNew, err := tx.RecordDelivery(sig)
@@ -119,15 +121,20 @@ func (s *Slack) accept(ctx context.Context, sig, id string) verdict {
 		return err
 	})
 	if err != nil {
-		s.Log.Error("record Slack delivery", "err", err)
-		return failed
+		if workflows.ErrorCode(err) == workflows.EINTERNAL && !errors.As(err, new(*workflows.Error)) {
+			// Not a cause the store could name (read-only, disk full).
+			err = fmt.Errorf("%w: %w", workflows.Errorf(workflows.EINTERNAL,
+				"growthbot cannot write to its database right now, so nothing was done. Please try again shortly; the operator can see why in the logs"), err)
+		}
+		return failed, fmt.Errorf("record a Slack request: %w", err)
 	}
-	return v
+	return v, nil
 }
 
 // answered writes the reply a request gets when accept did not say fresh,
-// and reports whether it did.
-func (s *Slack) answered(w http.ResponseWriter, r *http.Request, v verdict) bool {
+// and reports whether it did. A request that could not be recorded gets
+// an ephemeral answer that says why, and its error is logged.
+func (s *Slack) answered(w http.ResponseWriter, r *http.Request, v verdict, err error) bool {
 	switch v {
 	case replay:
 		s.Log.Warn("refused a replayed Slack request", "path", r.URL.Path)
@@ -135,8 +142,7 @@ func (s *Slack) answered(w http.ResponseWriter, r *http.Request, v verdict) bool
 	case retried:
 		w.WriteHeader(http.StatusOK)
 	case failed:
-		writeJSON(w, http.StatusOK, map[string]any{"response_type": "ephemeral",
-			"text": "growthbot cannot write to its database right now, so nothing was done. Please try again shortly; the operator can see why in the logs."})
+		writeMessage(w, s.Router.errorReply(r.Context(), err, Command{}))
 	default:
 		return false
 	}
@@ -160,7 +166,7 @@ func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte, si
 	}
 	req := CommandRequest{Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
 		ChannelID: form.Get("channel_id"), ResponseURL: form.Get("response_url"), TriggerID: form.Get("trigger_id")}
-	if s.answered(w, r, s.accept(r.Context(), sig, deliveryID("command", req.TriggerID))) {
+	if v, err := s.accept(r.Context(), sig, deliveryID("command", req.TriggerID)); s.answered(w, r, v, err) {
 		return
 	}
 	writeMessage(w, s.command(r.Context(), req))
@@ -210,7 +216,7 @@ func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed interaction payload"})
 		return
 	}
-	if s.answered(w, r, s.accept(r.Context(), sig, interactionID(cb))) {
+	if v, err := s.accept(r.Context(), sig, interactionID(cb)); s.answered(w, r, v, err) {
 		return
 	}
 	if resp := s.Router.Interaction(r.Context(), cb); resp != nil {
@@ -235,7 +241,7 @@ func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte, sig 
 		EventID string `json:"event_id"`
 	}
 	json.Unmarshal(body, &outer)
-	if s.answered(w, r, s.accept(r.Context(), sig, deliveryID("event", outer.EventID))) {
+	if v, err := s.accept(r.Context(), sig, deliveryID("event", outer.EventID)); s.answered(w, r, v, err) {
 		return
 	}
 	switch ev.Type {

@@ -11,7 +11,6 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -598,7 +597,8 @@ func (g *aggGroup) scan(r rawReader, pass int) error {
 	if pass == 0 {
 		from -= workflows.PreExposureWindow.Milliseconds()
 	}
-	query := `SELECT at, unit, event, value FROM events WHERE at >= ? AND at < ?` + eventFilter(needed, g.eventIDs)
+	filter, filterArgs := eventFilter(needed, g.eventIDs)
+	query := `SELECT at, unit, event, value FROM events WHERE at >= ? AND at < ?` + filter
 	// The driver reads rows on this goroutine while another applies them:
 	// each takes about half the time, and the machine has two cores.
 	full := make(chan []eventRow, 2)
@@ -623,20 +623,20 @@ func (g *aggGroup) scan(r rawReader, pass int) error {
 			}
 		}
 		return nil
-	}, from, to)
+	}, append([]any{from, to}, filterArgs...)...)
 	full <- batch
 	close(full)
 	<-done
 	return err
 }
 
-// eventFilter returns the SQL condition that keeps the needed event ids.
-// Testing a column costs SQLite time on every row, so there is no
-// condition when every stored event is needed, and a bit mask, cheaper
-// than IN, when the ids are small.
-func eventFilter(needed map[int64]bool, all []int64) string {
+// eventFilter returns the SQL condition that keeps the needed event ids,
+// and its arguments. Testing a column costs SQLite time on every row, so
+// there is no condition when every stored event is needed, and a bit mask,
+// cheaper than IN, when the ids are small.
+func eventFilter(needed map[int64]bool, all []int64) (string, []any) {
 	if len(needed) == len(all) {
-		return ""
+		return "", nil
 	}
 	ids := slices.Sorted(maps.Keys(needed))
 	if ids[len(ids)-1] < 63 {
@@ -644,13 +644,13 @@ func eventFilter(needed map[int64]bool, all []int64) string {
 		for _, id := range ids {
 			mask |= 1 << id
 		}
-		return fmt.Sprintf(" AND ((%d >> event) & 1) = 1", mask)
+		return " AND ((? >> event) & 1) = 1", []any{mask}
 	}
-	var list []string
-	for _, id := range ids {
-		list = append(list, strconv.FormatInt(id, 10))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
 	}
-	return " AND event IN (" + strings.Join(list, ", ") + ")"
+	return " AND event IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args
 }
 
 // eventBatch is how many events travel together from the reader to apply:

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/growthbot/growthbot/workflows"
@@ -118,10 +119,17 @@ func newImportWriter(t *Tx, table, insert, columns, tail string) (*importWriter,
 	if err := t.queryRow(`PRAGMA cache_size`).Scan(&w.cacheKiB); err != nil {
 		return nil, fmt.Errorf("store: %s writer: %w", table, err)
 	}
-	if _, err := t.exec(fmt.Sprintf(`PRAGMA cache_size = -%d`, importCacheKiB)); err != nil {
+	if _, err := t.exec(cacheSizePragma(-importCacheKiB)); err != nil {
 		return nil, fmt.Errorf("store: %s writer: %w", table, err)
 	}
 	return w, nil
+}
+
+// cacheSizePragma sets the connection's page cache: in KiB when negative,
+// in pages when positive. A PRAGMA takes no parameters, so the number is
+// written into the statement; it is a number, so it cannot carry SQL.
+func cacheSizePragma(n int64) string {
+	return "PRAGMA cache_size = " + strconv.FormatInt(n, 10)
 }
 
 // flush stores the queued rows and returns how many were stored.
@@ -138,7 +146,7 @@ func (w *importWriter) flush() (int, error) {
 func (w *importWriter) Close() error {
 	errs := []error{w.rows.close()}
 	// A negative size is in KiB, a positive one in pages: restore it as read.
-	if _, err := w.t.exec(fmt.Sprintf(`PRAGMA cache_size = %d`, w.cacheKiB)); err != nil {
+	if _, err := w.t.exec(cacheSizePragma(w.cacheKiB)); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

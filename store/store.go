@@ -43,6 +43,9 @@ type DB struct {
 	writeStmts, readStmts stmtCache
 	// Now tells the time; each transaction reads it once. Tests replace it.
 	Now func() time.Time
+	// checkpoints copies the write-ahead log into the file, off the
+	// writer's path; see checkpointer.
+	checkpoints *checkpointer
 }
 
 var _ workflows.Store = (*DB)(nil)
@@ -101,6 +104,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.checkpoints, err = startCheckpointer(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -116,6 +123,8 @@ func dsn(path string, readOnly bool) string {
 		// Take the write lock at BEGIN, so that a transaction that reads then
 		// writes never fails halfway through on a lock held by another process.
 		q.Add("_txlock", "immediate")
+		// Commits never checkpoint; the checkpointer does, in the background.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -126,6 +135,9 @@ func (db *DB) Path() string { return db.path }
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	if db.checkpoints != nil {
+		errs = append(errs, db.checkpoints.close())
+	}
 	db.writeStmts.close()
 	db.readStmts.close()
 	if db.read != nil {
@@ -140,6 +152,40 @@ func (db *DB) Close() error {
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	return db.read.PingContext(ctx)
+}
+
+// WriteFault is a way for writes to fail, for fault tests and drills.
+type WriteFault int
+
+// Write faults.
+const (
+	NoWriteFault WriteFault = iota // writes work
+	ReadOnly                       // every write fails as on a read-only file (SQLITE_READONLY)
+	DiskFull                       // the file cannot grow, as on a full disk (SQLITE_FULL)
+)
+
+// SetWriteFault makes writes fail as f says until it is set back to
+// NoWriteFault, by setting pragmas on the writer's one connection. Tests
+// use it because a real read-only file does not stop root, and a small
+// filesystem to fill needs privileges.
+func (db *DB) SetWriteFault(ctx context.Context, f WriteFault) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: set write fault: %w", err)
+	}
+	defer conn.Close()
+	pragmas := map[WriteFault][]string{
+		NoWriteFault: {`PRAGMA query_only = 0`, `PRAGMA max_page_count = 4294967294`},
+		ReadOnly:     {`PRAGMA query_only = 1`},
+		// The count cannot go below the file's size, so it stops at that.
+		DiskFull: {`PRAGMA max_page_count = 1`},
+	}[f]
+	for _, p := range pragmas {
+		if _, err := conn.ExecContext(ctx, p); err != nil {
+			return fmt.Errorf("store: set write fault: %w", err)
+		}
+	}
+	return nil
 }
 
 // Migrate applies the embedded migrations the database lacks, each in its
@@ -215,6 +261,10 @@ func (db *DB) View(ctx context.Context, fn func(workflows.Tx) error) error {
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly bool, fn func(workflows.Tx) error) error {
+	return writeFault(db.runTx(ctx, pool, stmts, readOnly, fn))
+}
+
+func (db *DB) runTx(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly bool, fn func(workflows.Tx) error) error {
 	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -235,6 +285,9 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly 
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if db.checkpoints != nil {
+		db.checkpoints.committed()
 	}
 	return nil
 }

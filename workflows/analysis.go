@@ -2,7 +2,9 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 )
 
 // analysisInput is what analysing one experiment needs from the store.
@@ -13,12 +15,89 @@ type analysisInput struct {
 
 // Scorecard analyses one experiment now. Errors: ENOTFOUND for an unknown
 // experiment, ECONFLICT for one that has not started.
+//
+// An analysis reads all of the experiment's data, so it costs tens of
+// milliseconds to seconds. Requests that arrive while one for the same
+// experiment is running share its result rather than start another:
+// otherwise a burst of /exp status or of presses on one decision's buttons
+// runs the same analysis once per request, and every copy, competing for
+// the same cores, finishes late. A shared result is as of a moment at most
+// one analysis old, as if the request had come that much earlier.
 func (s *Service) Scorecard(ctx context.Context, key string) (Scorecard, Team, error) {
-	cards, teams, err := s.scorecards(ctx, []string{key})
-	if err != nil {
-		return Scorecard{}, Team{}, err
+	for {
+		f, leader := s.analyses.join(key)
+		if leader {
+			s.lead(ctx, key, f)
+		} else {
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return Scorecard{}, Team{}, ctx.Err()
+			}
+		}
+		// The leader's request may have been cancelled; that is no reason to
+		// fail another's.
+		if !leader && ctx.Err() == nil && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) {
+			continue
+		}
+		return f.card, f.team, f.err
 	}
-	return cards[0], teams[0], nil
+}
+
+// lead runs the analysis others may be waiting for. Deferred, land wakes
+// them even if the analysis panics, and they then see an error.
+func (s *Service) lead(ctx context.Context, key string, f *analysisFlight) {
+	f.err = Errorf(EINTERNAL, "the analysis of %q stopped before it finished", key)
+	defer s.analyses.land(key, f)
+	cards, teams, err := s.scorecards(ctx, []string{key})
+	if err == nil {
+		f.card, f.team = cards[0], teams[0]
+	}
+	f.err = err
+}
+
+// analysisFlights are the analyses running now, by experiment key. The zero
+// value is ready to use.
+type analysisFlights struct {
+	mu      sync.Mutex
+	running map[string]*analysisFlight
+}
+
+// analysisFlight is one running analysis; its fields are set before done
+// is closed and never after.
+type analysisFlight struct {
+	done chan struct{}
+	card Scorecard
+	team Team
+	err  error
+	// waiters counts the requests that joined, under analysisFlights.mu.
+	waiters int
+}
+
+// join returns the running analysis of key, or starts one and reports that
+// the caller leads it: the leader analyses, then calls land.
+func (a *analysisFlights) join(key string) (*analysisFlight, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f := a.running[key]; f != nil {
+		f.waiters++
+		return f, false
+	}
+	if a.running == nil {
+		a.running = map[string]*analysisFlight{}
+	}
+	f := &analysisFlight{done: make(chan struct{})}
+	a.running[key] = f
+	return f, true
+}
+
+// land publishes a finished analysis to those waiting for it; later
+// requests start a new one.
+func (a *analysisFlights) land(key string, f *analysisFlight) {
+	a.mu.Lock()
+	delete(a.running, key)
+	a.mu.Unlock()
+	close(f.done)
 }
 
 // scorecards analyses experiments with one pass over their data. Every key

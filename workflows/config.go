@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -585,6 +586,12 @@ func (p *configParser) experiments(raw []experimentYAML, nodes []*yaml.Node) {
 		if r.Owner != "" {
 			p.checkUsers(it, "owner", what+" owner", []string{r.Owner})
 		}
+		if n := utf8.RuneCountInString(e.Name); n > MaxNameLength {
+			p.add(it.line("name"), "%s: the name is %d characters long; keep it to %d", what, n, MaxNameLength)
+		}
+		if n := utf8.RuneCountInString(e.Hypothesis); n > MaxHypothesisLength {
+			p.add(it.line("hypothesis"), "%s: the hypothesis is %d characters long; keep it to %d", what, n, MaxHypothesisLength)
+		}
 		p.variants(&e, r.Variants, it, what)
 		if len(r.PrimaryMetrics) == 0 {
 			p.add(it.line("key"), "%s has no primary_metrics: name the metric the hypothesis is about", what)
@@ -737,8 +744,10 @@ func (p *configParser) settings(r *settingsYAML, n *yaml.Node) {
 	if s.PulseCadenceDays < 0 {
 		p.add(it.line("pulse_cadence_days"), "settings: pulse_cadence_days must be 0 or more")
 	}
-	if s.SequentialTuning < 0 {
-		p.add(it.line("sequential_tuning"), "settings: sequential_tuning must be 0 or more")
+	// YAML has .nan and .inf, which would make every sequential analysis
+	// fail; the negated comparison refuses NaN too.
+	if !(s.SequentialTuning >= 0 && s.SequentialTuning <= math.MaxFloat64) {
+		p.add(it.line("sequential_tuning"), "settings: sequential_tuning must be a number, 0 or more")
 	}
 	p.cfg.Settings = &s
 }

@@ -112,6 +112,13 @@ const (
 	DefaultTargetMDE   = 0.05 // relative lift the experiment should be able to detect
 )
 
+// Bounds of an experiment's texts, in characters: they come from people
+// (the /exp new form), and Slack shows them in messages of bounded size.
+const (
+	MaxNameLength       = 200
+	MaxHypothesisLength = 2000
+)
+
 // Experiment is an A/B test or a rollout, from its definition (owned by the
 // config file) to its lifecycle (owned by growthbot).
 type Experiment struct {

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -212,8 +213,15 @@ func (e *LimitError) Unwrap() error { return &Error{Code: EINVALID, Message: e.E
 // and column of the first problems, and then nothing is imported; a
 // *LimitError (EINVALID) above opts.MaxRows; EINVALID for an unknown kind
 // or format; the reader's own error, wrapped, when reading fails.
+//
+// Imports run one at a time, each waiting for the one before to finish;
+// see importGate.
 func (s *Service) Import(ctx context.Context, kind ImportKind, r io.Reader, format Format, source string, opts ImportOptions) (ImportReport, error) {
 	start := time.Now()
+	if err := s.imports.enter(ctx); err != nil {
+		return ImportReport{Kind: kind, Source: source}, err
+	}
+	defer s.imports.leave()
 	if source == "" {
 		source = "input"
 	}
@@ -308,6 +316,32 @@ func importKPIs(ctx context.Context, tx Tx, in *importInput, opts ImportOptions)
 	defer closeWriter(w, &err)
 	return importRows(ctx, in, rows.row, w, opts)
 }
+
+// importGate lets one import at a time take the store's writer. An import
+// holds the writer for all its rows, while a button press or a command
+// holds it for a millisecond; and the store's pool hands the writer to a
+// random waiter, not the first. With every import of a burst waiting for
+// the writer, a press could wait behind all of them, past the three
+// seconds Slack gives it. Queued here instead, the imports leave at most
+// one of their number in the writer's queue, so a press waits for at most
+// about one import.
+type importGate struct {
+	once sync.Once
+	slot chan struct{}
+}
+
+// enter waits for the import before to finish, or for ctx to end.
+func (g *importGate) enter(ctx context.Context) error {
+	g.once.Do(func() { g.slot = make(chan struct{}, 1) })
+	select {
+	case g.slot <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *importGate) leave() { <-g.slot }
 
 // closeWriter closes a writer, adding a failure to the import's error.
 func closeWriter(w interface{ Close() error }, err *error) {
@@ -845,14 +879,17 @@ func scanString(b []byte, i int) ([]byte, int, string) {
 		switch c := b[j]; {
 		case c == '"':
 			s := b[i+1 : j]
+			// Checked before unescaping too: encoding/json would quietly
+			// replace invalid bytes with U+FFFD.
+			if !utf8.Valid(s) {
+				return nil, i, "the string is not valid UTF-8"
+			}
 			if escaped {
 				var dec string
 				if err := json.Unmarshal(b[i:j+1], &dec); err != nil {
 					return nil, i, "the string has a bad escape sequence"
 				}
 				s = []byte(dec)
-			} else if !utf8.Valid(s) {
-				return nil, i, "the string is not valid UTF-8"
 			}
 			return s, j + 1, ""
 		case c == '\\':
@@ -1128,6 +1165,9 @@ func (c *rowCheck) text(f *field, name string, maxLen int) []byte {
 		c.fail(f, name, "%s is empty", name)
 	case len(f.value) > maxLen:
 		c.fail(f, name, "%s is longer than %d bytes", name, maxLen)
+	case !utf8.Valid(f.value):
+		// JSON strings are checked as they are scanned; CSV fields are not.
+		c.fail(f, name, "%s is not valid UTF-8", name)
 	default:
 		return f.value
 	}

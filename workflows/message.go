@@ -123,6 +123,11 @@ type OutboxStore interface {
 	MessageSent(id int64, ts string) error
 	// MessageRetry puts the message back with its next attempt time.
 	MessageRetry(id int64, next time.Time, reason string) error
+	// MessageInDoubt puts the message back after an attempt that may have
+	// reached Slack all the same (a timeout, a connection cut after the
+	// request went out): it stays sending, held until next, so that the
+	// next attempt first asks Slack whether it arrived.
+	MessageInDoubt(id int64, next time.Time, reason string) error
 	// MessageFailed gives up on the message for good.
 	MessageFailed(id int64, reason string) error
 	// OutboxCounts returns the number of messages in each state.

@@ -32,6 +32,13 @@ type Service struct {
 	FrameworkSet []Framework
 	// Renderer renders the messages the service enqueues.
 	Renderer Renderer
+
+	// analyses lets concurrent requests for one experiment's scorecard
+	// share an analysis; see Scorecard.
+	analyses analysisFlights
+	// imports admits one import at a time to the store's writer; see
+	// Import.
+	imports importGate
 }
 
 // NewService returns a service over store with the wall clock.
