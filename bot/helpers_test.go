@@ -138,12 +138,26 @@ func readReply(t testing.TB, resp *http.Response) reply {
 	return r
 }
 
-// command runs a slash command as user and returns the immediate reply.
+// command runs a slash command as user and returns what the user sees: the
+// immediate reply, or for a slow command (acknowledged at once) the answer
+// that follows through the response URL.
 func (b *testBot) command(user, command, text string) reply {
 	b.t.Helper()
+	url := b.fake.ResponseURL()
 	body := fakeslack.CommandBody(fakeslack.Command{Command: command, Text: text, UserID: user, ChannelID: "C0CHECKOUT",
-		ResponseURL: b.fake.ResponseURL()})
-	return readReply(b.t, b.send("/slack/commands", body, time.Now()))
+		ResponseURL: url})
+	r := readReply(b.t, b.send("/slack/commands", body, time.Now()))
+	if _, slow := b.router.Acknowledge(bot.CommandRequest{Command: command, Text: text, ResponseURL: url}); !slow {
+		return r
+	}
+	b.deliver()
+	for _, resp := range b.fake.Responses() {
+		if resp.URL == url {
+			r = reply{Status: r.Status, Text: resp.Text, Blocks: resp.Blocks}
+			r.Plain, _ = bot.PlainText(r.Text, r.Blocks)
+		}
+	}
+	return r
 }
 
 // deliver drains the outbox into the fake.

@@ -284,6 +284,9 @@ func (o *Outbox) deliver(ctx context.Context, m workflows.Message) bool {
 		return false
 	}
 
+	// The due list carries messages without their bodies; the claim read
+	// the whole message, as it was before the claim.
+	m = prior
 	var ts string
 	// An earlier attempt that was cut off (a crash, a timeout) may have
 	// reached Slack: it stays in doubt until Slack says it has not.

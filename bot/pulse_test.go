@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -187,9 +188,12 @@ func TestSchedulerCatchesUpAMissedPulseOnce(t *testing.T) {
 	seedExperiment(t, b)
 	// Berlin's 09:00 pulse fired an hour ago while growthbot was down.
 	b.clock.Set(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
+	var mu sync.Mutex // catch-up runs each team's job in its own goroutine
 	ran := 0
 	jobs := map[string]workflows.JobFunc{workflows.JobPulse: func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
+		mu.Lock()
 		ran++
+		mu.Unlock()
 		return b.svc.RunPulse(ctx, o)
 	}}
 	for i := range 2 { // a restart, or a second process, must not post twice
@@ -224,15 +228,20 @@ func TestSchedulerPeriodsInTeamTimeZones(t *testing.T) {
 	// and digest fired; 05:00 in New York, where the last pulse fired
 	// yesterday and the digest on Sunday the 1st. The digest covers October.
 	b.clock.Set(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
+	var mu sync.Mutex // catch-up runs each job in its own goroutine
 	var got []string
+	record := func(line string) (workflows.JobReport, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, line)
+		return workflows.JobReport{}, nil
+	}
 	jobs := map[string]workflows.JobFunc{
 		workflows.JobPulse: func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
-			got = append(got, "pulse "+o.Team+" "+o.Period)
-			return workflows.JobReport{}, nil
+			return record("pulse " + o.Team + " " + o.Period)
 		},
 		workflows.JobDigest: func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
-			got = append(got, "digest "+o.Team+" "+o.Period)
-			return workflows.JobReport{}, nil
+			return record("digest " + o.Team + " " + o.Period)
 		},
 	}
 	sched := &workflows.Scheduler{Service: b.svc, Jobs: jobs, Log: discardLog()}

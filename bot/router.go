@@ -67,6 +67,30 @@ var commandHandlers = map[string]commandHandler{
 	"growth kpi":       (*Router).kpis,
 }
 
+// slowCommands run an analysis or assemble a review, which takes tens of
+// milliseconds or more. Slack is acknowledged at once with what is being
+// done, and the answer follows through the response URL: the
+// acknowledgement path stays fast however large the data.
+var slowCommands = map[string]string{
+	"exp status":    ":hourglass_flowing_sand: Working out the scorecard of `%s`; it appears here in a moment.",
+	"exp scorecard": ":hourglass_flowing_sand: Working out the scorecard of `%s` to post it in its thread.",
+	"growth review": ":hourglass_flowing_sand: Putting the growth review together; it appears here in a moment.",
+}
+
+// Acknowledge returns the immediate answer to a slow command, and true; for
+// any other command (or one without a response URL to answer later) false.
+func (r *Router) Acknowledge(req CommandRequest) (Message, bool) {
+	c, err := ParseCommand(req.Command, req.Text)
+	format, slow := slowCommands[c.Name]
+	if err != nil || !slow || req.ResponseURL == "" {
+		return Message{}, false
+	}
+	if strings.Contains(format, "%s") {
+		format = fmt.Sprintf(format, Escape(c.Key))
+	}
+	return reply(format), true
+}
+
 // Command answers a slash command. It always returns a reply: errors become
 // replies here, never silence.
 func (r *Router) Command(ctx context.Context, req CommandRequest) Message {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -32,6 +33,8 @@ type Slack struct {
 	// acknowledgement and the answer follows through the response URL.
 	// Slack gives up after three seconds.
 	AckDeadline time.Duration
+
+	recorder recorder
 }
 
 func (s *Slack) maxBody() int64 {
@@ -99,27 +102,12 @@ const (
 	failed                 // the database could not record it: apply nothing
 )
 
-// accept records a verified request in one write: its signature, which a
-// legitimate request never repeats (a repeat is a replay), and its delivery
-// id (a trigger or event id), which Slack's retry repeats under a new
-// signature. An empty id records only the signature. With the verdict
-// failed comes the reason.
+// accept records a verified request: its signature, which a legitimate
+// request never repeats (a repeat is a replay), and its delivery id (a
+// trigger or event id), which Slack's retry repeats under a new signature.
+// An empty id records only the signature.
 func (s *Slack) accept(ctx context.Context, sig, id string) (verdict, error) {
-	v := fresh
-	err := s.Router.Service.Store.Update(ctx, func(tx workflows.Tx) error {
-		isNew, err := tx.RecordDelivery(sig)
-		if err != nil || !isNew {
-			v = replay
-			return err
-		}
-		if id == "" {
-			return nil
-		}
-		if isNew, err = tx.RecordDelivery(id); !isNew {
-			v = retried
-		}
-		return err
-	})
+	v, err := s.recorder.record(ctx, s.Router.Service.Store, sig, id)
 	if err != nil {
 		if workflows.ErrorCode(err) == workflows.EINTERNAL && !errors.As(err, new(*workflows.Error)) {
 			// Not a cause the store could name (read-only, disk full).
@@ -129,6 +117,84 @@ func (s *Slack) accept(ctx context.Context, sig, id string) (verdict, error) {
 		return failed, fmt.Errorf("record a Slack request: %w", err)
 	}
 	return v, nil
+}
+
+// recorder writes delivery records with group commit: requests that arrive
+// while a write is under way are written together in the next transaction.
+// Every request needs a record before it is answered, and the database has
+// one writer; one transaction per request made them queue there under load,
+// while an idle recorder adds no delay at all.
+type recorder struct {
+	mu      sync.Mutex
+	pending []*recording
+	running bool
+}
+
+type recording struct {
+	sig, id string
+	verdict verdict
+	err     error
+	done    chan struct{}
+}
+
+func (r *recorder) record(ctx context.Context, store workflows.Store, sig, id string) (verdict, error) {
+	rec := &recording{sig: sig, id: id, done: make(chan struct{})}
+	r.mu.Lock()
+	r.pending = append(r.pending, rec)
+	if !r.running {
+		r.running = true
+		go r.write(context.WithoutCancel(ctx), store)
+	}
+	r.mu.Unlock()
+	select {
+	case <-rec.done:
+		return rec.verdict, rec.err
+	case <-ctx.Done():
+		return failed, ctx.Err()
+	}
+}
+
+// write commits what is pending, batch after batch, until nothing is.
+func (r *recorder) write(ctx context.Context, store workflows.Store) {
+	for {
+		r.mu.Lock()
+		batch := r.pending
+		r.pending = nil
+		if len(batch) == 0 {
+			r.running = false
+			r.mu.Unlock()
+			return
+		}
+		r.mu.Unlock()
+		err := store.Update(ctx, func(tx workflows.Tx) error {
+			for _, rec := range batch {
+				rec.verdict = fresh
+				isNew, err := tx.RecordDelivery(rec.sig)
+				if err != nil {
+					return err
+				}
+				if !isNew {
+					rec.verdict = replay
+					continue
+				}
+				if rec.id == "" {
+					continue
+				}
+				if isNew, err = tx.RecordDelivery(rec.id); err != nil {
+					return err
+				} else if !isNew {
+					rec.verdict = retried
+				}
+			}
+			return nil
+		})
+		for _, rec := range batch {
+			if err != nil {
+				rec.verdict, rec.err = failed, err
+			}
+			close(rec.done)
+		}
+	}
 }
 
 // answered writes the reply a request gets when accept did not say fresh,
@@ -172,11 +238,20 @@ func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte, si
 	writeMessage(w, s.command(r.Context(), req))
 }
 
-// command answers within the ack deadline: a reply that takes longer is
-// acknowledged at once and delivered through the response URL when ready.
+// command answers within the ack deadline. A slow command (an analysis) is
+// acknowledged at once; any other reply that takes longer than the deadline
+// is too, and either way the answer is delivered through the response URL.
 func (s *Slack) command(ctx context.Context, req CommandRequest) Message {
-	done := make(chan Message, 1)
 	ctx = context.WithoutCancel(ctx) // the work outlives the HTTP request when it is slow
+	if ack, slow := s.Router.Acknowledge(req); slow {
+		s.Router.background.Go(func() {
+			if err := s.Router.respond(ctx, req.ResponseURL, "respond:"+req.TriggerID, s.Router.Command(ctx, req)); err != nil {
+				s.Log.Error("deliver a reply", "err", err)
+			}
+		})
+		return ack
+	}
+	done := make(chan Message, 1)
 	go func() { done <- s.Router.Command(ctx, req) }()
 	select {
 	case msg := <-done:

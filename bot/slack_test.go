@@ -162,3 +162,26 @@ func TestAppHomeAndURLVerification(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowCommandsAreAcknowledgedAtOnce: an analysis runs after Slack has
+// its acknowledgement, and the scorecard follows through the response URL.
+func TestSlowCommandsAreAcknowledgedAtOnce(t *testing.T) {
+	b := newTestBot(t)
+	b.command("U0ENG1", "/exp", "start one-click-checkout")
+	url := b.fake.ResponseURL()
+	body := fakeslack.CommandBody(fakeslack.Command{Command: "/exp", Text: "status one-click-checkout", UserID: "U0PM", ResponseURL: url})
+	ack := readReply(t, b.send("/slack/commands", body, time.Now()))
+	if ack.Status != 200 || !strings.Contains(ack.Plain, "Working out the scorecard of `one-click-checkout`") {
+		t.Fatalf("acknowledgement: %d %s", ack.Status, ack.Plain)
+	}
+	b.deliver()
+	var answers []string
+	for _, r := range b.fake.Responses() {
+		if r.URL == url {
+			answers = append(answers, r.Text)
+		}
+	}
+	if len(answers) != 1 || !strings.HasPrefix(answers[0], "One-click checkout: ") {
+		t.Errorf("answers through the response URL: %q, want the scorecard once", answers)
+	}
+}

@@ -13,6 +13,19 @@ import (
 const messageColumns = `id, key, op, channel, parent, target, url, user_id, secret_env, body, file, filename, title, state,
 	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
 
+// messageHeadColumns are a message without its body and file: what the
+// worker needs to pick the next messages, polled every quarter second.
+const messageHeadColumns = `id, key, op, channel, parent, target, url, user_id, secret_env, filename, title, state,
+	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
+
+func scanMessageHead(s scanner) (workflows.Message, error) {
+	var m workflows.Message
+	err := s.Scan(&m.ID, &m.Key, &m.Op, &m.Channel, &m.Parent, &m.Target, &m.URL, &m.User, &m.SecretEnv,
+		&m.Filename, &m.Title, &m.State, &m.Attempts, scanTime(&m.NextAttemptAt), scanTime(&m.LeaseUntil), &m.TS,
+		&m.LastError, scanTime(&m.CreatedAt), scanTime(&m.SentAt))
+	return m, err
+}
+
 func scanMessage(s scanner) (workflows.Message, error) {
 	var m workflows.Message
 	var body string
@@ -61,7 +74,7 @@ func (t *Tx) MessageByKey(key string) (workflows.Message, error) {
 // DueMessages returns the due heads of lanes, oldest first.
 func (t *Tx) DueMessages(now time.Time, limit int) ([]workflows.Message, error) {
 	at := formatTime(now)
-	return queryAll(t, "due messages", scanMessage, `SELECT `+messageColumns+` FROM outbox m
+	return queryAll(t, "due messages", scanMessageHead, `SELECT `+messageHeadColumns+` FROM outbox m
 		WHERE m.state IN ('pending', 'sending')
 		AND m.id = (SELECT MIN(h.id) FROM outbox h WHERE h.lane = m.lane AND h.state IN ('pending', 'sending'))
 		AND m.next_attempt_at <= ? AND (m.lease_until IS NULL OR m.lease_until <= ?)

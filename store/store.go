@@ -123,8 +123,10 @@ func dsn(path string, readOnly bool) string {
 		// Take the write lock at BEGIN, so that a transaction that reads then
 		// writes never fails halfway through on a lock held by another process.
 		q.Add("_txlock", "immediate")
-		// Commits never checkpoint; the checkpointer does, in the background.
-		q.Add("_pragma", "wal_autocheckpoint(0)")
+		// The checkpointer copies the log in the background; a commit
+		// checkpoints only as a backstop, so that the log still restarts
+		// from its beginning during a long burst of writes. See checkpointer.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", backstopCheckpointPages))
 	}
 	return "file:" + path + "?" + q.Encode()
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"time"
 )
 
 // analysisInput is what analysing one experiment needs from the store.
@@ -24,6 +26,9 @@ type analysisInput struct {
 // the same cores, finishes late. A shared result is as of a moment at most
 // one analysis old, as if the request had come that much earlier.
 func (s *Service) Scorecard(ctx context.Context, key string) (Scorecard, Team, error) {
+	if card, team, ok := s.recentScorecard(ctx, key); ok {
+		return card, team, nil
+	}
 	for {
 		f, leader := s.analyses.join(key)
 		if leader {
@@ -48,7 +53,17 @@ func (s *Service) Scorecard(ctx context.Context, key string) (Scorecard, Team, e
 // them even if the analysis panics, and they then see an error.
 func (s *Service) lead(ctx context.Context, key string, f *analysisFlight) {
 	f.err = Errorf(EINTERNAL, "the analysis of %q stopped before it finished", key)
-	defer s.analyses.land(key, f)
+	defer func() { s.analyses.land(key, f, s.Clock.Now()) }()
+	// Analyses run on at most half the cores, so that however many are
+	// asked for at once, acknowledging Slack's requests never waits for a
+	// core.
+	select {
+	case analysisSlots <- struct{}{}:
+		defer func() { <-analysisSlots }()
+	case <-ctx.Done():
+		f.err = ctx.Err()
+		return
+	}
 	cards, teams, err := s.scorecards(ctx, []string{key})
 	if err == nil {
 		f.card, f.team = cards[0], teams[0]
@@ -56,11 +71,15 @@ func (s *Service) lead(ctx context.Context, key string, f *analysisFlight) {
 	f.err = err
 }
 
+// analysisSlots bounds the analyses running at once to half the cores.
+var analysisSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+
 // analysisFlights are the analyses running now, by experiment key. The zero
 // value is ready to use.
 type analysisFlights struct {
 	mu      sync.Mutex
 	running map[string]*analysisFlight
+	recent  map[string]recentAnalysis
 }
 
 // analysisFlight is one running analysis; its fields are set before done
@@ -91,13 +110,56 @@ func (a *analysisFlights) join(key string) (*analysisFlight, bool) {
 	return f, true
 }
 
-// land publishes a finished analysis to those waiting for it; later
-// requests start a new one.
-func (a *analysisFlights) land(key string, f *analysisFlight) {
+// land publishes a finished analysis to those waiting for it, and keeps a
+// successful one as the experiment's recent result; later requests start a
+// new one.
+func (a *analysisFlights) land(key string, f *analysisFlight, now time.Time) {
 	a.mu.Lock()
 	delete(a.running, key)
+	if f.err == nil {
+		if a.recent == nil {
+			a.recent = map[string]recentAnalysis{}
+		}
+		a.recent[key] = recentAnalysis{at: now, card: f.card, team: f.team}
+	}
 	a.mu.Unlock()
 	close(f.done)
+}
+
+// recentAnalysis is an experiment's last finished analysis.
+type recentAnalysis struct {
+	at   time.Time
+	card Scorecard
+	team Team
+}
+
+// RecentAnalysis is how old a finished analysis may be and still answer a
+// request: a burst of /exp status or of button presses on one experiment
+// then costs one analysis, not one each. It is reused only while the
+// experiment itself is unchanged (its state, decision, rollout or
+// definition), so a request never sees an outcome older than the last
+// change made to it; data imported in the last RecentAnalysis may be missing.
+const RecentAnalysis = 2 * time.Second
+
+// recentScorecard returns an analysis finished within RecentAnalysis of an
+// experiment that has not changed since.
+func (s *Service) recentScorecard(ctx context.Context, key string) (Scorecard, Team, bool) {
+	s.analyses.mu.Lock()
+	r, ok := s.analyses.recent[key]
+	s.analyses.mu.Unlock()
+	if !ok || s.Clock.Now().Sub(r.at) > RecentAnalysis {
+		return Scorecard{}, Team{}, false
+	}
+	var current Experiment
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		current, err = tx.Experiment(key)
+		return err
+	})
+	if err != nil || !same(current, r.card.Experiment) {
+		return Scorecard{}, Team{}, false
+	}
+	return r.card, r.team, true
 }
 
 // scorecards analyses experiments with one pass over their data. Every key

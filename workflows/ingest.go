@@ -212,16 +212,17 @@ func (e *LimitError) Unwrap() error { return &Error{Code: EINVALID, Message: e.E
 // Errors: an *ImportError (EINVALID) when any row is bad, naming the line
 // and column of the first problems, and then nothing is imported; a
 // *LimitError (EINVALID) above opts.MaxRows; EINVALID for an unknown kind
-// or format; the reader's own error, wrapped, when reading fails.
+// or format; the reader's own error, wrapped, when reading fails; ctx's
+// error when it ends while the import waits for its turn.
 //
 // Imports run one at a time, each waiting for the one before to finish;
-// see importGate.
+// see importGate. The report's Duration leaves the wait out.
 func (s *Service) Import(ctx context.Context, kind ImportKind, r io.Reader, format Format, source string, opts ImportOptions) (ImportReport, error) {
-	start := time.Now()
 	if err := s.imports.enter(ctx); err != nil {
 		return ImportReport{Kind: kind, Source: source}, err
 	}
 	defer s.imports.leave()
+	start := time.Now()
 	if source == "" {
 		source = "input"
 	}

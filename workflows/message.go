@@ -114,7 +114,8 @@ type OutboxStore interface {
 	MessageByKey(key string) (Message, error)
 	// DueMessages returns up to limit messages that may be delivered at now:
 	// the first undelivered message of each lane, when its time has come and
-	// no live lease holds it.
+	// no live lease holds it. They come without Body and File, which
+	// ClaimMessage reads.
 	DueMessages(now time.Time, limit int) ([]Message, error)
 	// ClaimMessage takes the message for delivery until leaseUntil. It fails
 	// with ECONFLICT when another worker holds it or it was delivered.

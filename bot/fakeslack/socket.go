@@ -71,7 +71,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	if err := s.sock.send(conn, hello); err != nil {
 		return
 	}
-	s.notify()
+	s.wake()
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
@@ -80,7 +80,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 				s.sock.conn = nil
 			}
 			s.sock.mu.Unlock()
-			s.notify()
+			s.wake()
 			return
 		}
 		var ack struct {
@@ -94,7 +94,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 			s.sock.mu.Lock()
 			s.sock.acks[ack.EnvelopeID] = ack.Payload
 			s.sock.mu.Unlock()
-			s.notify()
+			s.wake()
 		}
 	}
 }
@@ -150,4 +150,11 @@ func (s *Server) closeSocket() {
 		s.sock.conn.Close()
 		s.sock.conn = nil
 	}
+}
+
+// wake wakes WaitFor from the socket's goroutines, which do not hold s.mu.
+func (s *Server) wake() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notify()
 }
