@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -207,22 +206,6 @@ func newRef() string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// respondLater runs work after the command was acknowledged and sends its
-// reply through the response URL, via the outbox. Shutdown waits for it.
-func (r *Router) respondLater(ctx context.Context, req CommandRequest, c Command, work func(ctx context.Context) (Message, error)) {
-	r.background.Go(func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		msg, err := work(ctx)
-		if err != nil {
-			msg = r.errorReply(ctx, err, c)
-		}
-		if err := r.respond(ctx, req.ResponseURL, "respond:"+req.TriggerID+":"+newRef(), msg); err != nil {
-			r.Log.Error("respond later", "command", c.Name, "err", err)
-		}
-	})
 }
 
 // respond enqueues an ephemeral reply to a response URL.
