@@ -144,13 +144,17 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 
 // authorized compares the bearer token in constant time: SHA-256 digests
 // have equal lengths, so even the token's length does not leak.
-func (h *apiHandler) authorized(r *http.Request) bool {
+func (h *apiHandler) authorized(r *http.Request) bool { return bearerMatches(r, h.tokenSum) }
+
+// bearerMatches reports whether r carries the bearer token whose SHA-256 is
+// tokenSum, comparing in constant time.
+func bearerMatches(r *http.Request, tokenSum []byte) bool {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	return subtle.ConstantTimeCompare(sum[:], h.tokenSum) == 1
+	return subtle.ConstantTimeCompare(sum[:], tokenSum) == 1
 }
 
 func (h *apiHandler) tooLarge() string {

@@ -128,7 +128,7 @@ func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
 	if m.Buttons && (e.State == workflows.StateRunning || e.State == workflows.StateDecisionPending) {
 		blocks = append(blocks, scorecardButtons(e))
 	}
-	return Message{Text: fmt.Sprintf("%s: %s", e.Name, scorecardHeadline(sc)), Blocks: blocks}
+	return Message{Text: Escape(e.Name) + ": " + scorecardHeadline(sc), Blocks: blocks}
 }
 
 // sectionLines packs lines under a title into as few sections as Slack's
@@ -196,11 +196,11 @@ func progressLine(sc workflows.Scorecard) string {
 func scorecardHeadline(sc workflows.Scorecard) string {
 	rec := strings.ReplaceAll(string(sc.Recommendation.Action), "_", " ")
 	if sc.Recommendation.Variant != "" {
-		rec += " " + sc.Recommendation.Variant
+		rec += " " + Escape(sc.Recommendation.Variant)
 	}
 	for _, r := range sc.Results {
 		if r.Role == workflows.RolePrimary && r.Problem == "" {
-			return fmt.Sprintf("%s; %s %s [%s, %s]", rec, r.Metric.Name, workflows.FormatLift(r.Lift),
+			return fmt.Sprintf("%s; %s %s [%s, %s]", rec, Escape(r.Metric.Name), workflows.FormatLift(r.Lift),
 				workflows.FormatLift(r.Low), workflows.FormatLift(r.High))
 		}
 	}
@@ -217,10 +217,10 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 	if e.Hypothesis != "" {
 		blocks = append(blocks, Section("*Hypothesis:* "+Escape(e.Hypothesis)))
 	}
-	text := e.Name + ": " + state
+	text := Escape(e.Name) + ": " + Escape(state)
 	if h.Scorecard != nil && !e.State.Terminal() {
 		blocks = append(blocks, Section(r.text("recommendation", h.Scorecard.Recommendation)))
-		text = e.Name + ": " + scorecardHeadline(*h.Scorecard)
+		text = Escape(e.Name) + ": " + scorecardHeadline(*h.Scorecard)
 		for _, res := range h.Scorecard.Results {
 			if res.Role == workflows.RolePrimary {
 				blocks = append(blocks, Section(resultLine(res, h.Scorecard.Method)))

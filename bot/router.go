@@ -348,5 +348,5 @@ func (r *Router) postScorecard(ctx context.Context, req CommandRequest, c Comman
 		r.Notify()
 	}
 	return reply(fmt.Sprintf(":bar_chart: Posted the scorecard of *%s* to its thread in <#%s>: %s.", Escape(sc.Experiment.Name),
-		team.Channel, Escape(scorecardHeadline(sc)))), nil
+		team.Channel, scorecardHeadline(sc))), nil
 }

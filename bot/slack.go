@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -27,21 +29,89 @@ type Slack struct {
 	Router        *Router
 	SigningSecret string
 	Log           *slog.Logger
-	// MaxBody bounds a request body; Slack's are a few kilobytes.
+	// MaxBody bounds a request body; Slack's are a few kilobytes, an
+	// interaction that carries its whole message a few tens (default 128 KiB).
 	MaxBody int64
+	// MaxUnverified bounds the bytes of all request bodies being read
+	// before their signatures are checked (default 32 MiB): past it a
+	// request is refused with 503 at once, so that connections which send
+	// part of a body and stall cannot exhaust memory.
+	MaxUnverified int64
+	// ReadTimeout bounds the time to read one request's body (default 5 s):
+	// Slack sends a few kilobytes at once.
+	ReadTimeout time.Duration
 	// AckDeadline is how long a command may take before Slack gets an
 	// acknowledgement and the answer follows through the response URL.
 	// Slack gives up after three seconds.
 	AckDeadline time.Duration
 
 	recorder recorder
+	// unverified counts the body bytes reserved by requests whose
+	// signatures are not checked yet.
+	unverified atomic.Int64
 }
 
 func (s *Slack) maxBody() int64 {
 	if s.MaxBody > 0 {
 		return s.MaxBody
 	}
-	return 1 << 20
+	return 128 << 10
+}
+
+func (s *Slack) maxUnverified() int64 {
+	if s.MaxUnverified > 0 {
+		return s.MaxUnverified
+	}
+	return 32 << 20
+}
+
+func (s *Slack) readTimeout() time.Duration {
+	if s.ReadTimeout > 0 {
+		return s.ReadTimeout
+	}
+	return 5 * time.Second
+}
+
+// readSigned reads a request's body while checking its signature. What can
+// be checked before the body is, first: the signature headers, the
+// timestamp's age and the declared length. The body is then read within
+// the read timeout, reserving its length from the budget of unverified
+// bytes, and hashed as it arrives. It returns the HTTP status of a refusal,
+// or 0.
+func (s *Slack) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	sv, err := slack.NewSecretsVerifier(r.Header, s.SigningSecret)
+	if err != nil {
+		return nil, http.StatusUnauthorized, err
+	}
+	limit := s.maxBody()
+	if r.ContentLength > limit {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, limit)
+	}
+	reserve := limit
+	if r.ContentLength >= 0 {
+		reserve = r.ContentLength
+	}
+	if s.unverified.Add(reserve) > s.maxUnverified() {
+		s.unverified.Add(-reserve)
+		w.Header().Set("Retry-After", "1")
+		return nil, http.StatusServiceUnavailable, errors.New("too many request bodies being read at once")
+	}
+	defer s.unverified.Add(-reserve)
+	// A connection that stalls mid-body is cut at the deadline.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.readTimeout()))
+	body := make([]byte, 0, min(reserve, limit)+1)
+	buf := bytes.NewBuffer(body)
+	if _, err := buf.ReadFrom(io.TeeReader(http.MaxBytesReader(w, r.Body, limit), &sv)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, http.StatusRequestEntityTooLarge, err
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("read the body: %w", err)
+	}
+	if err := sv.Ensure(); err != nil {
+		return nil, http.StatusUnauthorized, err
+	}
+	return buf.Bytes(), 0, nil
 }
 
 func (s *Slack) ackDeadline() time.Duration {
@@ -68,28 +138,31 @@ func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body 
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Slack is not configured: set SLACK_SIGNING_SECRET"})
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody()))
+		body, code, err := s.readSigned(w, r)
 		if err != nil {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "request body too large"})
+			s.Log.Warn("refused a Slack request", "path", r.URL.Path, "status", code, "reason", err)
+			msg := map[int]string{http.StatusUnauthorized: "invalid or stale signature", http.StatusRequestEntityTooLarge: "request body too large",
+				http.StatusServiceUnavailable: "busy; try again", http.StatusBadRequest: "the body could not be read"}[code]
+			if code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest {
+				w.Header().Set("Connection", "close")
+			}
+			writeJSON(w, code, map[string]string{"error": msg})
 			return
 		}
-		sv, err := slack.NewSecretsVerifier(r.Header, s.SigningSecret)
-		if err == nil {
-			sv.Write(body)
-			err = sv.Ensure()
-		}
-		if err != nil {
-			s.Log.Warn("refused a Slack request", "path", r.URL.Path, "reason", err)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid or stale signature"})
-			return
-		}
-		next(w, r, body, "signature:"+digest(r.Header.Get("X-Slack-Signature")))
+		next(w, r, body, requestDigest(r, body))
 	})
 }
 
-func digest(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:16])
+// requestDigest names a verified request by what it says, not by how its
+// signature is spelled: the same signed request again (with the signature's
+// hex in another case, say) has the same digest, so it is caught as a
+// replay. The timestamp is part of it: Slack's retries of a delivery carry
+// a new one and are told apart by their delivery id instead.
+func requestDigest(r *http.Request, body []byte) string {
+	h := sha256.New()
+	io.WriteString(h, r.URL.Path+"\n"+r.Header.Get("X-Slack-Request-Timestamp")+"\n")
+	h.Write(body)
+	return "request:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // verdict is what accept decided about an inbound delivery.

@@ -41,6 +41,7 @@ func commands() []command {
 		{"demo", "[flags]", "build a demo database and show what the bot would post (no Slack needed)", runDemo},
 		{"console", "[flags]", "type slash commands and see the bot's replies in the terminal", runConsole},
 		{"migrate", "[flags]", "create or upgrade the database schema", runMigrate},
+		{"backup", "[--db FILE] OUT", "write a consistent copy of the database to OUT, safe while serve runs", runBackup},
 		{"version", "", "print the version", runVersion},
 	}
 }
