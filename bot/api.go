@@ -102,7 +102,7 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 	case h.tokenSum == nil:
 		refuse(http.StatusServiceUnavailable, "disabled", apiError{Error: "the API is disabled: set GROWTHBOT_API_TOKEN"})
 		return
-	case !h.authorized(r):
+	case !authorized(r, h.tokenSum):
 		refuse(http.StatusUnauthorized, "unauthorized", apiError{Error: "send the API token as Authorization: Bearer TOKEN"})
 		return
 	case r.ContentLength > h.cfg.MaxBody:
@@ -142,13 +142,10 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 	writeJSON(w, http.StatusOK, apiReport{Kind: kind, Read: report.Read, Imported: report.Imported, Duplicates: report.Duplicates})
 }
 
-// authorized compares the bearer token in constant time: SHA-256 digests
-// have equal lengths, so even the token's length does not leak.
-func (h *apiHandler) authorized(r *http.Request) bool { return bearerMatches(r, h.tokenSum) }
-
-// bearerMatches reports whether r carries the bearer token whose SHA-256 is
-// tokenSum, comparing in constant time.
-func bearerMatches(r *http.Request, tokenSum []byte) bool {
+// authorized reports whether r carries the bearer token whose SHA-256 is
+// tokenSum. It compares in constant time: SHA-256 digests have equal
+// lengths, so even the token's length does not leak.
+func authorized(r *http.Request, tokenSum []byte) bool {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false

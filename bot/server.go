@@ -57,7 +57,7 @@ func (s *Server) MountMetrics(token string) {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "metrics are served here only with GROWTHBOT_API_TOKEN set; or set GROWTHBOT_METRICS_ADDR to serve them on an address of their own"})
 			return
 		}
-		if !bearerMatches(r, sum[:]) {
+		if !authorized(r, sum[:]) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "send the API token as Authorization: Bearer TOKEN"})
 			return

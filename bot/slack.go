@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,16 @@ type Slack struct {
 	// Slack gives up after three seconds.
 	AckDeadline time.Duration
 
+	// ResponseHost is a host besides Slack's own (hooks.slack.com) that
+	// response URLs may point at: the host of SLACK_API_URL, where tests
+	// and the console run a fake of Slack. A response URL elsewhere is
+	// ignored, so a request cannot make growthbot post to any address.
+	ResponseHost string
+
 	recorder recorder
+	// team is the workspace the bot token belongs to (auth.test's
+	// team_id); once known, a payload from another workspace is refused.
+	team atomic.Pointer[string]
 	// unverified counts the body bytes reserved by requests whose
 	// signatures are not checked yet.
 	unverified atomic.Int64
@@ -119,6 +129,58 @@ func (s *Slack) ackDeadline() time.Duration {
 		return s.AckDeadline
 	}
 	return 2500 * time.Millisecond
+}
+
+// SetTeam sets the workspace payloads must come from, as auth.test names it.
+func (s *Slack) SetTeam(id string) { s.team.Store(&id) }
+
+// LearnTeam asks Slack (auth.test) which workspace the bot token belongs to,
+// and from then on refuses payloads from any other. Until it succeeds, it
+// retries every interval; payloads are checked only once it knows.
+func (s *Slack) LearnTeam(ctx context.Context, client *slack.Client, interval time.Duration) error {
+	for {
+		resp, err := client.AuthTestContext(ctx)
+		if err == nil && resp.TeamID != "" {
+			s.SetTeam(resp.TeamID)
+			s.Log.Info("Slack workspace known; payloads from other workspaces are refused", "team_id", resp.TeamID)
+			return nil
+		}
+		s.Log.Warn("auth.test failed: the workspace of payloads cannot be checked yet", "err", err, "retry_in", interval)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+	}
+}
+
+// wrongTeam reports whether a payload names a workspace other than the bot's.
+func (s *Slack) wrongTeam(team string) bool {
+	want := s.team.Load()
+	return want != nil && team != *want
+}
+
+// responseURL returns u when it is a Slack response URL (https on
+// hooks.slack.com, or on ResponseHost), else "" (and logs it).
+func (s *Slack) responseURL(u string) string {
+	if u == "" {
+		return ""
+	}
+	p, err := url.Parse(u)
+	ok := err == nil && (p.Scheme == "https" && (p.Host == "hooks.slack.com" || strings.HasSuffix(p.Host, ".slack.com")) ||
+		s.ResponseHost != "" && p.Host == s.ResponseHost && (p.Scheme == "http" || p.Scheme == "https"))
+	if !ok {
+		s.Log.Warn("ignored a response URL that is not Slack's", "host", hostOf(p))
+		return ""
+	}
+	return u
+}
+
+func hostOf(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Mount adds Slack's endpoints to the server.
@@ -270,6 +332,12 @@ func (r *recorder) write(ctx context.Context, store workflows.Store) {
 	}
 }
 
+// refuseTeam answers a payload from a workspace other than the bot's.
+func (s *Slack) refuseTeam(w http.ResponseWriter, r *http.Request, team string) {
+	s.Log.Warn("refused a Slack request from another workspace", "path", r.URL.Path, "team_id", team)
+	writeJSON(w, http.StatusForbidden, map[string]string{"error": "this app does not serve that workspace"})
+}
+
 // answered writes the reply a request gets when accept did not say fresh,
 // and reports whether it did. A request that could not be recorded gets
 // an ephemeral answer that says why, and its error is logged.
@@ -303,8 +371,12 @@ func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte, si
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed form body"})
 		return
 	}
+	if s.wrongTeam(form.Get("team_id")) {
+		s.refuseTeam(w, r, form.Get("team_id"))
+		return
+	}
 	req := CommandRequest{Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
-		ChannelID: form.Get("channel_id"), ResponseURL: form.Get("response_url"), TriggerID: form.Get("trigger_id")}
+		ChannelID: form.Get("channel_id"), ResponseURL: s.responseURL(form.Get("response_url")), TriggerID: form.Get("trigger_id")}
 	if v, err := s.accept(r.Context(), sig, deliveryID("command", req.TriggerID)); s.answered(w, r, v, err) {
 		return
 	}
@@ -364,6 +436,11 @@ func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed interaction payload"})
 		return
 	}
+	if s.wrongTeam(cb.Team.ID) {
+		s.refuseTeam(w, r, cb.Team.ID)
+		return
+	}
+	cb.ResponseURL = s.responseURL(cb.ResponseURL)
 	if v, err := s.accept(r.Context(), sig, interactionID(cb)); s.answered(w, r, v, err) {
 		return
 	}
@@ -387,9 +464,21 @@ func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte, sig 
 	}
 	var outer struct {
 		EventID string `json:"event_id"`
+		TeamID  string `json:"team_id"`
 	}
 	json.Unmarshal(body, &outer)
-	if v, err := s.accept(r.Context(), sig, deliveryID("event", outer.EventID)); s.answered(w, r, v, err) {
+	if ev.Type == slackevents.CallbackEvent && s.wrongTeam(outer.TeamID) {
+		s.refuseTeam(w, r, outer.TeamID)
+		return
+	}
+	v, err := s.accept(r.Context(), sig, deliveryID("event", outer.EventID))
+	if v == failed {
+		// Not recorded, so not acknowledged: Slack delivers it again.
+		s.Log.Error("could not record a Slack event; answering 503 so that Slack retries", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the event could not be recorded; retry"})
+		return
+	}
+	if s.answered(w, r, v, err) {
 		return
 	}
 	switch ev.Type {
@@ -456,8 +545,13 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		if !ok || evt.Request == nil {
 			return
 		}
+		if s.wrongTeam(c.TeamID) {
+			s.Log.Warn("refused a Socket Mode command from another workspace", "team_id", c.TeamID)
+			sm.Ack(*evt.Request)
+			return
+		}
 		req := CommandRequest{Command: c.Command, Text: c.Text, UserID: c.UserID, ChannelID: c.ChannelID,
-			ResponseURL: c.ResponseURL, TriggerID: c.TriggerID}
+			ResponseURL: s.responseURL(c.ResponseURL), TriggerID: c.TriggerID}
 		if !s.seen(ctx, "command:"+c.TriggerID) {
 			sm.Ack(*evt.Request) // a redelivery: answered the first time
 			return
@@ -470,6 +564,12 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		if !ok || evt.Request == nil {
 			return
 		}
+		if s.wrongTeam(cb.Team.ID) {
+			s.Log.Warn("refused a Socket Mode interaction from another workspace", "team_id", cb.Team.ID)
+			sm.Ack(*evt.Request)
+			return
+		}
+		cb.ResponseURL = s.responseURL(cb.ResponseURL)
 		if !s.seen(ctx, interactionID(cb)) {
 			sm.Ack(*evt.Request)
 			return
@@ -484,12 +584,23 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		if !ok || evt.Request == nil {
 			return
 		}
-		sm.Ack(*evt.Request)
+		if s.wrongTeam(ev.TeamID) {
+			s.Log.Warn("refused a Socket Mode event from another workspace", "team_id", ev.TeamID)
+			sm.Ack(*evt.Request)
+			return
+		}
 		var outer struct {
 			EventID string `json:"event_id"`
 		}
 		json.Unmarshal(evt.Request.Payload, &outer)
-		if s.seen(ctx, "event:"+outer.EventID) {
+		// Acknowledged only once recorded: unacknowledged, Slack sends it again.
+		isNew, err := s.record(ctx, "event:"+outer.EventID)
+		if err != nil {
+			s.Log.Error("could not record a Slack event; not acknowledging it, so that Slack sends it again", "err", err)
+			return
+		}
+		sm.Ack(*evt.Request)
+		if isNew {
 			s.handleEvent(ctx, ev)
 		}
 	}
@@ -498,8 +609,18 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 // seen records a Socket Mode delivery and reports whether it is new (true)
 // or a redelivery (false). An empty id is always new.
 func (s *Slack) seen(ctx context.Context, id string) bool {
-	if id == "" || id == "command:" || id == "event:" {
+	isNew, err := s.record(ctx, id)
+	if err != nil {
+		s.Log.Error("record Slack delivery", "err", err)
 		return true
+	}
+	return isNew
+}
+
+// record records a Socket Mode delivery id and reports whether it is new.
+func (s *Slack) record(ctx context.Context, id string) (bool, error) {
+	if id == "" || id == "command:" || id == "event:" {
+		return true, nil
 	}
 	var isNew bool
 	err := s.Router.Service.Store.Update(ctx, func(tx workflows.Tx) error {
@@ -507,11 +628,7 @@ func (s *Slack) seen(ctx context.Context, id string) bool {
 		isNew, err = tx.RecordDelivery(id)
 		return err
 	})
-	if err != nil {
-		s.Log.Error("record Slack delivery", "err", err)
-		return true
-	}
-	return isNew
+	return isNew, err
 }
 
 // ClientViews opens and publishes views with a Slack Web API client.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -66,7 +67,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Metrics: srv.Metrics(), Getenv: e.getenv}
 	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"),
 		Notify: outbox.Notify}
-	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack")}
+	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack"),
+		ResponseHost: apiHost(e.getenv(envSlackAPIURL))}
 	slackAdapter.Mount(srv)
 	if e.getenv(envSigningSecret) == "" {
 		e.log.Warn("SLACK_SIGNING_SECRET is not set: the Slack endpoints refuse every request")
@@ -111,6 +113,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		mux.Handle("GET /metrics", srv.MetricsHandler())
 		parts = append(parts, part{"metrics", httpPart(mux, metricsLn, nil)})
 	}
+	if e.getenv(envBotToken) != "" {
+		parts = append(parts, part{"workspace check", func(ctx context.Context) error {
+			err := slackAdapter.LearnTeam(ctx, client, 30*time.Second)
+			<-ctx.Done() // a part that returns stops the server
+			return err
+		}})
+	}
 	if e.getenv(envAppToken) != "" {
 		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})
 	}
@@ -150,6 +159,19 @@ func slackClient(e *env) *slack.Client {
 		opts = append(opts, slack.OptionAppLevelToken(t))
 	}
 	return slack.New(e.getenv(envBotToken), opts...)
+}
+
+// apiHost is the host of SLACK_API_URL ("" when unset): response URLs on it
+// are accepted besides Slack's own.
+func apiHost(apiURL string) string {
+	if apiURL == "" {
+		return ""
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 func envOr(e *env, name, def string) string {
