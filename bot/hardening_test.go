@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -155,5 +158,45 @@ func TestEventAcknowledgedOnlyOnceRecorded(t *testing.T) {
 	}
 	if r := readReply(t, b.send("/slack/events", body, time.Now().Add(time.Second))); r.Status != http.StatusOK {
 		t.Errorf("Slack's retry once the database works: %d, want 200", r.Status)
+	}
+}
+
+// TestStalledBodiesAreBounded: a body that stalls is cut at the read
+// timeout, one declared over the limit is refused before it is read, and
+// while stalled bodies hold the budget of unverified bytes other requests
+// are refused at once rather than queued.
+func TestStalledBodiesAreBounded(t *testing.T) {
+	b := newTestBot(t)
+	b.slack.ReadTimeout = 300 * time.Millisecond
+	b.slack.MaxUnverified = 4 << 10
+	addr := strings.TrimPrefix(b.baseURL, "http://")
+	stall := func(declared, sent int) (net.Conn, []byte) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nX-Slack-Request-Timestamp: %d\r\nX-Slack-Signature: v0=%s\r\n\r\n%s",
+			declared, time.Now().Unix(), strings.Repeat("0", 64), strings.Repeat("a", sent))
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		first, _ := io.ReadAll(c) // what the server says before it would cut
+		return c, first
+	}
+	if _, answer := stall(1<<20-1, 100); !strings.Contains(string(answer), "413") {
+		t.Errorf("a body declared over the limit: %q", answer)
+	}
+	held, _ := stall(4000, 10)
+	defer held.Close()
+	body := fakeslack.CommandBody(fakeslack.Command{Command: "/exp", Text: "list", UserID: "U0ENG1"})
+	if r := readReply(t, b.send("/slack/commands", body, time.Now())); r.Status != http.StatusServiceUnavailable {
+		t.Errorf("a request past the budget of unverified bytes: %d, want 503", r.Status)
+	}
+	held.SetReadDeadline(time.Now().Add(3 * time.Second))
+	start := time.Now()
+	if _, err := held.Read(make([]byte, 1)); err == nil || time.Since(start) > 2*time.Second {
+		t.Errorf("the stalled connection was not cut at the read timeout: %v after %v", err, time.Since(start))
+	}
+	// Slack retries a refused request with a new timestamp.
+	if r := readReply(t, b.send("/slack/commands", body, time.Now().Add(time.Second))); r.Status != http.StatusOK {
+		t.Errorf("once the stalled body is cut: %d %s", r.Status, r.Plain)
 	}
 }

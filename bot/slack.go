@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -108,10 +107,20 @@ func (s *Slack) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, int,
 	}
 	defer s.unverified.Add(-reserve)
 	// A connection that stalls mid-body is cut at the deadline.
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.readTimeout()))
-	body := make([]byte, 0, min(reserve, limit)+1)
-	buf := bytes.NewBuffer(body)
-	if _, err := buf.ReadFrom(io.TeeReader(http.MaxBytesReader(w, r.Body, limit), &sv)); err != nil {
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.readTimeout())); err != nil {
+		s.Log.Error("cannot bound the time to read a request body", "err", err)
+	}
+	in := io.TeeReader(http.MaxBytesReader(w, r.Body, limit), &sv)
+	var body []byte
+	if r.ContentLength >= 0 {
+		// The declared length, exactly: a buffer that grows as it reads
+		// would hold up to twice what arrived.
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(in, body)
+	} else {
+		body, err = io.ReadAll(in)
+	}
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return nil, http.StatusRequestEntityTooLarge, err
@@ -121,7 +130,7 @@ func (s *Slack) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, int,
 	if err := sv.Ensure(); err != nil {
 		return nil, http.StatusUnauthorized, err
 	}
-	return buf.Bytes(), 0, nil
+	return body, 0, nil
 }
 
 func (s *Slack) ackDeadline() time.Duration {
@@ -201,11 +210,21 @@ func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body 
 			return
 		}
 		body, code, err := s.readSigned(w, r)
+		if err != nil && code == http.StatusBadRequest {
+			// The body did not arrive (a stalled or broken connection): hang
+			// up, rather than leave the connection to the server's cleanup,
+			// which would wait on it.
+			s.Log.Warn("refused a Slack request whose body did not arrive", "path", r.URL.Path, "reason", err)
+			if conn, _, herr := http.NewResponseController(w).Hijack(); herr == nil {
+				conn.Close()
+				return
+			}
+		}
 		if err != nil {
 			s.Log.Warn("refused a Slack request", "path", r.URL.Path, "status", code, "reason", err)
 			msg := map[int]string{http.StatusUnauthorized: "invalid or stale signature", http.StatusRequestEntityTooLarge: "request body too large",
 				http.StatusServiceUnavailable: "busy; try again", http.StatusBadRequest: "the body could not be read"}[code]
-			if code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest {
+			if code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest || code == http.StatusServiceUnavailable {
 				w.Header().Set("Connection", "close")
 			}
 			writeJSON(w, code, map[string]string{"error": msg})
