@@ -219,7 +219,7 @@ func (r *Renderer) decisionData(d workflows.Decision, sc *workflows.Scorecard) [
 	if sc == nil {
 		return []slack.Block{Section(":question: " + Escape(d.RecommendationReason))}
 	}
-	blocks := []slack.Block{Section(r.text("recommendation", sc.Recommendation))}
+	blocks := []slack.Block{Section(r.recommendation(sc.Recommendation))}
 	var lines []string
 	for _, res := range sc.Results {
 		if res.Role == workflows.RolePrimary || res.Role == workflows.RoleGuardrail {

@@ -104,7 +104,7 @@ func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
 	if e.Hypothesis != "" {
 		blocks = append(blocks, Section("*Hypothesis:* "+Escape(e.Hypothesis)))
 	}
-	blocks = append(blocks, Section(r.text("recommendation", sc.Recommendation)), Divider())
+	blocks = append(blocks, Section(r.recommendation(sc.Recommendation)), Divider())
 	for _, role := range []struct {
 		role  workflows.Role
 		title string
@@ -219,7 +219,7 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 	}
 	text := Escape(e.Name) + ": " + Escape(state)
 	if h.Scorecard != nil && !e.State.Terminal() {
-		blocks = append(blocks, Section(r.text("recommendation", h.Scorecard.Recommendation)))
+		blocks = append(blocks, Section(r.recommendation(h.Scorecard.Recommendation)))
 		text = Escape(e.Name) + ": " + scorecardHeadline(*h.Scorecard)
 		for _, res := range h.Scorecard.Results {
 			if res.Role == workflows.RolePrimary {
@@ -290,4 +290,11 @@ func (r *Renderer) renderLiftChart(c workflows.LiftChart) (workflows.Rendered, e
 	}
 	title := fmt.Sprintf("%s: cumulative lift of %s, day %d", e.Name, metric, c.Scorecard.Day)
 	return workflows.Rendered{Text: title, File: png, Filename: fmt.Sprintf("%s-lift-day-%d.png", e.Key, c.Scorecard.Day)}, nil
+}
+
+// recommendation words a framework's recommendation; its reason quotes
+// metric names and variants, which are data, so they are escaped.
+func (r *Renderer) recommendation(rec workflows.Recommendation) string {
+	rec.Variant, rec.Reason, rec.Framework = Escape(rec.Variant), Escape(rec.Reason), Escape(rec.Framework)
+	return r.text("recommendation", rec)
 }
