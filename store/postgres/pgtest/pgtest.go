@@ -42,11 +42,20 @@ var (
 // Main runs the tests and stops the cluster they started, if any.
 func Main(m *testing.M) {
 	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// Stop stops the cluster the tests started, if any: call it from TestMain.
+func Stop() {
 	if cluster != nil {
 		cluster.Stop()
 	}
-	os.Exit(code)
 }
+
+// Password is the password of user postgres in the clusters Start makes:
+// connections over TCP need it, so that tests can see a wrong one refused.
+const Password = "growthbot-test"
 
 // DSN returns the DSN of a new, empty database, dropped when the test ends.
 func DSN(tb testing.TB) string {
@@ -106,7 +115,7 @@ type Cluster struct {
 }
 
 // Start initializes and starts a cluster in a new directory under parent,
-// on a free loopback port, with trust authentication for user postgres.
+// on a free loopback port, where user postgres logs in with Password.
 func Start(parent string) (*Cluster, error) {
 	bin, err := findBin()
 	if err != nil {
@@ -135,7 +144,12 @@ func Start(parent string) (*Cluster, error) {
 		}
 	}
 	data := filepath.Join(dir, "data")
-	if out, err := c.run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"); err != nil {
+	pwfile := filepath.Join(dir, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(Password+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	if out, err := c.run("initdb", "-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
+		"--pwfile="+pwfile, "-E", "UTF8", "--no-sync"); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
@@ -149,7 +163,7 @@ func Start(parent string) (*Cluster, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("pg_ctl start: %v: %s %s", err, out, log)
 	}
-	c.DSN = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	c.DSN = fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/postgres?sslmode=disable", Password, port)
 	return c, nil
 }
 
