@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
-
 )
 
 // runSource checks a source, or prints the SQL a pulse sends to it.
