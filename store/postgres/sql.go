@@ -215,21 +215,39 @@ func (p *plan) sql() string {
 	w("  FROM %s\n  WHERE %s IN (%s) AND %s >= %s AND %s < %s\n),\n", rel(ev), id(ev.Event), strings.Join(events, ", "),
 		id(ev.Timestamp), d.Timestamp(p.start-pre), id(ev.Timestamp), d.Timestamp(p.end))
 	w("-- The analysed units' events: the 14 days before their first exposure, and from it on.\n")
-	w("unit_events AS (\n  SELECT a.unit, e.event, e.value, e.at, e.at >= a.first_at AS post, (e.at - %d) / %d AS day\n", p.start, dayMillis)
+	w("unit_events AS (\n  SELECT a.unit, a.variant, a.first_day, e.event, e.value, e.at >= a.first_at AS post, (e.at - %d) / %d AS day\n", p.start, dayMillis)
 	w("  FROM analysed a JOIN events e ON e.unit = a.unit\n  WHERE e.at >= a.first_at - %d\n),\n", pre)
-	inc := func(ms measure, prefix string) string {
+	inc := func(ms measure) string {
 		if ms.sum {
-			return prefix + "value"
+			return "value"
 		}
 		return float("1")
 	}
-	w("-- Per unit, each measure from exposure on (post_i) and before it (pre_i).\n")
-	w("measures AS (\n  SELECT a.unit, a.variant, a.first_day")
-	for i, ms := range p.measures {
-		w(",\n    COALESCE(sum(CASE WHEN e.post AND e.event = %s THEN %s END), 0) AS post_%d", quote(ms.event), inc(ms, "e."), i)
-		w(",\n    COALESCE(sum(CASE WHEN NOT e.post AND e.event = %s THEN %s END), 0) AS pre_%d", quote(ms.event), inc(ms, "e."), i)
+	w("-- Each unit on the day of its first exposure (with its events before it) and on each\n")
+	w("-- day of its events after it: what each measure gains after exposure (d_i) and before (b_i).\n")
+	w("unit_days AS (\n  SELECT unit, variant, first_day, first_day AS day")
+	for i := range p.measures {
+		w(", %s AS d_%d, %s AS b_%d", float("0"), i, float("0"), i)
 	}
-	w("\n  FROM analysed a LEFT JOIN unit_events e ON e.unit = a.unit\n  GROUP BY a.unit, a.variant, a.first_day\n),\n")
+	w(" FROM analysed\n  UNION ALL\n  SELECT unit, variant, first_day, CASE WHEN post THEN day ELSE first_day END")
+	for _, ms := range p.measures {
+		w(",\n    CASE WHEN post AND event = %s THEN %s ELSE 0 END, CASE WHEN NOT post AND event = %s THEN %s ELSE 0 END", quote(ms.event), inc(ms), quote(ms.event), inc(ms))
+	}
+	w("\n  FROM unit_events\n),\n")
+	w("-- Per unit and such day: each measure after exposure as of the end of the day (post_i),\n")
+	w("-- in all (final_i), and in the 14 days before exposure (pre_i).\n")
+	w("running AS (\n  SELECT unit, variant, day, day = first_day AS entry")
+	for i := range p.measures {
+		w(",\n    sum(sum(d_%d)) OVER (PARTITION BY unit ORDER BY day) AS post_%d", i, i)
+		w(", sum(sum(d_%d)) OVER (PARTITION BY unit) AS final_%d", i, i)
+		w(", sum(sum(b_%d)) OVER (PARTITION BY unit) AS pre_%d", i, i)
+	}
+	w("\n  FROM unit_days GROUP BY unit, variant, first_day, day\n),\n")
+	w("measures AS (\n  SELECT unit, variant")
+	for i := range p.measures {
+		w(", final_%d AS post_%d, pre_%d", i, i, i)
+	}
+	w(" FROM running WHERE entry\n),\n")
 	w("-- Winsorizing caps: the nearest-rank percentile of the units' values, variants pooled.\n")
 	w("caps AS (\n  SELECT 0 AS none")
 	for k, m := range p.req.Metrics {
@@ -243,46 +261,22 @@ func (p *plan) sql() string {
 	w("\n),\n")
 	// Per unit, the metrics' values: x_k after exposure, p_k before (for
 	// ratios, their components' values).
-	vals := func(post, preCol func(i int) string) {
+	vals := func(post func(i int) string) {
 		for k, m := range p.req.Metrics {
 			if m.Type == workflows.MetricRatio {
 				continue
 			}
 			w(",\n    %s AS x_%d", float(p.value(k, post(p.measureOf[k]))), k)
-			if preCol != nil {
-				w(", %s AS p_%d", float(p.value(k, preCol(p.measureOf[k]))), k)
-			}
+			w(", %s AS p_%d", float(p.value(k, fmt.Sprintf("m.pre_%d", p.measureOf[k]))), k)
 		}
 	}
-	postCol := func(i int) string { return fmt.Sprintf("m.post_%d", i) }
-	preCol := func(i int) string { return fmt.Sprintf("m.pre_%d", i) }
-	w("vals AS (\n  SELECT m.unit, m.variant, m.first_day")
-	vals(postCol, preCol)
-	w("\n  FROM measures m CROSS JOIN caps\n),\n")
-	w("-- Each unit on the day of its first exposure and on each day its events change a\n")
-	w("-- measure, with its measures as of the end of that day.\n")
-	w("unit_days AS (\n  SELECT unit, first_day AS day")
-	for i := range p.measures {
-		w(", %s AS d_%d", float("0"), i)
-	}
-	w(" FROM analysed\n  UNION ALL\n  SELECT unit, day")
-	for i, ms := range p.measures {
-		w(", CASE WHEN event = %s THEN %s ELSE 0 END AS d_%d", quote(ms.event), inc(ms, ""), i)
-	}
-	w(" FROM unit_events WHERE post\n),\n")
-	w("running AS (\n  SELECT unit, day")
-	for i := range p.measures {
-		w(",\n    sum(sum(d_%d)) OVER (PARTITION BY unit ORDER BY day) AS post_%d", i, i)
-	}
-	w("\n  FROM unit_days GROUP BY unit, day\n),\n")
-	w("day_vals AS (\n  SELECT r.unit, v.variant, r.day, r.day = v.first_day AS entry")
-	vals(func(i int) string { return fmt.Sprintf("r.post_%d", i) }, nil)
-	for k, m := range p.req.Metrics {
-		if m.Type != workflows.MetricRatio {
-			w(", v.p_%d", k)
-		}
-	}
-	w("\n  FROM running r JOIN vals v ON v.unit = r.unit CROSS JOIN caps\n),\n")
+	w("-- Per unit, the metrics' values after exposure (x_k) and before (p_k).\n")
+	w("vals AS (\n  SELECT m.variant")
+	vals(func(i int) string { return fmt.Sprintf("m.final_%d", i) })
+	w("\n  FROM running m CROSS JOIN caps WHERE m.entry\n),\n")
+	w("day_vals AS (\n  SELECT m.unit, m.variant, m.day, m.entry")
+	vals(func(i int) string { return fmt.Sprintf("m.post_%d", i) })
+	w("\n  FROM running m CROSS JOIN caps\n),\n")
 	w("-- The change of each unit's terms from its previous such day (all of them on entry).\n")
 	w("changes AS (\n  SELECT variant, day, entry")
 	for k, m := range p.req.Metrics {

@@ -91,6 +91,10 @@ func DSN(tb testing.TB) string {
 		tb.Fatalf("pgtest: create database: %v", err)
 	}
 	tb.Cleanup(func() {
+		if os.Getenv("GROWTHBOT_TEST_POSTGRES_KEEP") != "" {
+			tb.Logf("pgtest: kept database %s", name)
+			return
+		}
 		conn, err := pgx.Connect(ctx, server)
 		if err != nil {
 			return
