@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
 )
@@ -16,8 +15,7 @@ import (
 // API token, and returns a handle that signs requests and the log.
 func servedDB(t *testing.T, db string) (*serveProcess, func() int, *syncBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
-	base, stop := startServeLogged(t, logs, map[string]string{envDB: db, envSigningSecret: faultSigningSecret, envAPIToken: "tok"})
+	base, stop, logs := startServeLogged(t, map[string]string{envDB: db, envSigningSecret: faultSigningSecret, envAPIToken: "tok"})
 	return &serveProcess{t: t, base: base, secret: faultSigningSecret}, stop, logs
 }
 
@@ -117,17 +115,4 @@ func TestServeDatabaseFileLost(t *testing.T) {
 		t.Errorf("the restored database lacks the goal added before the backup: %s", r)
 	}
 	stop()
-}
-
-// startServeLogged is startServe with the log kept in logs.
-func startServeLogged(t *testing.T, logs *syncBuffer, vars map[string]string, args ...string) (string, func() int) {
-	t.Helper()
-	serveLog = logs
-	t.Cleanup(func() { serveLog = nil })
-	base, stop := startServe(t, vars, args...)
-	deadline := time.Now().Add(time.Second)
-	for !strings.Contains(logs.String(), "growthbot serving") && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	return base, stop
 }

@@ -276,7 +276,7 @@ func TestServeIngestionAPI(t *testing.T) {
 }
 
 func TestServeWithoutTokenDisablesTheAPI(t *testing.T) {
-	base, stop := startServe(t, map[string]string{envDB: filepath.Join(t.TempDir(), "g.db")})
+	base, stop := startServe(t, map[string]string{envDB: filepath.Join(t.TempDir(), "g.db")}, "--create-db")
 	defer stop()
 	resp, err := http.Post(base+"/api/v1/events", "application/json", strings.NewReader("[]"))
 	if err != nil {

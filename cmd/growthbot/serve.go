@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -27,6 +28,10 @@ const shutdownGrace = 30 * time.Second
 // server listens on.
 var onListen, onMetricsListen func(addr string)
 
+// serveClock, when set by tests, is the clock serve schedules and records
+// by, so that a test can move time on instead of waiting for it.
+var serveClock workflows.Clock
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve")
 	dbPath := dbFlag(e, fs)
@@ -34,8 +39,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	apiConfig := apiFlags(e, fs)
 	metricsAddr := fs.String("metrics-addr", envOr(e, envMetricsAddr, ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090; without it /metrics is on --addr and needs the API token (env "+envMetricsAddr+")")
 	createDB := fs.Bool("create-db", false, "start with a new, empty database when the --db file does not exist (without it, serve refuses: a missing file usually means a lost one)")
+	poll := fs.Duration("poll", workflows.DefaultSchedulerTick,
+		"how often serve reads teams, schedules and channels again and runs the jobs due, at most 1m (env "+envPoll+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := durationFromEnv(e, fs, "poll", envPoll); err != nil {
+		return err
+	}
+	if *poll <= 0 || *poll > time.Minute {
+		return usageError("--poll %s: give a duration from 1ms to 1m, so that a change by apply is seen within a minute", *poll)
 	}
 	api, err := apiConfig()
 	if err != nil {
@@ -54,6 +67,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer db.Close()
 	db.OnFileLost = func(err error) {
 		e.log.Error("the database file is gone: every write is refused and /healthz answers 503 until growthbot is restarted on a restored file", "err", err)
+	}
+	if serveClock != nil {
+		svc.Clock, db.Now = serveClock, serveClock.Now
 	}
 
 	srv := bot.NewServer(e.log, db.Ping)
@@ -95,18 +111,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if onListen != nil {
 		onListen(ln.Addr().String())
 	}
-	scheduler := &workflows.Scheduler{Service: svc, Jobs: jobFuncs(svc), Log: e.log.With("component", "scheduler")}
+	// The scheduler runs every job of the domain's table (Service.Jobs).
+	scheduler := &workflows.Scheduler{Service: svc, Log: e.log.With("component", "scheduler"), Tick: *poll}
 	parts := []part{
 		{"http", httpPart(srv, ln, router)},
 		{"outbox", outbox.Run},
-		{"scheduler", func(ctx context.Context) error {
-			if err := scheduler.Start(ctx); err != nil {
-				return err
-			}
-			<-ctx.Done()
-			scheduler.Stop()
-			return nil
-		}},
+		{"scheduler", scheduler.Run},
 	}
 	if metricsLn != nil {
 		mux := http.NewServeMux()
@@ -172,6 +182,21 @@ func apiHost(apiURL string) string {
 		return ""
 	}
 	return u.Host
+}
+
+// durationFromEnv sets the flag from the environment variable when the
+// command line did not set it.
+func durationFromEnv(e *env, fs *flag.FlagSet, name, variable string) error {
+	v := e.getenv(variable)
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	if v == "" || set {
+		return nil
+	}
+	if _, err := time.ParseDuration(v); err != nil {
+		return usageError("%s=%q: not a duration (like 30s or 1m)", variable, v)
+	}
+	return fs.Set(name, v)
 }
 
 func envOr(e *env, name, def string) string {

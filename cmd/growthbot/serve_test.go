@@ -17,14 +17,18 @@ import (
 // SIGTERM would) and returns what Main returned.
 func startServe(t *testing.T, vars map[string]string, args ...string) (string, func() int) {
 	t.Helper()
+	base, stop, _ := startServeLogged(t, vars, args...)
+	return base, stop
+}
+
+// startServeLogged is startServe that also returns what serve logs.
+func startServeLogged(t *testing.T, vars map[string]string, args ...string) (string, func() int, *syncBuffer) {
+	t.Helper()
 	addrCh := make(chan string, 1)
 	onListen = func(addr string) { addrCh <- addr }
 	t.Cleanup(func() { onListen = nil })
 	ctx, cancel := context.WithCancel(context.Background())
-	out := serveLog
-	if out == nil {
-		out = &syncBuffer{}
-	}
+	out := &syncBuffer{}
 	e := &env{stdin: strings.NewReader(""), stdout: out, stderr: out, getenv: func(k string) string { return vars[k] }}
 	codeCh := make(chan int, 1)
 	go func() {
@@ -43,17 +47,14 @@ func startServe(t *testing.T, vars map[string]string, args ...string) (string, f
 			}
 		}
 		t.Cleanup(func() { cancel() })
-		return "http://" + addr, stop
+		return "http://" + addr, stop, out
 	case code := <-codeCh:
 		t.Fatalf("serve exited with %d before listening:\n%s", code, out.String())
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	return "", nil
+	return "", nil, nil
 }
-
-// serveLog, when set, receives the log of the next startServe.
-var serveLog *syncBuffer
 
 // syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
 type syncBuffer struct {
