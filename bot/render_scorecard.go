@@ -333,6 +333,11 @@ func (r *Renderer) renderSRMAlert(a workflows.SRMAlert) Message {
 	return Message{Text: text, Blocks: []slack.Block{Section(text)}}
 }
 
+func (r *Renderer) renderSourceDown(a workflows.SourceDown) Message {
+	text := r.text("alert.source_down", map[string]any{"Owner": a.Experiment.Owner, "Problem": Escape(strings.TrimSuffix(a.Problem, "."))})
+	return Message{Text: text, Blocks: []slack.Block{Section(text)}}
+}
+
 func (r *Renderer) renderOverdue(o workflows.OverdueReminder) Message {
 	e := o.Experiment
 	rec := strings.ReplaceAll(string(o.Recommendation.Action), "_", " ")
