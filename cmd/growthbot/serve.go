@@ -81,8 +81,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	client := slackClient(e)
 	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
 		Metrics: srv.Metrics(), Getenv: e.getenv}
+	channels := &bot.Channels{Slack: client, Service: svc, Log: e.log.With("component", "channels"), Poll: *poll}
 	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"),
-		Notify: outbox.Notify}
+		Notify: outbox.Notify, ChannelProblems: channels.Problems}
 	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack"),
 		ResponseHost: apiHost(e.getenv(envSlackAPIURL))}
 	slackAdapter.Mount(srv)
@@ -129,6 +130,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			<-ctx.Done() // a part that returns stops the server
 			return err
 		}})
+		parts = append(parts, part{"channels", channels.Run})
 	}
 	if e.getenv(envAppToken) != "" {
 		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})
