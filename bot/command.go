@@ -49,7 +49,7 @@ var usages = []struct{ name, usage, summary string }{
 	{"growth goal add", `/growth goal add TEAM "TITLE" [@OWNER] [QUARTER]`, "add a goal (the quarter defaults to this one)"},
 	{"growth goal done", "/growth goal done ID", "mark a goal done"},
 	{"growth goal drop", "/growth goal drop ID", "drop a goal"},
-	{"growth kpi", "/growth kpi TEAM", "the team's KPIs, month by month"},
+	{"growth kpi", "/growth kpi [TEAM]", "the team's KPIs, month by month (your team unless named)"},
 }
 
 // Usage returns the usage line of a command name ("exp ship").
@@ -96,10 +96,16 @@ func ParseCommand(command, text string) (Command, error) {
 	if len(text) > MaxCommandLength {
 		return Command{}, &UsageError{Message: fmt.Sprintf("that command is %d characters long; the limit is %d", len(text), MaxCommandLength), Usage: "/" + root + " help"}
 	}
-	head, reason, hasReason := strings.Cut(text, " -- ")
-	if !hasReason {
-		if h, ok := strings.CutSuffix(strings.TrimRight(head, " "), " --"); ok {
+	// Phones turn -- into a dash: " — " and " – " separate the reason too.
+	var head, reason string
+	var hasReason bool
+	for _, sep := range []string{"--", "—", "–"} {
+		if head, reason, hasReason = strings.Cut(text, " "+sep+" "); hasReason {
+			break
+		}
+		if h, ok := strings.CutSuffix(strings.TrimRight(text, " "), " "+sep); ok {
 			head, hasReason = h, true
+			break
 		}
 	}
 	words, err := tokenize(head)
@@ -169,7 +175,17 @@ func (p *parser) unknown(sub string) error {
 		}
 	}
 	msg := fmt.Sprintf("/%s has no subcommand %q", p.root, sub)
-	if s := workflows.Closest(sub, names); s != "" {
+	// What the word begins is a better guess than the nearest spelling:
+	// "stat" is short for status, not a typo of start.
+	var prefixed []string
+	for _, n := range names {
+		if strings.HasPrefix(n, sub) {
+			prefixed = append(prefixed, n)
+		}
+	}
+	if len(prefixed) == 1 {
+		msg += fmt.Sprintf(" (did you mean %q?)", prefixed[0])
+	} else if s := workflows.Closest(sub, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return &UsageError{Message: msg, Usage: strings.Join(lines, "\n")}
@@ -188,7 +204,7 @@ func (p *parser) args(c *Command) error {
 	var err error
 	switch c.Name {
 	case "exp help", "exp new", "growth help":
-	case "exp list", "growth goals":
+	case "exp list", "growth goals", "growth kpi":
 		c.Team, _ = p.next()
 	case "exp status", "exp scorecard", "exp start", "exp history", "exp kill":
 		c.Key, err = p.required(c.Name, "the experiment KEY")
@@ -236,8 +252,6 @@ func (p *parser) args(c *Command) error {
 				return p.fail(c.Name, fmt.Sprintf("%q is not a month like 2026-10", w))
 			}
 		}
-	case "growth kpi":
-		c.Team, err = p.required(c.Name, "the TEAM")
 	case "growth goal add":
 		return p.goalAdd(c)
 	case "growth goal done", "growth goal drop":
@@ -284,14 +298,14 @@ func (p *parser) goalAdd(c *Command) error {
 	return nil
 }
 
-// parseUser reads a user mention as Slack escapes it (<@U123|name>) or a
-// bare user id.
+// parseUser reads a user mention as Slack escapes it (<@U123|name>), a
+// typed @U123 (Slack leaves an id typed by hand as it is) or a bare user id.
 func parseUser(w string) (string, bool) {
 	if m := mentionPattern.FindStringSubmatch(w); m != nil {
 		return m[1], true
 	}
-	if userIDPattern.MatchString(w) {
-		return w, true
+	if id := strings.TrimPrefix(w, "@"); userIDPattern.MatchString(id) {
+		return id, true
 	}
 	return "", false
 }

@@ -152,7 +152,7 @@ func canonical(c bot.Command) string {
 		opt(c.Team)
 		opt(c.Period)
 	case "growth kpi":
-		add(c.Team)
+		opt(c.Team)
 	case "growth goal add":
 		add(c.Team, c.Title)
 		opt(c.Owner)

@@ -48,6 +48,11 @@ func TestParseCommand(t *testing.T) {
 		{"/growth", "goal done 12", bot.Command{Name: "growth goal done", GoalID: 12}},
 		{"/growth", "goal drop #3", bot.Command{Name: "growth goal drop", GoalID: 3}},
 		{"/growth", "kpi checkout", bot.Command{Name: "growth kpi", Team: "checkout"}},
+		{"/growth", "kpi", bot.Command{Name: "growth kpi"}},
+		{"/growth", `goal add checkout "Typed owner" @U0ENG3`, bot.Command{Name: "growth goal add", Team: "checkout", Title: "Typed owner", Owner: "U0ENG3"}},
+		{"/exp", "kill one-click — errors up", bot.Command{Name: "exp kill", Key: "one-click", Reason: "errors up"}},
+		{"/exp", "extend one-click 7 – underpowered", bot.Command{Name: "exp extend", Key: "one-click", Days: 7, Reason: "underpowered"}},
+		{"/exp", "kill one-click —", bot.Command{Name: "exp kill", Key: "one-click"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.cmd+" "+tc.text, func(t *testing.T) {
@@ -85,7 +90,7 @@ func TestParseCommandErrors(t *testing.T) {
 		{"/deploy", "now", "does not know the command /deploy", "/exp help"},
 		{"/growth", "review checkout october", `"october" is not a month like 2026-10`, "/growth review [TEAM] [YYYY-MM]"},
 		{"/growth", "review checkout 2026-13", `"2026-13" is not a month`, "/growth review"},
-		{"/growth", "kpi", "missing the TEAM", "/growth kpi TEAM"},
+		{"/exp", "stat one-click", `no subcommand "stat" (did you mean "status"?)`, "/exp status KEY"},
 		{"/growth", "goal add checkout", `missing the "TITLE"`, `/growth goal add TEAM "TITLE" [@OWNER] [QUARTER]`},
 		{"/growth", `goal add checkout "   "`, "title is empty", "/growth goal add"},
 		{"/growth", `goal add checkout Faster checkout`, `"checkout" is neither an @mention of the owner nor a quarter`, "/growth goal add"},

@@ -150,7 +150,7 @@ func (b *testBot) command(user, command, text string) reply {
 	body := fakeslack.CommandBody(fakeslack.Command{Command: command, Text: text, UserID: user, ChannelID: "C0CHECKOUT",
 		ResponseURL: url})
 	r := readReply(b.t, b.send("/slack/commands", body, time.Now()))
-	if _, slow := b.router.Acknowledge(bot.CommandRequest{Command: command, Text: text, ResponseURL: url}); !slow {
+	if _, slow := b.router.Acknowledge(context.Background(), bot.CommandRequest{Command: command, Text: text, ResponseURL: url, UserID: user}); !slow {
 		return r
 	}
 	b.deliver()

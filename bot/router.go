@@ -80,16 +80,38 @@ var slowCommands = map[string]string{
 
 // Acknowledge returns the immediate answer to a slow command, and true; for
 // any other command (or one without a response URL to answer later) false.
-func (r *Router) Acknowledge(req CommandRequest) (Message, bool) {
+// A slow command that will be refused at once (a malformed one, one that
+// names no user or an experiment or team that does not exist) is not slow:
+// its refusal is the answer.
+func (r *Router) Acknowledge(ctx context.Context, req CommandRequest) (Message, bool) {
 	c, err := ParseCommand(req.Command, req.Text)
 	format, slow := slowCommands[c.Name]
-	if err != nil || !slow || req.ResponseURL == "" {
+	if err != nil || !slow || req.ResponseURL == "" || slackUser(req.UserID) != nil || !r.exists(ctx, c) {
 		return Message{}, false
 	}
 	if strings.Contains(format, "%s") {
 		format = fmt.Sprintf(format, Escape(c.Key))
 	}
 	return reply(format), true
+}
+
+// exists reports whether the experiment or team a command names exists (a
+// cheap read; an error counts as existing, so the work goes ahead and
+// reports it).
+func (r *Router) exists(ctx context.Context, c Command) bool {
+	found := true
+	r.Service.Store.View(ctx, func(tx workflows.Tx) error {
+		var err error
+		switch {
+		case c.Key != "":
+			_, err = tx.Experiment(c.Key)
+		case c.Team != "":
+			_, err = tx.Team(c.Team)
+		}
+		found = workflows.ErrorCode(err) != workflows.ENOTFOUND
+		return nil
+	})
+	return found
 }
 
 // Command answers a slash command. It always returns a reply: errors become
@@ -305,6 +327,12 @@ func (r *Router) goalStatus(ctx context.Context, req CommandRequest, c Command) 
 
 func (r *Router) kpis(ctx context.Context, req CommandRequest, c Command) (Message, error) {
 	now := r.Service.Clock.Now()
+	if c.Team == "" {
+		var err error
+		if c.Team, err = r.userTeam(ctx, req.UserID); err != nil {
+			return Message{}, err
+		}
+	}
 	t, points, err := r.Service.KPIs(ctx, c.Team, workflows.Month(now.AddDate(0, -12, 0)), workflows.Month(now))
 	if err != nil {
 		return Message{}, err

@@ -141,5 +141,10 @@ func mayAct(actor string, team Team) error {
 	if IsSystemActor(actor) || team.IsMember(actor) {
 		return nil
 	}
-	return Errorf(EFORBIDDEN, "only members of team %s can do that, and <@%s> is not one", team.Name, actor)
+	ask := "the team's lead"
+	if team.Lead != "" {
+		ask = string(MentionUsers(team.Lead)) + ", the team's lead,"
+	}
+	return Errorf(EFORBIDDEN, "only members of team %s can do that, and <@%s> is not one: ask %s to add you to the team's members in the config file",
+		team.Name, actor, Mention(ask))
 }
