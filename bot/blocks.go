@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -32,16 +33,29 @@ func Escape(s string) string {
 	return workflows.EscapeMrkdwn(s)
 }
 
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+// truncate cuts s to at most n characters (Slack counts characters, not
+// bytes), marking the cut with "…". It never cuts inside a mention or link
+// (<…>) or an escape (&amp;): it cuts before them.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	cut, runes := 0, 0
+	for i := range s {
+		if runes == n-1 {
+			cut = i
+			break
+		}
+		runes++
 	}
-	return s[:cut] + "…"
+	head := s[:cut]
+	if open := strings.LastIndexByte(head, '<'); open > strings.LastIndexByte(head, '>') {
+		head = head[:open]
+	}
+	if amp := strings.LastIndexByte(head, '&'); amp > strings.LastIndexByte(head, ';') && len(head)-amp <= len("&#x10FFFF;") {
+		head = head[:amp]
+	}
+	return head + "…"
 }
 
 func mrkdwn(text string) *slack.TextBlockObject {

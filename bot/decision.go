@@ -44,6 +44,12 @@ func init() {
 			return r.requestDecision(ctx, user, key, action, "", defaultExtensionDays, "")
 		})
 	}
+	actionHandlers[ActionShipVariant] = func(r *Router, ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) (Message, error) {
+		key, variant, _ := strings.Cut(a.Value, " ")
+		return r.later(ctx, cb, a, func(ctx context.Context) (Message, error) {
+			return r.requestDecision(ctx, cb.User.ID, key, workflows.ActionShip, variant, 0, "")
+		})
+	}
 	for id, op := range map[string]workflows.RolloutOp{ActionRolloutPause: workflows.RolloutPause, ActionRolloutResume: workflows.RolloutResume} {
 		actionHandlers[id] = experimentButton(func(r *Router, ctx context.Context, user, key string) (Message, error) {
 			return r.steerRollout(ctx, user, key, op, 0)

@@ -194,24 +194,32 @@ func RenderGoals(t workflows.Team, quarter string, goals []workflows.Goal) Messa
 		return Message{Text: Escape(title) + ": none", Blocks: blocks}
 	}
 	done := 0
-	// Each goal is its own section so that an open one can carry its Drop
-	// button; past Slack's block limit the rest are listed in one section.
-	room := MaxMessageBlocks - 3
+	// Each goal is its own section, an open one followed by its Done and
+	// Drop buttons; past Slack's block limit the rest are listed in one
+	// section.
+	room := MaxMessageBlocks - 3 // the header, the rest, the context
 	var rest []string
-	for i, g := range goals {
+	for _, g := range goals {
 		if g.Status == workflows.GoalDone {
 			done++
 		}
 		line := fmt.Sprintf("%s `#%d` *%s*, %s", goalIcons[g.Status], g.ID, Escape(g.Title), owner(g.Owner))
-		if i >= room-1 && len(goals) > room {
+		need := 1
+		if g.Status == workflows.GoalInProgress {
+			need = 2
+		}
+		if len(rest) > 0 || len(blocks)-1+need > room {
 			rest = append(rest, line)
 			continue
 		}
-		section := slack.NewSectionBlock(mrkdwn(line), nil, nil)
+		blocks = append(blocks, Section(line))
 		if g.Status == workflows.GoalInProgress {
-			section.Accessory = slack.NewAccessory(Button("Drop", actionGoalDrop, strconv.FormatInt(g.ID, 10), StyleDanger))
+			id := strconv.FormatInt(g.ID, 10)
+			drop := Button("Drop", actionGoalDrop, id, StyleDanger)
+			drop.Confirm = slack.NewConfirmationBlockObject(plain(truncate("Drop goal #"+id+"?", 100), 100),
+				plain(truncate(g.Title+" will be shown as dropped in the growth review.", 300), 300), plain("Drop it", 30), plain("Cancel", 30))
+			blocks = append(blocks, Actions("goal:"+id, Button("Done", actionGoalDone, id, StylePrimary), drop))
 		}
-		blocks = append(blocks, section)
 	}
 	if len(rest) > 0 {
 		blocks = append(blocks, Section(strings.Join(rest, "\n")))

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -15,15 +16,61 @@ import (
 // Action ids of the scorecard's decision buttons; the value is the
 // experiment key.
 const (
-	ActionShip   = "exp.ship"
-	ActionExtend = "exp.extend"
-	ActionKill   = "exp.kill"
+	ActionShip = "exp.ship"
+	// ActionShipVariant ships the variant named in its value, "KEY VARIANT".
+	ActionShipVariant = "exp.ship_variant"
+	ActionExtend      = "exp.extend"
+	ActionKill        = "exp.kill"
 )
 
 // scorecardButtons are Ship / Extend 7 days / Kill for an experiment.
-func scorecardButtons(e workflows.Experiment) slack.Block {
-	return Actions("scorecard:"+e.Key, Button("Ship", ActionShip, e.Key, StylePrimary),
-		Button("Extend 7 days", ActionExtend, e.Key, StyleDefault), killButton(e))
+// scorecardButtons are ship, extend and kill. Only the action the data
+// recommends is styled as the one to press. Ship asks before it goes: it
+// applies at once when the data settles it, and may go against the
+// recommendation. With several treatments there is one Ship per
+// treatment, so that nobody ships a variant they did not choose.
+func scorecardButtons(e workflows.Experiment, rec workflows.Recommendation) slack.Block {
+	style := func(a workflows.Recommend) slack.Style {
+		if rec.Action == a {
+			return StylePrimary
+		}
+		return StyleDefault
+	}
+	var treatments []string
+	for _, v := range e.Variants[min(1, len(e.Variants)):] {
+		treatments = append(treatments, v.Key)
+	}
+	var buttons []*slack.ButtonBlockElement
+	if len(treatments) <= 1 {
+		buttons = append(buttons, shipButton(e, "", rec, style(workflows.RecommendShip)))
+	} else {
+		for _, v := range treatments {
+			s := StyleDefault
+			if rec.Action == workflows.RecommendShip && rec.Variant == v {
+				s = StylePrimary
+			}
+			buttons = append(buttons, shipButton(e, v, rec, s))
+		}
+	}
+	buttons = append(buttons, Button("Extend 7 days", ActionExtend, e.Key, style(workflows.RecommendExtend)), killButton(e))
+	return Actions("scorecard:"+e.Key, buttons...)
+}
+
+// shipButton ships variant (or the experiment's one treatment) after a
+// confirmation that says what the data recommends.
+func shipButton(e workflows.Experiment, variant string, rec workflows.Recommendation, style slack.Style) *slack.ButtonBlockElement {
+	label, id, value := "Ship", ActionShip, e.Key
+	if variant != "" {
+		label, id, value = "Ship "+variant, ActionShipVariant, e.Key+" "+variant
+	}
+	b := Button(label, id, value, style)
+	what := "Everyone gets " + cmp.Or(variant, "the treatment")
+	advice := "It applies at once when the data settles it, and otherwise asks the approvers."
+	if rec.Action != workflows.RecommendShip || variant != "" && rec.Variant != variant {
+		advice = "The data does not recommend this: it recommends " + strings.TrimSpace(strings.ReplaceAll(string(rec.Action), "_", " ")+" "+rec.Variant) + ". It will ask the approvers."
+	}
+	b.Confirm = slack.NewConfirmationBlockObject(plain(label+"?", 100), plain(what+". "+advice, 300), plain(label, 30), plain("Cancel", 30))
+	return b
 }
 
 var guardrailIcons = map[workflows.GuardrailStatus]string{
@@ -190,7 +237,7 @@ func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
 		blocks = append(blocks, Context("Verdict rule: "+Escape(sc.VerdictRule)+"."))
 	}
 	if m.Buttons && (e.State == workflows.StateRunning || e.State == workflows.StateDecisionPending) {
-		blocks = append(blocks, scorecardButtons(e))
+		blocks = append(blocks, scorecardButtons(e, sc.Recommendation))
 	}
 	return Message{Text: Escape(e.Name) + ": " + scorecardHeadline(sc), Blocks: blocks}
 }
@@ -346,7 +393,7 @@ func (r *Renderer) renderOverdue(o workflows.OverdueReminder) Message {
 	rec := strings.ReplaceAll(string(o.Recommendation.Action), "_", " ")
 	text := r.text("alert.overdue", map[string]any{"Owner": e.Owner, "Name": Escape(e.Name), "DaysOver": o.DaysOver,
 		"Recommendation": rec, "Key": e.Key})
-	return Message{Text: text, Blocks: []slack.Block{Section(text), scorecardButtons(e)}}
+	return Message{Text: text, Blocks: []slack.Block{Section(text), scorecardButtons(e, o.Recommendation)}}
 }
 
 func (r *Renderer) renderEscalation(o workflows.OwnerEscalation) Message {

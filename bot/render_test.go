@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -110,8 +111,9 @@ func TestLimits(t *testing.T) {
 	}
 	for _, b := range blocks {
 		if text, ok := b["text"].(map[string]any); ok {
-			if s, _ := text["text"].(string); len(s) > bot.MaxTextLength {
-				t.Errorf("a %s text of %d bytes exceeds %d", b["type"], len(s), bot.MaxTextLength)
+			// Slack counts characters.
+			if s, _ := text["text"].(string); utf8.RuneCountInString(s) > bot.MaxTextLength {
+				t.Errorf("a %s text of %d characters exceeds %d", b["type"], utf8.RuneCountInString(s), bot.MaxTextLength)
 			}
 		}
 	}

@@ -18,6 +18,8 @@ const (
 	callbackReviewChange = "review.change"
 	// actionGoalDrop drops the goal whose id is the button's value.
 	actionGoalDrop = "goal.drop"
+	// actionGoalDone marks the goal whose id is the button's value done.
+	actionGoalDone = "goal.done"
 	changesBlock   = "changes"
 )
 
@@ -26,7 +28,8 @@ func init() {
 	actionHandlers[actionReviewPost] = reviewAction((*Router).reviewPost)
 	actionHandlers[actionReviewStay] = reviewAction((*Router).reviewStay)
 	actionHandlers[actionReviewChange] = reviewAction((*Router).reviewChange)
-	actionHandlers[actionGoalDrop] = (*Router).goalDrop
+	actionHandlers[actionGoalDrop] = goalButton(workflows.GoalDropped)
+	actionHandlers[actionGoalDone] = goalButton(workflows.GoalDone)
 	submissionHandlers[callbackReviewChange] = (*Router).submitReviewChange
 }
 
@@ -149,14 +152,17 @@ func (r *Router) submitReviewChange(ctx context.Context, cb slack.InteractionCal
 }
 
 // goalDrop drops a goal from a button on the goals list.
-func (r *Router) goalDrop(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) (Message, error) {
-	id, err := strconv.ParseInt(a.Value, 10, 64)
-	if err != nil || id < 1 {
-		return Message{}, workflows.Errorf(workflows.EINVALID, "%q is not a goal ID", a.Value)
+// goalButton marks the goal whose id is the button's value done or dropped.
+func goalButton(status workflows.GoalStatus) actionHandler {
+	return func(r *Router, ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) (Message, error) {
+		id, err := strconv.ParseInt(a.Value, 10, 64)
+		if err != nil || id < 1 {
+			return Message{}, workflows.Errorf(workflows.EINVALID, "%q is not a goal ID", a.Value)
+		}
+		g, err := r.Service.SetGoalStatus(ctx, cb.User.ID, id, status)
+		if err != nil {
+			return Message{}, err
+		}
+		return reply(fmt.Sprintf("%s Goal #%d, *%s*, is %s.", goalIcons[g.Status], g.ID, Escape(g.Title), goalStatusWords[g.Status])), nil
 	}
-	g, err := r.Service.SetGoalStatus(ctx, cb.User.ID, id, workflows.GoalDropped)
-	if err != nil {
-		return Message{}, err
-	}
-	return reply(fmt.Sprintf("%s Goal #%d, *%s*, is dropped.", goalIcons[g.Status], g.ID, Escape(g.Title))), nil
 }

@@ -1,0 +1,4 @@
+package bot
+
+// Truncate is truncate, for tests.
+var Truncate = truncate
