@@ -466,9 +466,12 @@ func (s *Service) Review(ctx context.Context, team, month string) (Review, error
 // reviewInput is what a review is computed from; assembleReview reads it
 // and buildReview, which is pure, computes.
 type reviewInput struct {
-	team        Team
-	month       string
-	now         time.Time
+	team  Team
+	month string
+	now   time.Time
+	// company is the time zone of company-wide numbers: the month bounds
+	// of active users and retention computed from events.
+	company     *time.Location
 	points      []KPIPoint
 	activity    []Activity // months[0..12]
 	eventFirst  time.Time
@@ -489,15 +492,19 @@ func (s *Service) assembleReview(tx Tx, t Team, month string) (Review, error) {
 		return Review{}, Errorf(EINVALID, "%s has not begun yet in %s, so it has no review", month, t.Location())
 	}
 	in := reviewInput{team: t, month: month, now: now}
-	var err error
+	settings, err := tx.Settings()
+	if err != nil {
+		return Review{}, err
+	}
 	first := Month(monthStart(month, -reviewHistory, loc))
 	if in.points, err = tx.KPIs(t.Key, first, month+"-99"); err != nil {
 		return Review{}, err
 	}
+	in.company = settings.Location()
 	if eventsNeeded(in.points, reviewHistory+1) {
 		bounds := make([]time.Time, reviewHistory+2)
 		for i := range bounds {
-			bounds[i] = monthStart(month, i-reviewHistory, loc)
+			bounds[i] = monthStart(month, i-reviewHistory, in.company)
 		}
 		if in.activity, err = tx.MonthlyActivity(bounds); err != nil {
 			return Review{}, err
@@ -726,7 +733,7 @@ func (k kpiTable) addComputed(in reviewInput, row func(string) []KPIValue) {
 	if len(in.activity) != len(k.months) || in.eventFirst.IsZero() {
 		return
 	}
-	loc := in.team.Location()
+	loc := in.company
 	partial := make([]string, len(k.months))
 	for i, m := range k.months {
 		start, end := monthStart(m, 0, loc), monthStart(m, 1, loc)
