@@ -161,6 +161,10 @@ type (
 		SequentialTuning float64 `yaml:"sequential_tuning"`
 		MaxTeamSize      int     `yaml:"max_team_size"`
 		Timezone         string  `yaml:"timezone"`
+		Monitoring       *struct {
+			NoExposures string `yaml:"no_exposures"`
+			NoEvents    string `yaml:"no_events"`
+		} `yaml:"monitoring"`
 	}
 )
 
@@ -732,6 +736,22 @@ func (p *configParser) settings(r *settingsYAML, n *yaml.Node) {
 	it := item{n}
 	s := Settings{MinSamplePerArm: r.MinSamplePerArm, PulseCadenceDays: r.PulseCadenceDays, SequentialTuning: r.SequentialTuning,
 		MaxTeamSize: r.MaxTeamSize, Timezone: r.Timezone}
+	if m := r.Monitoring; m != nil {
+		mon := item{child(n, "monitoring")}
+		for _, f := range []struct {
+			field, value string
+			to           *time.Duration
+		}{{"no_exposures", m.NoExposures, &s.NoExposures}, {"no_events", m.NoEvents, &s.NoEvents}} {
+			if f.value == "" {
+				continue
+			}
+			d, err := ParseHold(f.value)
+			if err != nil || d < time.Minute {
+				p.add(mon.line(f.field), "settings: monitoring.%s %q must be a duration of a minute or more, like 12h or 2d", f.field, f.value)
+			}
+			*f.to = d
+		}
+	}
 	if s.MaxTeamSize < 0 {
 		p.add(it.line("max_team_size"), "settings: max_team_size must be 0 (the default, %d) or more", DefaultMaxTeamSize)
 	}

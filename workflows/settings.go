@@ -26,6 +26,11 @@ type Settings struct {
 	// of every unit, take their month bounds in it, so that every team's
 	// review shows the same figure.
 	Timezone string
+	// NoExposures and NoEvents are how long a running experiment may go
+	// without a new exposure, or one of its metrics without its event,
+	// before the pulse alerts in its thread.
+	NoExposures time.Duration
+	NoEvents    time.Duration
 }
 
 // Default settings.
@@ -65,6 +70,12 @@ func (s Settings) WithDefaults() Settings {
 	}
 	if s.MaxTeamSize == 0 {
 		s.MaxTeamSize = DefaultMaxTeamSize
+	}
+	if s.NoExposures == 0 {
+		s.NoExposures = DefaultNoExposures
+	}
+	if s.NoEvents == 0 {
+		s.NoEvents = DefaultNoEvents
 	}
 	if s.Timezone == "" {
 		s.Timezone = DefaultTimezone
