@@ -40,6 +40,14 @@ type Tx interface {
 	IngestStore
 	ReviewStore
 	MonitorStore
+	SourceStore
+}
+
+// SourceStore stores source definitions (never their DSNs).
+type SourceStore interface {
+	Source(key string) (Source, error)
+	Sources() ([]Source, error)
+	PutSource(Source) error
 }
 
 // TeamStore stores teams.

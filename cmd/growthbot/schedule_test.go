@@ -130,6 +130,7 @@ func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
 			t.Fatalf("the job table has %q; this test proves %q: prove each new job here", got, scheduledJobs)
 		}
 	})
+	exposeRollout(t, db, started.Add(time.Hour))
 
 	fake := fakeslack.New()
 	defer fake.Close()
@@ -201,6 +202,7 @@ func TestJobsRunByHandAreDelivered(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	exposeRollout(t, db, time.Now().Add(-47*time.Hour))
 	fake := fakeslack.New()
 	defer fake.Close()
 	vars := map[string]string{envDB: db, envBotToken: "xoxb-test", envSlackAPIURL: fake.APIURL()}
