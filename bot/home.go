@@ -18,8 +18,11 @@ type Home struct {
 	Teams     []workflows.Team
 	Running   []workflows.Experiment
 	Decisions []workflows.Decision // pending, that the user may approve
-	Now       time.Time
-	Settings  workflows.Settings
+	// Problems say what stops growthbot in the channels of the user's
+	// teams, e.g. "invite @growthbot to #x".
+	Problems []string
+	Now      time.Time
+	Settings workflows.Settings
 }
 
 // HomeOpened publishes the user's App Home.
@@ -72,6 +75,9 @@ func (r *Router) home(ctx context.Context, user string) (Home, error) {
 		}
 		return nil
 	})
+	if r.ChannelProblems != nil {
+		h.Problems = channelProblems(r.ChannelProblems(), h.Teams)
+	}
 	return h, err
 }
 
@@ -99,6 +105,9 @@ func RenderHome(h Home) slack.HomeTabViewRequest {
 					Escape(t.Name), len(t.People()), h.Settings.WithDefaults().MaxTeamSize)))
 			}
 		}
+	}
+	for _, p := range h.Problems {
+		blocks = append(blocks, Section(":warning: "+p))
 	}
 	blocks = append(blocks, Divider(), Header("Waiting for your decision"))
 	if len(h.Decisions) == 0 {
