@@ -134,6 +134,7 @@ func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
 
 	fake := fakeslack.New()
 	defer fake.Close()
+	fake.SetScopes(manifestScopes(t)...)
 	clock := newShiftedClock(time.Date(2026, 11, 1, 20, 0, 0, 0, time.UTC))
 	serveClock = clock
 	t.Cleanup(func() { serveClock = nil })
@@ -182,6 +183,11 @@ func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
 			}
 			return b.String() + logs.String()
 		})
+	}
+	for _, c := range fake.Calls() {
+		if c.Error != "" {
+			t.Errorf("Slack answered %s to %s", c.Error, c.Method)
+		}
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("serve exited with %d:\n%s", code, logs)
