@@ -139,6 +139,9 @@ type Experiment struct {
 	PlannedDays      int
 	TargetMDE        float64
 	RolloutPlan      []RolloutStep
+	// Source is the key of the source its data is read from; empty for
+	// the team's default, which is empty for the embedded store.
+	Source string
 
 	// Lifecycle, owned by growthbot.
 	State          State

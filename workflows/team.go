@@ -24,6 +24,9 @@ type Team struct {
 	RequiredApprovals int
 	Targets           Targets
 	Webhook           Webhook
+	// Source is the default source of the team's experiments; empty for
+	// the embedded store.
+	Source string
 }
 
 // Targets are the team's growth-review targets.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/store"
+	"github.com/growthbot/growthbot/store/postgres"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -22,9 +23,11 @@ const (
 	envDB            = "GROWTHBOT_DB"
 	envAddr          = "GROWTHBOT_ADDR"
 	envAPIToken      = "GROWTHBOT_API_TOKEN"
+	envMetricsAddr   = "GROWTHBOT_METRICS_ADDR"
 	envLogLevel      = "GROWTHBOT_LOG_LEVEL"
 	envLogFormat     = "GROWTHBOT_LOG_FORMAT"
 	envTemplates     = "GROWTHBOT_TEMPLATES"
+	envPoll          = "GROWTHBOT_POLL"
 )
 
 // dbFlag adds --db, defaulting to $GROWTHBOT_DB or ./growthbot.db.
@@ -69,6 +72,7 @@ func newService(e *env, db *store.DB) (*workflows.Service, error) {
 		return nil, err
 	}
 	svc.Renderer = renderer
+	svc.Warehouses = &postgres.Warehouses{Getenv: e.getenv}
 	return svc, nil
 }
 
