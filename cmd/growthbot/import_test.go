@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -397,8 +398,27 @@ func TestBackfilledExposureMovesTheStart(t *testing.T) {
 				a.Units, treated.Sum, treated.Pre.Sum, a.Arms["purchase"]["control"].Sum, a.FirstExposure, a.LastExposure)
 		}
 	})
+	// The scorecard, computed now, as JSON.
+	res := run(t, "", nil, "scorecard", "one-click-checkout", "--json", "--db", db)
+	type result struct {
+		Metric        string   `json:"metric"`
+		ControlMean   *float64 `json:"control_mean"`
+		TreatmentMean *float64 `json:"treatment_mean"`
+	}
+	var card struct {
+		Units   map[string]int64 `json:"units"`
+		Results []result         `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &card); err != nil || res.code != 0 {
+		t.Fatalf("scorecard --json: %v\n%+v", err, res)
+	}
+	purchase := slices.IndexFunc(card.Results, func(r result) bool { return r.Metric == "purchase" })
+	if card.Units["treatment"] != 20 || card.Units["control"] != 20 || purchase < 0 || card.Results[purchase].TreatmentMean == nil ||
+		*card.Results[purchase].TreatmentMean != 0.75 || *card.Results[purchase].ControlMean != 0.5 {
+		t.Errorf("scorecard --json should count 15 of 20 treated units as converted: %s", res.stdout)
+	}
 	// And what the team sees: the status card, through the console.
-	res := run(t, "/exp status one-click-checkout\n:quit\n", nil, "console", "--db", db, "--files", dir)
+	res = run(t, "/exp status one-click-checkout\n:quit\n", nil, "console", "--db", db, "--files", dir)
 	var conversion string
 	for line := range strings.Lines(res.stdout) {
 		if strings.Contains(line, "Purchase conversion (treatment)") {
