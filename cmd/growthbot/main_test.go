@@ -119,7 +119,7 @@ func TestApplyRefusesChangingARunningExperimentsVariants(t *testing.T) {
 	})
 	writeFile(t, dir, "g.yaml", strings.Replace(example, "{key: treatment, weight: 50}", "{key: treatment, weight: 80}", 1))
 	res := run(t, "", nil, "apply", "-f", cfg, "--db", db)
-	if res.code != 1 || !strings.Contains(res.stderr, `experiment "one-click-checkout" is running: its variants and weights cannot change`) {
+	if res.code != 1 || !strings.Contains(res.stderr, `experiment "one-click-checkout" is running: its variants, weights and values cannot change`) {
 		t.Fatalf("apply changing a running experiment: %+v", res)
 	}
 }

@@ -46,7 +46,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	srv := bot.NewServer(e.log, db.Ping)
 	srv.MountAPI(svc, api)
-	srv.MountFlags(svc, api)
+	exposures := &workflows.ExposureLog{Service: svc, Log: e.log.With("component", "exposures")}
+	book := &workflows.FlagBook{Service: svc, Exposures: exposures, Log: e.log.With("component", "flags")}
+	book.Watch()
+	if err := book.Refresh(ctx); err != nil {
+		return err
+	}
+	srv.MountFlags(book, api)
 	client := slackClient(e)
 	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
 		Metrics: srv.Metrics(), Getenv: e.getenv}
@@ -72,6 +78,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	parts := []part{
 		{"http", httpPart(srv, ln, router)},
 		{"outbox", outbox.Run},
+		{"flags", func(ctx context.Context) error { return book.Run(ctx, workflows.RefreshEvery) }},
+		{"exposures", exposures.Run},
 		{"scheduler", func(ctx context.Context) error {
 			if err := scheduler.Start(ctx); err != nil {
 				return err
@@ -84,7 +92,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if e.getenv(envAppToken) != "" {
 		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})
 	}
-	return runParts(ctx, e.log, parts...)
+	err = runParts(ctx, e.log, parts...)
+	// The last requests may have logged exposures after the log's own
+	// final flush.
+	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if ferr := exposures.Flush(final); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("write exposures: %w", ferr))
+	}
+	return err
 }
 
 // slackClient returns a Slack Web API client for the bot token, talking to
