@@ -190,18 +190,22 @@ func TestSchedulerCatchesUpAMissedPulseOnce(t *testing.T) {
 	b.clock.Set(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
 	var mu sync.Mutex // catch-up runs each team's job in its own goroutine
 	ran := 0
-	jobs := map[string]workflows.JobFunc{workflows.JobPulse: func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
-		mu.Lock()
-		ran++
-		mu.Unlock()
+	pulse, _ := b.svc.Job(workflows.JobPulse)
+	pulse.Run = func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
+		defer func() {
+			mu.Lock()
+			ran++
+			mu.Unlock()
+		}()
 		return b.svc.RunPulse(ctx, o)
-	}}
+	}
 	for i := range 2 { // a restart, or a second process, must not post twice
-		sched := &workflows.Scheduler{Service: b.svc, Jobs: jobs, Log: discardLog()}
-		if err := sched.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		sched.Stop()
+		sched := &workflows.Scheduler{Service: b.svc, Jobs: []workflows.Job{pulse}, Log: discardLog()}
+		runScheduler(t, sched, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return ran >= 2*(i+1) // both teams' catch-up runs
+		})
 		b.deliver()
 		if n := len(b.threadReplies()); n != 2 {
 			t.Fatalf("start %d: %d thread replies, want the caught-up scorecard and alert once", i+1, n)
@@ -236,23 +240,44 @@ func TestSchedulerPeriodsInTeamTimeZones(t *testing.T) {
 		got = append(got, line)
 		return workflows.JobReport{}, nil
 	}
-	jobs := map[string]workflows.JobFunc{
-		workflows.JobPulse: func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
-			return record("pulse " + o.Team + " " + o.Period)
-		},
-		workflows.JobDigest: func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
-			return record("digest " + o.Team + " " + o.Period)
-		},
+	var jobs []workflows.Job
+	for _, name := range []string{workflows.JobPulse, workflows.JobDigest} {
+		j, _ := b.svc.Job(name)
+		j.Run = func(ctx context.Context, o workflows.JobOptions) (workflows.JobReport, error) {
+			return record(name + " " + o.Team + " " + o.Period)
+		}
+		jobs = append(jobs, j)
 	}
 	sched := &workflows.Scheduler{Service: b.svc, Jobs: jobs, Log: discardLog()}
-	if err := sched.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	sched.Stop()
+	runScheduler(t, sched, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) >= 4
+	})
 	want := []string{"digest checkout 2026-10", "digest onboarding 2026-10", "pulse checkout 2026-11-02", "pulse onboarding 2026-11-01"}
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("caught-up runs %q, want %q", got, want)
+	}
+}
+
+// runScheduler runs sched until done holds (checked every few
+// milliseconds), then stops it and waits for its runs to finish.
+func runScheduler(t *testing.T, sched *workflows.Scheduler, done func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- sched.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !done() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if !done() {
+		t.Fatal("the scheduler did not do what was expected within 10 s")
 	}
 }
 

@@ -96,7 +96,7 @@ func shortMonth(month string) string {
 }
 
 func (r *Renderer) reviewTitle(rv workflows.Review) string {
-	return r.text("review.title", map[string]any{"Team": rv.Team.Name, "Month": monthName(rv.Month), "Partial": rv.Partial})
+	return r.text("review.title", map[string]any{"Team": rv.Team.Name, "Month": monthName(rv.Month), "Partial": !rv.Over()})
 }
 
 func (r *Renderer) reviewSummary(rv workflows.Review, preview bool) Message {
@@ -268,15 +268,26 @@ func targetText(h workflows.Headline) string {
 func (r *Renderer) anomalyLines(as []workflows.Anomaly) string {
 	var lines []string
 	for _, a := range as {
-		dir := "above"
-		if a.Sigmas < 0 {
-			dir = "below"
-		}
-		lines = append(lines, r.text("review.anomaly", map[string]any{"Name": a.Name, "Value": kpiValue(a.Unit, a.Value),
-			"Sigmas": trimFloat(math.Abs(a.Sigmas), 1), "Direction": dir, "Months": a.Months, "Mean": kpiValue(a.Unit, a.Mean),
-			"Partial": a.Partial}))
+		lines = append(lines, r.text("review.anomaly", map[string]any{"Name": capitalize(a.Label), "Value": kpiValue(a.Unit, a.Value),
+			"Expected": kpiValue(a.Unit, roughly(a.Unit, a.Expected)), "Margin": kpiValue(a.Unit, roughly(a.Unit, a.Margin())),
+			"Months": a.Months, "Partial": a.Partial}))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// roughly rounds an estimate to two significant digits, in its unit's
+// shown scale (a share's percent), so that "about" reads true.
+func roughly(unit workflows.KPIUnit, v float64) float64 {
+	scale := 1.0
+	if unit == workflows.UnitShare {
+		scale = 100
+	}
+	x := v * scale
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return v
+	}
+	p := math.Pow(10, math.Floor(math.Log10(math.Abs(x)))-1)
+	return math.Round(x/p) * p / scale
 }
 
 // sourceNote says where a value came from, for the KPI table.
@@ -351,7 +362,7 @@ func kpiTable(rv workflows.Review) string {
 		if h.Current.Known {
 			src = sourceNote(h.Current)
 		}
-		fmt.Fprintf(&b, "%-18s %10s %10s %9s  %s\n", truncate(h.Name, 18), cell(h, h.Current), cell(h, h.Previous), c, src)
+		fmt.Fprintf(&b, "%-18s %10s %10s %9s  %s\n", truncate(h.Label, 18), cell(h, h.Current), cell(h, h.Previous), c, src)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -376,7 +387,7 @@ func (r *Renderer) reviewMovers(rv workflows.Review) Message {
 		if m.Unit != workflows.UnitCount {
 			c = m.Value - m.Previous
 		}
-		lines = append(lines, fmt.Sprintf("%s *%s* %s (%s → %s)%s", icon, m.Name, kpiChange(m.Unit, c), kpiValue(m.Unit, m.Previous),
+		lines = append(lines, fmt.Sprintf("%s *%s* %s (%s → %s)%s", icon, capitalize(m.Label), kpiChange(m.Unit, c), kpiValue(m.Unit, m.Previous),
 			kpiValue(m.Unit, m.Value), marks(workflows.KPIValue{Partial: m.Partial})))
 	}
 	if len(lines) > 0 {

@@ -190,10 +190,10 @@ func TestGoldenReviewDigest(t *testing.T) {
 	}
 	golden(t, "review-digest", posted, text)
 	for _, want := range []string{
-		"Growth review: Checkout, October 2026 (partial)",
-		"support_tickets 1,870 is 3.9 σ above its 6-month mean (1,020)",
+		"Growth review: Checkout, October 2026\n",
+		"🚨 Support tickets 1,870: expected about 980 ± 270 from the trend of 12 months",
 		"No NPS for 2026-10: `growthbot import kpis`",
-		"active_users: events end 24 Oct",
+		"active users for October 2026: events end 24 Oct",
 		"Last month (2026-09): @U0LEAD decided to stay the course.",
 		"Are our biggest customers happy users?", "Why did churn move?", "Where in onboarding do new users struggle?",
 		"[ Stay the course ]  [ Change course ]",

@@ -14,9 +14,6 @@ const (
 	JobDigest   = "digest"
 )
 
-// Jobs lists the scheduled jobs.
-var Jobs = []string{JobPulse, JobRollouts, JobDigest}
-
 // JobStatus is where a job run is.
 type JobStatus string
 

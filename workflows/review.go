@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/growthbot/growthbot/stats"
 )
 
 // KPI names: the vocabulary growth reviews read. Teams send them with
@@ -166,28 +168,83 @@ type TargetCheck struct {
 	Unit   KPIUnit
 }
 
-// Anomaly is a KPI more than AnomalySigmas standard deviations from its
-// trailing mean. Review.Anomalies lists the farthest first.
+// Anomaly is a KPI that breaks from its own trend: its value is outside
+// the prediction interval of a robust trend over the months before (see
+// stats.TrendForecast). Steady growth is on trend, so it is not one.
+// Review.Anomalies lists the farthest first.
 type Anomaly struct {
 	KPIDef
-	Value   float64
-	Mean    float64
-	StdDev  float64
-	Sigmas  float64 // signed: above the mean when positive
-	Months  int     // how many earlier months the mean covers
+	Value float64
+	// Expected is what the trend predicts, inside [Low, High] at
+	// AnomalyLevel.
+	Expected  float64
+	Low, High float64
+	// Growth is set when the trend is a steady growth rate rather than a
+	// steady increment.
+	Growth bool
+	// Months is how many earlier months the trend was fitted to.
+	Months  int
 	Partial bool
 }
 
-// Anomaly detection: a KPI needs at least anomalyMinMonths values in the
-// anomalyWindow months before to have a baseline worth comparing with.
+// Margin is the interval's half-width: "expected about 320 ± 40".
+func (a Anomaly) Margin() float64 { return (a.High - a.Low) / 2 }
+
+// Breaks reports whether the value is outside the trend's interval.
+func (a Anomaly) Breaks() bool { return a.Value < a.Low || a.Value > a.High }
+
+// Above reports whether the value is above the trend.
+func (a Anomaly) Above() bool { return a.Value > a.Expected }
+
+// Distance is how far outside the interval the value is, in margins: the
+// ranking of anomalies.
+func (a Anomaly) Distance() float64 {
+	if m := a.Margin(); m > 0 {
+		return math.Abs(a.Value-a.Expected) / m
+	}
+	return math.Inf(1)
+}
+
+// Anomaly detection: a KPI needs at least AnomalyMinMonths values in the
+// AnomalyWindow months before for a trend worth extrapolating. The value is
+// an anomaly outside the trend's AnomalyLevel prediction interval.
 const (
-	AnomalySigmas    = 2.0
-	anomalyWindow    = 6
-	anomalyMinMonths = 3
+	AnomalyWindow    = 12
+	AnomalyMinMonths = 6
+	AnomalyLevel     = 0.99
 	moversShown      = 3
 	// moverMinChange leaves out KPIs that barely moved.
 	moverMinChange = 0.01
 )
+
+// anomalyFloors are the least month-to-month noise a trend assumes, by
+// unit: a KPI that was a perfect line so far still wobbles a little.
+var anomalyFloors = map[KPIUnit]stats.TrendOptions{
+	UnitCount: {MinRelScale: 0.03, Growth: true},
+	UnitShare: {MinScale: 0.005},
+	UnitScore: {MinScale: 1},
+}
+
+// TrendAnomaly judges value against the trend of the earlier values
+// (prior[i] is months[i] months before the judged one, oldest first, as
+// negative offsets). ok is false when there are too few earlier values.
+func TrendAnomaly(def KPIDef, months []int, prior []float64, value float64) (Anomaly, bool) {
+	if len(prior) < AnomalyMinMonths {
+		return Anomaly{}, false
+	}
+	xs := make([]float64, len(months))
+	for i, m := range months {
+		xs[i] = float64(m)
+	}
+	opts := anomalyFloors[def.Unit]
+	opts.Level = AnomalyLevel
+	f, ok := stats.TrendForecast(xs, prior, 0, opts)
+	if !ok {
+		return Anomaly{}, false
+	}
+	return Anomaly{KPIDef: def, Value: value, Expected: f.Predicted, Low: f.Low, High: f.High, Growth: f.Growth,
+		Months: len(prior)}, true
+}
 
 // Mover is a KPI with one of the month's largest relative changes.
 type Mover struct {
@@ -558,7 +615,7 @@ func buildReview(in reviewInput) Review {
 	for _, name := range k.names() {
 		v := k.at(name, cur)
 		if v.Known && v.Partial && v.Note != "" {
-			rv.PartialNotes = append(rv.PartialNotes, fmt.Sprintf("%s: %s", name, v.Note))
+			rv.PartialNotes = append(rv.PartialNotes, fmt.Sprintf("%s for %s: %s", KPIDefinition(name).Label, rv.Start.Format("January 2006"), v.Note))
 		}
 		rv.Computed = rv.Computed || v.Known && v.Source == SourceEvents
 	}
@@ -692,7 +749,10 @@ func (k kpiTable) addComputed(in reviewInput, row func(string) []KPIValue) {
 			continue
 		}
 		if vs := row(KPIRetention); !vs[i].Known {
-			note := cmp.Or(partial[i], partial[i-1])
+			note := partial[i]
+			if note == "" && partial[i-1] != "" {
+				note = fmt.Sprintf("compares with %s, whose %s", monthStart(k.months[i-1], 0, loc).Format("January 2006"), partial[i-1])
+			}
 			vs[i] = KPIValue{Name: KPIRetention, Month: k.months[i], Value: float64(a.Retained) / float64(in.activity[i-1].Active),
 				Known: true, Source: SourceEvents, Partial: note != "", Note: note}
 		}
@@ -796,9 +856,9 @@ func missing(def KPIDef, month, prev string) *MissingData {
 	return m
 }
 
-// anomalies finds the KPIs of month cur more than AnomalySigmas sample
-// standard deviations from their mean over the anomalyWindow months
-// before. It also returns how many KPIs had a baseline at all.
+// anomalies finds the KPIs of month cur that break from the trend of the
+// AnomalyWindow months before. It also returns how many KPIs had enough
+// history to be judged.
 func anomalies(k kpiTable, cur int) ([]Anomaly, int) {
 	var out []Anomaly
 	baselines := 0
@@ -807,41 +867,27 @@ func anomalies(k kpiTable, cur int) ([]Anomaly, int) {
 		if !v.Known {
 			continue
 		}
+		var months []int
 		var prior []float64
-		for i := cur - anomalyWindow; i < cur; i++ {
-			if p := k.at(name, i); p.Known {
-				prior = append(prior, p.Value)
+		for i := cur - AnomalyWindow; i < cur; i++ {
+			if p := k.at(name, i); p.Known && !p.Partial {
+				months, prior = append(months, i-cur), append(prior, p.Value)
 			}
 		}
-		if len(prior) < anomalyMinMonths {
+		a, ok := TrendAnomaly(KPIDefinition(name), months, prior, v.Value)
+		if !ok {
 			continue
 		}
 		baselines++
-		mean, sd := meanStdDev(prior)
-		if sd == 0 || math.Abs(v.Value-mean) <= AnomalySigmas*sd {
+		if !a.Breaks() {
 			continue
 		}
-		out = append(out, Anomaly{KPIDef: KPIDefinition(name), Value: v.Value, Mean: mean, StdDev: sd,
-			Sigmas: (v.Value - mean) / sd, Months: len(prior), Partial: v.Partial})
+		a.Partial = v.Partial
+		out = append(out, a)
 	}
 	// The farthest first: a summary that has room for a few shows those.
-	slices.SortStableFunc(out, func(a, b Anomaly) int { return -cmp.Compare(math.Abs(a.Sigmas), math.Abs(b.Sigmas)) })
+	slices.SortStableFunc(out, func(a, b Anomaly) int { return -cmp.Compare(a.Distance(), b.Distance()) })
 	return out, baselines
-}
-
-// meanStdDev returns the mean and the sample standard deviation (n-1).
-func meanStdDev(xs []float64) (mean, sd float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(len(xs)-1))
 }
 
 // movers returns the KPIs with the largest relative change from last

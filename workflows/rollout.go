@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,7 +62,6 @@ type RolloutAlert struct {
 // processes at once, changes nothing twice.
 func (s *Service) RunRollouts(ctx context.Context, opts JobOptions) (JobReport, error) {
 	var report JobReport
-	var keys []string
 	err := s.Store.View(ctx, func(tx Tx) error {
 		if opts.Team != "" {
 			if _, err := tx.Team(opts.Team); err != nil {
@@ -73,6 +73,26 @@ func (s *Service) RunRollouts(ctx context.Context, opts JobOptions) (JobReport, 
 				return err
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return report, err
+	}
+	// Recorded per quarter hour, so that `jobs list` shows the last run.
+	// Moving a rollout is safe to repeat, so a repeat runs again; the
+	// record keeps two processes from moving rollouts at the same time.
+	scope := cmp.Or(opts.Experiment, opts.Team, "*")
+	period := s.Clock.Now().UTC().Truncate(15 * time.Minute).Format("2006-01-02T15:04")
+	_, err = s.runOnce(ctx, JobRollouts, scope, period, true, &report, func(ctx context.Context) error {
+		return s.moveRollouts(ctx, opts, &report)
+	})
+	return report, err
+}
+
+// moveRollouts is RunRollouts' work, inside its record.
+func (s *Service) moveRollouts(ctx context.Context, opts JobOptions, report *JobReport) error {
+	var keys []string
+	err := s.Store.View(ctx, func(tx Tx) error {
 		exps, err := tx.Experiments(ExperimentFilter{Team: opts.Team, States: []State{StateRunning, StateDecisionPending}})
 		for _, e := range exps {
 			if len(e.RolloutPlan) > 0 && !e.RolloutPaused && (opts.Experiment == "" || e.Key == opts.Experiment) {
@@ -82,15 +102,15 @@ func (s *Service) RunRollouts(ctx context.Context, opts JobOptions) (JobReport, 
 		return err
 	})
 	if err != nil {
-		return report, err
+		return err
 	}
 	if len(keys) == 0 {
 		report.add("rollouts: no running rollout to move")
-		return report, nil
+		return nil
 	}
 	cards, _, err := s.scorecards(ctx, keys)
 	if err != nil {
-		return report, err
+		return err
 	}
 	var errs []error
 	for _, sc := range cards {
@@ -102,7 +122,7 @@ func (s *Service) RunRollouts(ctx context.Context, opts JobOptions) (JobReport, 
 		}
 		report.add("rollouts %s: %s", sc.Experiment.Key, line)
 	}
-	return report, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // stepRollout makes the move the scorecard calls for and says what it did.

@@ -2,6 +2,7 @@ package fakeslack
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -14,8 +15,8 @@ import (
 // maxTextLen is the longest text chat.postMessage accepts, in characters.
 const maxTextLen = 40000
 
-// baseEpoch is the second the first ts falls in. Fixed timestamps keep
-// recorded messages and golden files stable from run to run.
+// baseEpoch is a fixed second for the defaults of signed payloads (a
+// message's ts, an event's time) that a test does not set.
 const baseEpoch = 1700000000
 
 // channelID is the shape of the channel, private group and DM IDs that exist
@@ -144,10 +145,10 @@ func hasItems(list json.RawMessage) bool {
 }
 
 // channel returns the channel with this ID, creating its state on first use.
-// The caller holds s.mu.
+// A channel the bot cannot see is channel_not_found. The caller holds s.mu.
 func (s *Server) channel(id string) (*channel, error) {
-	if s.restricted && !s.allowed[id] || !s.restricted && !channelID.MatchString(id) {
-		return nil, errChannelNotFound
+	if _, err := s.visible(id); err != nil {
+		return nil, err
 	}
 	ch := s.channels[id]
 	if ch == nil {
@@ -168,13 +169,6 @@ func (s *Server) message(p url.Values) (*channel, *message, error) {
 		return nil, nil, errMessageNotFound
 	}
 	return ch, m, nil
-}
-
-// nextTS hands out the next message timestamp: unique and increasing for the
-// server's lifetime, 100µs apart. The caller holds s.mu.
-func (s *Server) nextTS() string {
-	s.lastTS += 100
-	return fmt.Sprintf("%d.%06d", baseEpoch+s.lastTS/1e6, s.lastTS%1e6)
 }
 
 // post stores a new message in ch, as a reply when threadTS is set.
@@ -199,8 +193,13 @@ func (s *Server) post(ch *channel, id string, c content, threadTS string, broadc
 	return m, nil
 }
 
+// chatPostMessage posts to a channel the bot is in, or to a public one with
+// chat:write.public.
 func (s *Server) chatPostMessage(req *request) (reply, error) {
 	p := req.params
+	if err := s.postable(p.Get("channel")); err != nil {
+		return nil, err
+	}
 	ch, err := s.channel(p.Get("channel"))
 	if err != nil {
 		return nil, err
@@ -429,4 +428,39 @@ func (s *Server) wire(m *message, withMetadata bool) wireMessage {
 func boolParam(p url.Values, key string) bool {
 	v := p.Get(key)
 	return v == "true" || v == "1"
+}
+
+// AddMessage puts a message posted earlier, by another process, into its
+// channel's history, so that a fake started on an existing database (the
+// console after the demo) knows the threads the database refers to. Channel
+// and TS must be set; a reply names its parent in ThreadTS, and the parent
+// must be added first. Only Text, Blocks and Metadata are kept of the
+// content; the fake's later ts come after TS.
+func (s *Server) AddMessage(m Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, err := s.channel(m.Channel)
+	if err != nil {
+		return fmt.Errorf("fakeslack: add message to %s: %w", m.Channel, err)
+	}
+	if micros(m.TS) == 0 || ch.byTS[m.TS] != nil {
+		return fmt.Errorf("fakeslack: add message to %s: ts %q is malformed or taken", m.Channel, m.TS)
+	}
+	stored := &message{content: content{text: m.Text, blocks: bytes.Clone(m.Blocks), metadata: m.Metadata},
+		channel: m.Channel, ts: m.TS, threadTS: m.ThreadTS}
+	if m.ThreadTS == "" {
+		ch.top = append(ch.top, stored)
+		slices.SortStableFunc(ch.top, func(a, b *message) int { return cmp.Compare(micros(a.ts), micros(b.ts)) })
+	} else {
+		parent := ch.byTS[m.ThreadTS]
+		if parent == nil || parent.threadTS != "" {
+			return fmt.Errorf("fakeslack: add reply to %s: %w", m.ThreadTS, errThreadNotFound)
+		}
+		parent.replies = append(parent.replies, stored)
+		slices.SortStableFunc(parent.replies, func(a, b *message) int { return cmp.Compare(micros(a.ts), micros(b.ts)) })
+	}
+	ch.byTS[m.TS] = stored
+	s.lastTS = max(s.lastTS, micros(m.TS))
+	s.notify()
+	return nil
 }

@@ -18,7 +18,12 @@ const (
 // conversationsHistory lists top-level messages newest first. The bot reads
 // it after a crash to find out whether a message was already posted, so
 // oldest, latest, inclusive, limit, cursor and include_all_metadata all work.
+// Only a member may read a channel: a public channel the bot posted to with
+// chat:write.public answers not_in_channel, as in Slack.
 func (s *Server) conversationsHistory(req *request) (reply, error) {
+	if err := s.readable(req.params.Get("channel")); err != nil {
+		return nil, err
+	}
 	ch, err := s.channel(req.params.Get("channel"))
 	if err != nil {
 		return nil, err
@@ -31,6 +36,9 @@ func (s *Server) conversationsHistory(req *request) (reply, error) {
 // conversationsReplies lists a thread oldest first, parent included. A reply's
 // ts stands for its whole thread, as in Slack.
 func (s *Server) conversationsReplies(req *request) (reply, error) {
+	if err := s.readable(req.params.Get("channel")); err != nil {
+		return nil, err
+	}
 	ch, err := s.channel(req.params.Get("channel"))
 	if err != nil {
 		return nil, err

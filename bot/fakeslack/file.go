@@ -109,6 +109,11 @@ func (s *Server) filesCompleteUploadExternal(req *request) (reply, error) {
 	}
 	var m *message
 	if id != "" {
+		// Sharing a file needs the bot in the channel: chat:write.public
+		// does not cover it.
+		if err := s.readable(id); err != nil {
+			return nil, err
+		}
 		ch, err := s.channel(id)
 		if err != nil {
 			return nil, err

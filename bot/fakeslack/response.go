@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -39,8 +38,7 @@ func (s *Server) WebhookURL() string { return s.newURL("/webhook/") }
 func (s *Server) newURL(path string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seq++
-	return s.srv.URL + path + strconv.Itoa(s.seq)
+	return s.srv.URL + path + s.newID("")
 }
 
 // Responses returns what was posted to response URLs, in order.

@@ -70,7 +70,8 @@ type Server struct {
 	// Setup, kept by Reset.
 	token      string
 	restricted bool
-	allowed    map[string]bool
+	allowed    map[string]*Channel // declared channels, by ID
+	scopes     map[string]bool     // nil: every scope granted
 	users      map[string]string
 
 	// Faults, cleared by Reset.
@@ -93,8 +94,8 @@ type Server struct {
 
 	// Counters survive Reset so that a ts or ID handed out before a Reset is
 	// never handed out again, as in Slack.
-	seq    int // IDs of views, files, response URLs and webhooks
-	lastTS int // microseconds after baseEpoch of the last ts
+	seq    int   // IDs of views, files, response URLs and webhooks
+	lastTS int64 // the last ts handed out, in microseconds since the epoch
 }
 
 // New starts a fake Slack on 127.0.0.1. Close it when done.
@@ -102,7 +103,7 @@ func New() *Server {
 	s := &Server{
 		closing: make(chan struct{}),
 		changed: make(chan struct{}),
-		allowed: map[string]bool{},
+		allowed: map[string]*Channel{},
 		users:   map[string]string{},
 	}
 	s.clear()
@@ -138,19 +139,19 @@ func (s *Server) Close() {
 // with "/" because slack-go appends the method name to it.
 func (s *Server) APIURL() string { return s.srv.URL + "/api/" }
 
-// AddChannel declares a channel. Once any channel is declared, only declared
-// channels exist and any other gets channel_not_found; before that, every
-// well-formed channel ID exists.
+// AddChannel declares a public channel the bot is in. Once any channel is
+// declared, only declared channels exist and any other gets
+// channel_not_found; before that, every well-formed channel ID exists and
+// the bot is in it. DeclareChannel declares private channels and channels
+// the bot is not in.
 func (s *Server) AddChannel(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.restricted = true
-	s.allowed[id] = true
+	s.DeclareChannel(Channel{ID: id, Member: true})
 }
 
 // Reset forgets every recorded call, message, view, file, response and
 // webhook, and cancels pending faults and SetDown. It keeps the setup made
-// with SetToken, AddChannel and AddUser, and keeps counting timestamps and IDs
+// with SetToken, SetScopes, AddChannel, DeclareChannel, SetMember and
+// AddUser, and keeps counting timestamps and IDs
 // from where it was.
 func (s *Server) Reset() {
 	s.mu.Lock()
@@ -433,6 +434,10 @@ const (
 	errInvalidAuth         slackError = "invalid_auth"
 	errUnknownMethod       slackError = "unknown_method"
 	errChannelNotFound     slackError = "channel_not_found"
+	errNotInChannel        slackError = "not_in_channel"
+	errIsArchived          slackError = "is_archived"
+	errNotSupportedForType slackError = "method_not_supported_for_channel_type"
+	errMissingScope        slackError = "missing_scope"
 	errNoText              slackError = "no_text"
 	errInvalidBlocks       slackError = "invalid_blocks"
 	errInvalidAttach       slackError = "invalid_attachments"
@@ -465,6 +470,8 @@ var apiMethods = map[string]func(*Server, *request) (reply, error){
 	"chat.delete":                  (*Server).chatDelete,
 	"conversations.history":        (*Server).conversationsHistory,
 	"conversations.replies":        (*Server).conversationsReplies,
+	"conversations.info":           (*Server).conversationsInfo,
+	"conversations.join":           (*Server).conversationsJoin,
 	"views.open":                   (*Server).openModal,
 	"views.push":                   (*Server).openModal,
 	"views.update":                 (*Server).viewsUpdate,
@@ -486,6 +493,9 @@ func (s *Server) api(req *request) response {
 	}
 	if err := s.authorizeFor(req.method, req.token); err != nil {
 		return apiError(err)
+	}
+	if !s.granted(req.method) {
+		return apiError(errMissingScope)
 	}
 	body, err := handle(s, req)
 	if err != nil {

@@ -249,7 +249,7 @@ func EventBody(e EventCallback) []byte {
 		"team_id":    TeamID,
 		"api_app_id": AppID,
 		"event":      inner,
-		"event_id":   cmp.Or(e.EventID, fmt.Sprintf("Ev%08d", sequence.Add(1))),
+		"event_id":   cmp.Or(e.EventID, newEventID()),
 		"event_time": at.Unix(),
 		"authorizations": []obj{{
 			"team_id": TeamID, "user_id": BotUserID, "is_bot": true, "is_enterprise_install": false,
@@ -265,17 +265,6 @@ type obj = map[string]any
 // sequence makes trigger IDs, challenges and event IDs unique across every
 // Server and test in the process.
 var sequence atomic.Int64
-
-// newTriggerID returns a trigger_id shaped like Slack's.
-func newTriggerID() string {
-	n := sequence.Add(1)
-	return fmt.Sprintf("%d.%d.fake%016x", baseEpoch, n, n)
-}
-
-// newActionTS returns a unique action_ts.
-func newActionTS() string {
-	return fmt.Sprintf("%d.%06d", baseEpoch+1, sequence.Add(1))
-}
 
 // nowhereURL is the default response_url. The .invalid domain (RFC 2606)
 // never resolves, so an app under test cannot reach the real Slack with it.

@@ -178,10 +178,3 @@ func snapshotViews(views map[string]*View) map[string]View {
 	}
 	return out
 }
-
-// newID hands out a Slack-shaped ID with the given prefix. The caller holds
-// s.mu.
-func (s *Server) newID(prefix string) string {
-	s.seq++
-	return fmt.Sprintf("%s%08d", prefix, s.seq)
-}

@@ -25,6 +25,7 @@ const (
 	envLogLevel      = "GROWTHBOT_LOG_LEVEL"
 	envLogFormat     = "GROWTHBOT_LOG_FORMAT"
 	envTemplates     = "GROWTHBOT_TEMPLATES"
+	envPoll          = "GROWTHBOT_POLL"
 )
 
 // dbFlag adds --db, defaulting to $GROWTHBOT_DB or ./growthbot.db.

@@ -11,14 +11,6 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
-// jobFuncs maps each scheduled job to the code that runs it: the scheduler
-// and `growthbot jobs run` share it, so a manual run takes the same path.
-func jobFuncs(svc *workflows.Service) map[string]workflows.JobFunc {
-	return map[string]workflows.JobFunc{
-		workflows.JobPulse: svc.RunPulse,
-	}
-}
-
 func runJobs(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fs := newFlags(e, "jobs")
@@ -68,7 +60,7 @@ func jobsRun(ctx context.Context, e *env, args []string) error {
 		if slices.Contains(args, "--help") || slices.Contains(args, "-h") {
 			return parseFlags(newFlags(e, "jobs"), []string{"--help"})
 		}
-		return usageError("name the job to run: %s", strings.Join(workflows.Jobs, ", "))
+		return usageError("name the job to run: %s", strings.Join(workflows.NewService(nil, nil).JobNames(), ", "))
 	}
 	job := args[0]
 	fs := newFlags(e, "jobs")
@@ -86,12 +78,13 @@ func jobsRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	run, ok := jobFuncs(svc)[job]
+	// The scheduler's table of jobs, so a manual run takes the same path.
+	j, ok := svc.Job(job)
 	if !ok {
-		return usageError("unknown job %q: use %s", job, strings.Join(workflows.Jobs, ", "))
+		return usageError("unknown job %q: use %s", job, strings.Join(svc.JobNames(), ", "))
 	}
 	start := time.Now()
-	report, err := run(ctx, opts)
+	report, err := j.Run(ctx, opts)
 	for _, line := range report.Lines {
 		fmt.Fprintln(e.stdout, line)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,13 +24,25 @@ const shutdownGrace = 30 * time.Second
 // onListen, when set by tests, learns the address the server listens on.
 var onListen func(addr string)
 
+// serveClock, when set by tests, is the clock serve schedules and records
+// by, so that a test can move time on instead of waiting for it.
+var serveClock workflows.Clock
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve")
 	dbPath := dbFlag(e, fs)
 	addr := fs.String("addr", envOr(e, envAddr, ":8080"), "address to listen on (env "+envAddr+")")
 	apiConfig := apiFlags(e, fs)
+	poll := fs.Duration("poll", workflows.DefaultSchedulerTick,
+		"how often serve reads teams, schedules and channels again and runs the jobs due, at most 1m (env "+envPoll+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := durationFromEnv(e, fs, "poll", envPoll); err != nil {
+		return err
+	}
+	if *poll <= 0 || *poll > time.Minute {
+		return usageError("--poll %s: give a duration from 1ms to 1m, so that a change by apply is seen within a minute", *poll)
 	}
 	api, err := apiConfig()
 	if err != nil {
@@ -43,6 +56,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if serveClock != nil {
+		svc.Clock, db.Now = serveClock, serveClock.Now
+	}
 
 	srv := bot.NewServer(e.log, db.Ping)
 	srv.MountAPI(svc, api)
@@ -74,20 +90,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if onListen != nil {
 		onListen(ln.Addr().String())
 	}
-	scheduler := &workflows.Scheduler{Service: svc, Jobs: jobFuncs(svc), Log: e.log.With("component", "scheduler")}
+	// The scheduler runs every job of the domain's table (Service.Jobs).
+	scheduler := &workflows.Scheduler{Service: svc, Log: e.log.With("component", "scheduler"), Tick: *poll}
 	parts := []part{
 		{"http", httpPart(srv, ln, router)},
 		{"outbox", outbox.Run},
 		{"flags", func(ctx context.Context) error { return book.Run(ctx, workflows.RefreshEvery) }},
 		{"exposures", exposures.Run},
-		{"scheduler", func(ctx context.Context) error {
-			if err := scheduler.Start(ctx); err != nil {
-				return err
-			}
-			<-ctx.Done()
-			scheduler.Stop()
-			return nil
-		}},
+		{"scheduler", scheduler.Run},
 	}
 	if e.getenv(envAppToken) != "" {
 		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})
@@ -117,6 +127,21 @@ func slackClient(e *env) *slack.Client {
 		opts = append(opts, slack.OptionAppLevelToken(t))
 	}
 	return slack.New(e.getenv(envBotToken), opts...)
+}
+
+// durationFromEnv sets the flag from the environment variable when the
+// command line did not set it.
+func durationFromEnv(e *env, fs *flag.FlagSet, name, variable string) error {
+	v := e.getenv(variable)
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	if v == "" || set {
+		return nil
+	}
+	if _, err := time.ParseDuration(v); err != nil {
+		return usageError("%s=%q: not a duration (like 30s or 1m)", variable, v)
+	}
+	return fs.Set(name, v)
 }
 
 func envOr(e *env, name, def string) string {

@@ -17,12 +17,19 @@ import (
 // SIGTERM would) and returns what Main returned.
 func startServe(t *testing.T, vars map[string]string, args ...string) (string, func() int) {
 	t.Helper()
+	base, stop, _ := startServeLogged(t, vars, args...)
+	return base, stop
+}
+
+// startServeLogged is startServe that also returns what serve logs.
+func startServeLogged(t *testing.T, vars map[string]string, args ...string) (string, func() int, *syncBuffer) {
+	t.Helper()
 	addrCh := make(chan string, 1)
 	onListen = func(addr string) { addrCh <- addr }
 	t.Cleanup(func() { onListen = nil })
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &out, getenv: func(k string) string { return vars[k] }}
+	out := &syncBuffer{}
+	e := &env{stdin: strings.NewReader(""), stdout: out, stderr: out, getenv: func(k string) string { return vars[k] }}
 	codeCh := make(chan int, 1)
 	go func() {
 		codeCh <- Main(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
@@ -40,13 +47,13 @@ func startServe(t *testing.T, vars map[string]string, args ...string) (string, f
 			}
 		}
 		t.Cleanup(func() { cancel() })
-		return "http://" + addr, stop
+		return "http://" + addr, stop, out
 	case code := <-codeCh:
 		t.Fatalf("serve exited with %d before listening:\n%s", code, out.String())
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's concurrent logging.

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/store"
+	"github.com/growthbot/growthbot/templates"
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// scheduledJobs are the jobs README promises `growthbot serve` runs on its
+// own. The test below proves each through serve's own wiring; it is written
+// out here, not read from the job table, so that a job dropped from the
+// table fails it.
+var scheduledJobs = []string{workflows.JobPulse, workflows.JobRollouts, workflows.JobDigest}
+
+// withClockService runs fn with the domain service over the database at
+// path, on a clock stopped at now.
+func withClockService(t *testing.T, path string, now time.Time, fn func(*workflows.Service)) {
+	t.Helper()
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := workflows.NewFakeClock(now)
+	db.Now = clock.Now
+	svc, err := newService(&env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Clock = clock
+	fn(svc)
+}
+
+// shiftedClock runs at the wall clock's pace from a time a test sets, so
+// that what paces itself by the clock (the outbox) keeps going while the
+// test jumps over hours.
+type shiftedClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func newShiftedClock(at time.Time) *shiftedClock {
+	c := &shiftedClock{}
+	c.Set(at)
+	return c
+}
+
+func (c *shiftedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Set makes the clock read at now.
+func (c *shiftedClock) Set(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset = time.Until(at)
+}
+
+// jobRuns returns the recorded runs of a job as "scope period status".
+func jobRuns(t *testing.T, path, job string) []string {
+	t.Helper()
+	var out []string
+	withDB(t, path, func(tx workflows.Tx) {
+		runs, err := tx.JobRuns(job, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			out = append(out, r.Scope+" "+r.Period+" "+string(r.Status))
+		}
+	})
+	return out
+}
+
+// waitUntil polls cond for up to 20 s, then fails with what describe says.
+func waitUntil(t *testing.T, what string, cond func() bool, describe func() string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within 20 s:\n%s", what, describe())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// postedText reports whether any message in the channel, thread replies
+// included, contains s.
+func postedText(fake *fakeslack.Server, channel, s string) bool {
+	var walk func([]fakeslack.Message) bool
+	walk = func(msgs []fakeslack.Message) bool {
+		return slices.ContainsFunc(msgs, func(m fakeslack.Message) bool {
+			return strings.Contains(m.Text, s) || strings.Contains(string(m.Blocks), s) || walk(m.Replies)
+		})
+	}
+	return walk(fake.Messages(channel))
+}
+
+// `growthbot serve`, left to its own schedule, runs every job. It starts on
+// Sunday 1 November 2026 in the evening, and the clock then passes 09:00 in
+// Berlin on Monday, when checkout's pulse and October's growth review are
+// due (the review waits for the month's first weekday), and 08:30 UTC,
+// when the guided onboarding rollout's one-day hold at 5 % has passed.
+func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	started := time.Date(2026, 11, 1, 8, 30, 0, 0, time.UTC)
+	withClockService(t, db, started, func(svc *workflows.Service) {
+		for _, key := range []string{"one-click-checkout", "guided-onboarding"} {
+			if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := svc.JobNames(); !slices.Equal(got, scheduledJobs) {
+			t.Fatalf("the job table has %q; this test proves %q: prove each new job here", got, scheduledJobs)
+		}
+	})
+
+	fake := fakeslack.New()
+	defer fake.Close()
+	clock := newShiftedClock(time.Date(2026, 11, 1, 20, 0, 0, 0, time.UTC))
+	serveClock = clock
+	t.Cleanup(func() { serveClock = nil })
+	_, stop, logs := startServeLogged(t, map[string]string{envDB: db, envBotToken: "xoxb-test", envSlackAPIURL: fake.APIURL()},
+		"--poll", "20ms")
+
+	// At start, only catch-up runs: yesterday's pulses, and a rollout
+	// that is still holding.
+	waitUntil(t, "the catch-up", func() bool { return slices.Contains(jobRuns(t, db, workflows.JobPulse), "checkout 2026-11-01 done") },
+		logs.String)
+	if runs := jobRuns(t, db, workflows.JobDigest); len(runs) != 0 {
+		t.Fatalf("digest ran before it was due: %q", runs)
+	}
+	if runs := jobRuns(t, db, workflows.JobPulse); slices.Contains(runs, "checkout 2026-11-02 done") {
+		t.Fatalf("Monday's pulse ran on Sunday: %q", runs)
+	}
+	clock.Set(time.Date(2026, 11, 2, 8, 31, 0, 0, time.UTC))
+
+	evidence := map[string]func() bool{
+		workflows.JobPulse: func() bool {
+			return slices.Contains(jobRuns(t, db, workflows.JobPulse), "checkout 2026-11-02 done")
+		},
+		workflows.JobRollouts: func() bool {
+			var pct float64
+			withDB(t, db, func(tx workflows.Tx) {
+				e, err := tx.Experiment("guided-onboarding")
+				if err != nil {
+					t.Fatal(err)
+				}
+				pct = e.RolloutPercent
+			})
+			return pct == 25 && postedText(fake, "C0ONBOARD", "25 %")
+		},
+		workflows.JobDigest: func() bool {
+			return slices.Contains(jobRuns(t, db, workflows.JobDigest), "checkout 2026-10 done") &&
+				postedText(fake, "C0CHECKOUT", "October 2026")
+		},
+	}
+	for _, job := range scheduledJobs {
+		waitUntil(t, job+" on its schedule", evidence[job], func() string {
+			var b strings.Builder
+			for _, ch := range []string{"C0CHECKOUT", "C0ONBOARD"} {
+				for _, m := range fake.Messages(ch) {
+					b.WriteString(ch + ": " + m.Text + "\n")
+				}
+			}
+			return b.String() + logs.String()
+		})
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited with %d:\n%s", code, logs)
+	}
+}
+
+// `growthbot jobs run digest --team T --period P` and `jobs run rollouts`,
+// run by hand, exit 0, and serve delivers what they enqueued.
+func TestJobsRunByHandAreDelivered(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	// Started two days ago: the first step's one-day hold has passed.
+	withClockService(t, db, time.Now().Add(-48*time.Hour), func(svc *workflows.Service) {
+		if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, "guided-onboarding"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	fake := fakeslack.New()
+	defer fake.Close()
+	vars := map[string]string{envDB: db, envBotToken: "xoxb-test", envSlackAPIURL: fake.APIURL()}
+	month := time.Now().AddDate(0, -2, 0).Format("2006-01")
+	digest := run(t, "", vars, "jobs", "run", "digest", "--team", "checkout", "--period", month)
+	if digest.code != 0 || !strings.Contains(digest.stdout, "digest checkout "+month+": posted") {
+		t.Fatalf("jobs run digest: %+v", digest)
+	}
+	rollouts := run(t, "", vars, "jobs", "run", "rollouts")
+	if rollouts.code != 0 || !strings.Contains(rollouts.stdout, "rollouts guided-onboarding: advanced from 5 % to 25 %") {
+		t.Fatalf("jobs run rollouts: %+v", rollouts)
+	}
+	_, stop, logs := startServeLogged(t, vars)
+	title, _ := time.Parse("2006-01", month)
+	waitUntil(t, "delivery", func() bool {
+		return postedText(fake, "C0CHECKOUT", "Growth review: Checkout, "+title.Format("January 2006")) && postedText(fake, "C0ONBOARD", "25 %")
+	}, logs.String)
+	list := run(t, "", vars, "jobs", "list")
+	for _, want := range []string{"pulse     0 9 * * *", "rollouts  */15 * * * *  * " + time.Now().UTC().Format("2006-01-02T"),
+		"digest    0 9 1-3 * *"} {
+		if !strings.Contains(list.stdout, want) {
+			t.Errorf("jobs list lacks %q:\n%s", want, list.stdout)
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited with %d", code)
+	}
+}
+
+// A team added by `growthbot apply` in another process while serve runs is
+// scheduled within a minute (here within a few polls), and its pulse runs
+// when due, with no restart.
+func TestServePicksUpAppliedTeams(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	fake := fakeslack.New()
+	defer fake.Close()
+	clock := newShiftedClock(time.Date(2026, 11, 2, 8, 30, 0, 0, time.UTC))
+	serveClock = clock
+	t.Cleanup(func() { serveClock = nil })
+	vars := map[string]string{envDB: db, envBotToken: "xoxb-test", envSlackAPIURL: fake.APIURL()}
+	_, stop, logs := startServeLogged(t, vars, "--poll", "50ms")
+
+	team := "teams:\n  - {key: growth, name: Growth, channel: C0GROWTH, lead: U0GLEAD, approvers: [U0GLEAD], timezone: UTC}\n"
+	applied := time.Now()
+	if res := run(t, "", vars, "apply", "-f", writeFile(t, dir, "team.yaml", team)); res.code != 0 {
+		t.Fatal(res)
+	}
+	waitUntil(t, "scheduling the new team", func() bool {
+		return strings.Contains(logs.String(), `msg="scheduler: scheduled" component=scheduler entry="pulse growth"`)
+	}, logs.String)
+	if took := time.Since(applied); took > time.Minute {
+		t.Errorf("the new team was scheduled %s after apply; want within a minute", took)
+	}
+	clock.Set(time.Date(2026, 11, 2, 9, 0, 30, 0, time.UTC))
+	waitUntil(t, "the new team's pulse", func() bool {
+		return slices.Contains(jobRuns(t, db, workflows.JobPulse), "growth 2026-11-02 done")
+	}, logs.String)
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited with %d", code)
+	}
+}
