@@ -96,10 +96,14 @@ const getters = {
   number: (k, u) => client.getNumberDetails(k, 0, u),
   object: (k, u) => client.getObjectDetails(k, {}, u),
 };
-// Every unit is checked on the flags that exercise the whole recipe (a
-// rollout, a layer, a holdout); every tenth also on the other value types.
-const kinds = { 'checkout-copy': 'string', 'checkout-config': 'object', banner: 'string' };
-const moreKinds = { 'dark-mode': 'boolean', 'max-items': 'number', 'shipped-test': 'string' };
+// Every unit is checked on checkout-config, which exercises the whole
+// recipe (a layer, a holdout, a split, object values); every tenth also on
+// the other flags (a rollout, the other layer, each value type, a shipped
+// experiment).
+const kinds = { 'checkout-config': 'object' };
+const moreKinds = {
+  'checkout-copy': 'string', banner: 'string', 'dark-mode': 'boolean', 'max-items': 'number', 'shipped-test': 'string',
+};
 const counts = {};
 let checked = 0;
 async function one(i) {

@@ -79,7 +79,7 @@ experiments:
 
 // ofrepFixture applies ofrepConfig to a new database and starts, ships
 // and kills its experiments; it returns the database's path.
-func ofrepFixture(t *testing.T) string {
+func ofrepFixture(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "g.db")
@@ -119,7 +119,7 @@ func ofrepFixture(t *testing.T) string {
 
 // startOFREP serves the fixture and returns the base URL, a function that
 // stops the server, and the database's path.
-func startOFREP(t *testing.T) (string, func() int, string) {
+func startOFREP(t testing.TB) (string, func() int, string) {
 	db := ofrepFixture(t)
 	url, stop := startServe(t, map[string]string{envAPIToken: ofrepToken}, "--db", db)
 	return url, stop, db
@@ -439,7 +439,7 @@ func recipeBucket(key, unit string) float64 {
 }
 
 // queryInt runs a query for one number straight on the file.
-func queryInt(t *testing.T, path, query string) int {
+func queryInt(t testing.TB, path, query string) int {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
@@ -455,7 +455,7 @@ func queryInt(t *testing.T, path, query string) int {
 
 // withFullService runs fn with the service serve uses (frameworks and
 // message templates), so that decisions can post.
-func withFullService(t *testing.T, path string, fn func(*workflows.Service)) {
+func withFullService(t testing.TB, path string, fn func(*workflows.Service)) {
 	t.Helper()
 	db, err := store.Open(context.Background(), path)
 	if err != nil {
