@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,7 +78,18 @@ func ofrepLoad(b *testing.B, url string, n, c int, rate float64, body func(i int
 	return lat, elapsed
 }
 
-func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration, unit string) {
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportLatency reports throughput and latency percentiles, and the CPU
+// time (server and client together, both in this process) per request
+// since cpu0: a figure that does not move with the machine's load.
+func reportLatency(b *testing.B, lat []time.Duration, elapsed, cpu0 time.Duration, unit string) {
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(len(lat)), "cpu-µs/req")
 	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), unit+"/s")
 	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
@@ -93,10 +105,11 @@ func BenchmarkOFREPSingle(b *testing.B) {
 	const c, per = 50, 1000
 	url := base + "/ofrep/v1/evaluate/flags/checkout-config"
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	lat, elapsed := ofrepLoad(b, url, b.N*per, c, 0, func(i int) string {
 		return fmt.Sprintf(`{"context":{"targetingKey":"user-%d","plan":"pro","country":"DE"}}`, i)
 	})
-	reportLatency(b, lat, elapsed, "evals")
+	reportLatency(b, lat, elapsed, cpu0, "evals")
 }
 
 // BenchmarkOFREPBulk200: bulk evaluations of 200 flags, 10 at a time, each
@@ -139,10 +152,11 @@ experiments:
 	base, _ := startServe(b, map[string]string{envAPIToken: ofrepToken}, "--db", db)
 	const c, per = 10, 100
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	lat, elapsed := ofrepLoad(b, base+"/ofrep/v1/evaluate/flags", b.N*per, c, 0, func(i int) string {
 		return fmt.Sprintf(`{"context":{"targetingKey":"user-%d"}}`, i)
 	})
-	reportLatency(b, lat, elapsed, "bulks")
+	reportLatency(b, lat, elapsed, cpu0, "bulks")
 }
 
 // BenchmarkOFREPExposures evaluates, at 5,000 evaluations a second, 50 at a
@@ -158,6 +172,7 @@ func BenchmarkOFREPExposures(b *testing.B) {
 	units := b.N * distinct
 	keys := []string{"dark-mode", "max-items"} // max-items logs nothing
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	lat, elapsed := ofrepLoad(b, base+"/ofrep/v1/evaluate/flags/dark-mode", n, c, rate, func(i int) string {
 		return fmt.Sprintf(`{"context":{"targetingKey":"unit-%d"}}`, i%units)
 	})
@@ -171,7 +186,7 @@ func BenchmarkOFREPExposures(b *testing.B) {
 	if rows != units || distinctRows != units || other != 0 {
 		b.Fatalf("%d evaluations of %d units left %d rows (%d units); want one a unit", n, units, rows, distinctRows)
 	}
-	reportLatency(b, lat, elapsed, "evals")
+	reportLatency(b, lat, elapsed, cpu0, "evals")
 	b.ReportMetric(float64(units-distinctRows), "lost")
 	b.ReportMetric(float64(rows-distinctRows), "doubled")
 }
