@@ -63,6 +63,90 @@ func (s *Server) MountAPI(imp Importer, cfg APIConfig) {
 			h.serve(w, r, kind)
 		}))
 	}
+	if si, ok := imp.(SegmentImporter); ok {
+		for _, call := range []string{"track", "batch"} {
+			s.Handle("POST /api/v1/segment/"+call, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h.serveSegment(w, r, si, call == "batch")
+			}))
+		}
+	}
+}
+
+// SegmentImporter is what the Segment endpoints need of the domain; it is
+// *workflows.Service.
+type SegmentImporter interface {
+	ImportSegment(ctx context.Context, r io.Reader, batch bool, opts workflows.ImportOptions) (workflows.SegmentReport, error)
+}
+
+// serveSegment takes a Segment track or batch call: the same token, limits
+// and all-or-nothing rules as the other endpoints. The token comes as a
+// bearer token or, the way Segment sends a write key, as the user of HTTP
+// Basic authentication.
+func (h *apiHandler) serveSegment(w http.ResponseWriter, r *http.Request, imp SegmentImporter, batch bool) {
+	kind := "segment_track"
+	if batch {
+		kind = "segment_batch"
+	}
+	body, ok := h.readBody(w, r, kind)
+	if !ok {
+		return
+	}
+	report, err := imp.ImportSegment(r.Context(), body, batch, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
+	if err != nil {
+		code, reason, reply := h.errorReply(err)
+		if code >= 500 {
+			h.log.Error("segment import failed", "kind", kind, "err", err)
+		}
+		h.refuse(w, kind, code, reason, reply)
+		return
+	}
+	h.log.Info("imported", "kind", kind, "read", report.Read, "exposures", report.Exposures, "events", report.Events,
+		"duplicates", report.Duplicates, "skipped", report.Skipped)
+	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Exposures), "kind", string(workflows.ImportExposures), "outcome", "imported")
+	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Events), "kind", string(workflows.ImportEvents), "outcome", "imported")
+	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Duplicates), "kind", kind, "outcome", "duplicate")
+	writeJSON(w, http.StatusOK, report)
+}
+
+func (h *apiHandler) refuse(w http.ResponseWriter, kind string, code int, reason string, body apiError) {
+	h.metrics.Add("growthbot_ingest_refused_total", 1, "kind", kind, "reason", reason)
+	if code == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
+	}
+	writeJSON(w, code, body)
+}
+
+// readBody checks the token and the size and reads the body whole (it is
+// bounded) before any write transaction begins, so that a slow client
+// cannot hold the database's single writer while it trickles bytes in. It
+// answers the request itself when it returns false.
+func (h *apiHandler) readBody(w http.ResponseWriter, r *http.Request, kind string) (*bytes.Buffer, bool) {
+	switch {
+	case h.tokenSum == nil:
+		h.refuse(w, kind, http.StatusServiceUnavailable, "disabled", apiError{Error: "the API is disabled: set GROWTHBOT_API_TOKEN"})
+		return nil, false
+	case !h.authorized(r):
+		msg := "send the API token as Authorization: Bearer TOKEN"
+		if strings.HasPrefix(kind, "segment") {
+			msg += ", or as the user of HTTP Basic authentication (Segment's write key)"
+		}
+		h.refuse(w, kind, http.StatusUnauthorized, "unauthorized", apiError{Error: msg})
+		return nil, false
+	case r.ContentLength > h.cfg.MaxBody:
+		h.refuse(w, kind, http.StatusRequestEntityTooLarge, "too_large", apiError{Error: h.tooLarge()})
+		return nil, false
+	}
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.refuse(w, kind, http.StatusRequestEntityTooLarge, "too_large", apiError{Error: h.tooLarge()})
+			return nil, false
+		}
+		h.refuse(w, kind, http.StatusBadRequest, "unreadable", apiError{Error: "could not read the request body"})
+		return nil, false
+	}
+	return &body, true
 }
 
 type apiHandler struct {
@@ -91,42 +175,16 @@ type apiReport struct {
 }
 
 func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflows.ImportKind) {
-	refuse := func(code int, reason string, body apiError) {
-		h.metrics.Add("growthbot_ingest_refused_total", 1, "kind", string(kind), "reason", reason)
-		if code == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
-		}
-		writeJSON(w, code, body)
-	}
-	switch {
-	case h.tokenSum == nil:
-		refuse(http.StatusServiceUnavailable, "disabled", apiError{Error: "the API is disabled: set GROWTHBOT_API_TOKEN"})
-		return
-	case !h.authorized(r):
-		refuse(http.StatusUnauthorized, "unauthorized", apiError{Error: "send the API token as Authorization: Bearer TOKEN"})
-		return
-	case r.ContentLength > h.cfg.MaxBody:
-		refuse(http.StatusRequestEntityTooLarge, "too_large", apiError{Error: h.tooLarge()})
-		return
-	}
-	// The body is read whole (it is bounded) before the import's write
-	// transaction begins, so that a slow client cannot hold the database's
-	// single writer while it trickles bytes in.
-	var body bytes.Buffer
-	if _, err := body.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			refuse(http.StatusRequestEntityTooLarge, "too_large", apiError{Error: h.tooLarge()})
-			return
-		}
-		refuse(http.StatusBadRequest, "unreadable", apiError{Error: "could not read the request body"})
+	refuse := func(code int, reason string, body apiError) { h.refuse(w, string(kind), code, reason, body) }
+	body, ok := h.readBody(w, r, string(kind))
+	if !ok {
 		return
 	}
 	format := workflows.FormatAuto
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "text/csv" {
 		format = workflows.FormatCSV
 	}
-	report, err := h.imp.Import(r.Context(), kind, &body, format, apiSource, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
+	report, err := h.imp.Import(r.Context(), kind, body, format, apiSource, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
 	if err != nil {
 		code, reason, reply := h.errorReply(err)
 		if code >= 500 {
@@ -146,7 +204,16 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 // have equal lengths, so even the token's length does not leak.
 func (h *apiHandler) authorized(r *http.Request) bool {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	switch {
+	case !ok:
+		return false
+	case strings.EqualFold(scheme, "Basic"):
+		user, _, ok := r.BasicAuth()
+		if !ok {
+			return false
+		}
+		token = user
+	case !strings.EqualFold(scheme, "Bearer"):
 		return false
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))

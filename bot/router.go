@@ -32,6 +32,9 @@ type Router struct {
 	Log     *slog.Logger
 	// Notify wakes the outbox after something was enqueued.
 	Notify func()
+	// ChannelProblems, when set, returns what stops growthbot in team
+	// channels (Channels.Problems), for the App Home.
+	ChannelProblems func() map[string]string
 
 	background sync.WaitGroup
 }

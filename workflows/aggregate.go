@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -37,6 +38,9 @@ type AggregateRequest struct {
 	// included.
 	Metrics    []Metric
 	Start, End time.Time
+	// Source is where the experiment's data lives; nil for the embedded
+	// store.
+	Source *Source
 }
 
 // Aggregate is one experiment's sufficient statistics: what stats needs to
@@ -125,7 +129,14 @@ func (s *Service) Aggregate(ctx context.Context, keys ...string) ([]Aggregate, e
 	if err != nil || len(reqs) == 0 {
 		return nil, err
 	}
-	return s.Store.Aggregate(ctx, reqs)
+	aggs, failed, err := s.aggregate(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(failed...); err != nil {
+		return nil, err
+	}
+	return aggs, nil
 }
 
 // aggregateRequest builds the request for an experiment: its metrics with
@@ -133,6 +144,11 @@ func (s *Service) Aggregate(ctx context.Context, keys ...string) ([]Aggregate, e
 // time.
 func aggregateRequest(tx Tx, e Experiment) (AggregateRequest, error) {
 	req := AggregateRequest{Experiment: e, Start: e.StartedAt, End: tx.Now()}
+	src, err := sourceOf(tx, e)
+	if err != nil {
+		return req, err
+	}
+	req.Source = src
 	if !e.DecidedAt.IsZero() && e.DecidedAt.Before(req.End) {
 		req.End = e.DecidedAt
 	}

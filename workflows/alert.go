@@ -36,3 +36,12 @@ type OwnerEscalation struct {
 type LiftChart struct {
 	Scorecard Scorecard
 }
+
+// SourceDown says the pulse could not read an experiment's data source;
+// nothing was posted from it, and the next pulse tries again.
+type SourceDown struct {
+	Experiment Experiment
+	// Problem is the source's error, which names the source and never its
+	// DSN.
+	Problem string
+}

@@ -165,12 +165,25 @@ func (s *Service) recentScorecard(ctx context.Context, key string) (Scorecard, T
 // scorecards analyses experiments with one pass over their data. Every key
 // must name a started experiment.
 func (s *Service) scorecards(ctx context.Context, keys []string) ([]Scorecard, []Team, error) {
+	cards, teams, failed, err := s.scorecardsEach(ctx, keys)
+	if err == nil {
+		err = errors.Join(failed...)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return cards, teams, nil
+}
+
+// scorecardsEach is scorecards where an experiment whose source fails does
+// not fail the others: failed[i] holds its error, and cards[i] is zero.
+func (s *Service) scorecardsEach(ctx context.Context, keys []string) (cards []Scorecard, teams []Team, failed []error, err error) {
 	if len(keys) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	var inputs []analysisInput
 	var reqs []AggregateRequest
-	err := s.Store.View(ctx, func(tx Tx) error {
+	err = s.Store.View(ctx, func(tx Tx) error {
 		settings, err := tx.Settings()
 		if err != nil {
 			return err
@@ -203,19 +216,22 @@ func (s *Service) scorecards(ctx context.Context, keys []string) ([]Scorecard, [
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	aggs, err := s.Store.Aggregate(ctx, reqs)
+	aggs, failed, err := s.aggregate(ctx, reqs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("aggregate: %w", err)
+		return nil, nil, nil, fmt.Errorf("aggregate: %w", err)
 	}
-	cards := make([]Scorecard, len(aggs))
-	teams := make([]Team, len(aggs))
+	cards = make([]Scorecard, len(aggs))
+	teams = make([]Team, len(aggs))
 	for i, agg := range aggs {
+		teams[i] = inputs[i].team
+		if failed[i] != nil {
+			continue
+		}
 		// The scorecard is as of its window's end: now, or the decision of
 		// an experiment that has one.
 		cards[i] = Analyze(agg, inputs[i].input)
-		teams[i] = inputs[i].team
 	}
-	return cards, teams, nil
+	return cards, teams, failed, nil
 }

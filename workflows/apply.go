@@ -32,22 +32,28 @@ func (r ApplyReport) Changed() bool { return len(r.Created)+len(r.Updated) > 0 }
 // nothing.
 func (s *Service) ApplyConfig(ctx context.Context, file string, data []byte, actor string, dryRun bool) (ApplyReport, error) {
 	var report ApplyReport
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	// Sources are checked over the network before the write transaction,
+	// which must stay short; the file is parsed again inside it.
+	var parsed *Config
+	err := s.Store.View(ctx, func(tx Tx) error {
+		env, _, _, err := s.configEnv(tx)
+		if err != nil {
+			return err
+		}
+		parsed, err = ParseConfig(file, data, env)
+		return err
+	})
+	if err == nil {
+		err = s.CheckSources(ctx, parsed)
+	}
+	if err != nil {
+		return report, err
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
 		report = ApplyReport{}
-		teams, err := tx.Teams()
+		env, teams, metrics, err := s.configEnv(tx)
 		if err != nil {
 			return err
-		}
-		metrics, err := tx.Metrics()
-		if err != nil {
-			return err
-		}
-		env := ConfigEnv{Frameworks: s.Frameworks}
-		for _, t := range teams {
-			env.Teams = append(env.Teams, t.Key)
-		}
-		for _, m := range metrics {
-			env.Metrics = append(env.Metrics, m.Key)
 		}
 		cfg, err := ParseConfig(file, data, env)
 		if err != nil {
@@ -71,6 +77,33 @@ func (s *Service) ApplyConfig(ctx context.Context, file string, data []byte, act
 		err = nil
 	}
 	return report, err
+}
+
+// configEnv is what a config file is checked against in the stored state.
+func (s *Service) configEnv(tx Tx) (ConfigEnv, []Team, []Metric, error) {
+	env := ConfigEnv{Frameworks: s.Frameworks}
+	teams, err := tx.Teams()
+	if err != nil {
+		return env, nil, nil, err
+	}
+	metrics, err := tx.Metrics()
+	if err != nil {
+		return env, nil, nil, err
+	}
+	sources, err := tx.Sources()
+	if err != nil {
+		return env, nil, nil, err
+	}
+	for _, t := range teams {
+		env.Teams = append(env.Teams, t.Key)
+	}
+	for _, m := range metrics {
+		env.Metrics = append(env.Metrics, m.Key)
+	}
+	for _, src := range sources {
+		env.Sources = append(env.Sources, src.Key)
+	}
+	return env, teams, metrics, nil
 }
 
 // checkAgainstStore finds what the file may not change in the stored state:
@@ -166,6 +199,12 @@ func resolveLayers(tx Tx, cfg *Config) error {
 }
 
 func applyConfig(tx Tx, cfg *Config, actor string, report *ApplyReport, oldTeams []Team, oldMetrics []Metric) error {
+	for _, src := range cfg.Sources {
+		old, err := tx.Source(src.Key)
+		if err := upsert(tx, report, actor, "source", src.Key, old, src, err, func() error { return tx.PutSource(src) }); err != nil {
+			return err
+		}
+	}
 	for _, t := range cfg.Teams {
 		old, err := tx.Team(t.Key)
 		if err := upsert(tx, report, actor, "team", t.Key, old, t, err, func() error { return tx.PutTeam(t) }); err != nil {

@@ -26,6 +26,7 @@ type Config struct {
 	Teams       []Team
 	Metrics     []Metric
 	Experiments []Experiment
+	Sources     []Source
 	// Settings is nil when the file has no settings section, so that applying
 	// a file without one leaves the stored settings alone.
 	Settings *Settings
@@ -84,6 +85,7 @@ type ConfigEnv struct {
 	// to without defining them.
 	Teams   []string
 	Metrics []string
+	Sources []string
 }
 
 // The file format. Field tags are also the list of allowed keys.
@@ -93,6 +95,7 @@ type (
 		Metrics     []metricYAML     `yaml:"metrics"`
 		Experiments []experimentYAML `yaml:"experiments"`
 		Settings    *settingsYAML    `yaml:"settings"`
+		Sources     []sourceYAML     `yaml:"sources"`
 	}
 	teamYAML struct {
 		Key               string   `yaml:"key"`
@@ -103,6 +106,7 @@ type (
 		Members           []string `yaml:"members"`
 		Timezone          string   `yaml:"timezone"`
 		Framework         string   `yaml:"framework"`
+		Source            string   `yaml:"source"`
 		RequiredApprovals *int     `yaml:"required_approvals"`
 		Targets           *struct {
 			MRRGrowth *float64 `yaml:"mrr_growth"`
@@ -150,6 +154,7 @@ type (
 		Layer             string        `yaml:"layer"`
 		LayerShare        *float64      `yaml:"layer_share"`
 		LogExposures      *bool         `yaml:"log_exposures"`
+		Source            string        `yaml:"source"`
 	}
 	variantYAML struct {
 		Key    string    `yaml:"key"`
@@ -212,6 +217,7 @@ func ParseConfig(file string, data []byte, env ConfigEnv) (*Config, error) {
 	if err := root.Decode(&raw); err != nil {
 		p.yamlError(err)
 	}
+	p.sources(raw.Sources, childSeq(root, "sources"))
 	p.teams(raw.Teams, childSeq(root, "teams"))
 	p.metrics(raw.Metrics, childSeq(root, "metrics"))
 	p.experiments(raw.Experiments, childSeq(root, "experiments"))
@@ -442,8 +448,9 @@ func (p *configParser) teams(raw []teamYAML, nodes []*yaml.Node) {
 			Key: r.Key, Name: orDefault(r.Name, r.Key), Channel: r.Channel, Lead: r.Lead,
 			Approvers: r.Approvers, Members: r.Members,
 			Timezone: orDefault(r.Timezone, DefaultTimezone), Framework: orDefault(r.Framework, DefaultFramework),
-			RequiredApprovals: 1,
+			RequiredApprovals: 1, Source: r.Source,
 		}
+		p.checkSourceRef(it, what, r.Source)
 		if !channelPattern.MatchString(r.Channel) {
 			if r.Channel == "" {
 				p.add(it.line("key"), "%s has no channel: give the Slack channel id (like C0123ABCD) where its messages go", what)
@@ -595,7 +602,9 @@ func (p *configParser) experiments(raw []experimentYAML, nodes []*yaml.Node) {
 			PrimaryMetrics: r.PrimaryMetrics, GuardrailMetrics: r.GuardrailMetrics, SecondaryMetrics: r.SecondaryMetrics,
 			Method: Method(orDefault(r.Method, string(MethodSequential))), Alpha: DefaultAlpha, Framework: r.DecisionFramework,
 			MinDays: DefaultMinDays, PlannedDays: DefaultPlannedDays, TargetMDE: DefaultTargetMDE, State: StateDraft,
+			Source: r.Source,
 		}
+		p.checkSourceRef(it, what, r.Source)
 		switch {
 		case r.Team == "":
 			p.add(it.line("key"), "%s has no team", what)

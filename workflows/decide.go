@@ -452,7 +452,8 @@ func (d *Decision) recommend(sc *Scorecard) {
 	case ActionKill:
 		match = rec.Action == RecommendKill
 	}
-	d.AutoApproved = match && sc.Guardrails != GuardrailsFailing
+	// An unknown guardrail may hide a regression: a person approves a ship.
+	d.AutoApproved = match && sc.Guardrails != GuardrailsFailing && (d.Action != ActionShip || sc.Guardrails != GuardrailsUnknown)
 }
 
 // auditReason describes a decision for the audit log: what it does and why.

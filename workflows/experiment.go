@@ -150,6 +150,9 @@ type Experiment struct {
 	LayerShare float64
 	// NoExposureLogging switches off recording exposures at evaluation.
 	NoExposureLogging bool
+	// Source is the key of the source its data is read from; empty for
+	// the team's default, which is empty for the embedded store.
+	Source string
 
 	// Lifecycle, owned by growthbot.
 	State          State

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -92,11 +93,20 @@ func (s *Service) pulseTargets(ctx context.Context, opts JobOptions) ([]Team, []
 }
 
 func (s *Service) pulseTeam(ctx context.Context, team Team, day string, keys []string, force bool, report *JobReport) error {
-	cards, _, err := s.scorecards(ctx, keys)
+	cards, _, failed, err := s.scorecardsEach(ctx, keys)
 	if err != nil {
 		return err
 	}
-	for _, sc := range cards {
+	var down []error
+	for i, sc := range cards {
+		if failed[i] != nil {
+			if err := s.reportSourceDown(ctx, team, keys[i], day, failed[i]); err != nil {
+				return err
+			}
+			report.add("pulse %s %s: %s (source failed, will retry: %s)", team.Key, day, keys[i], ErrorMessage(failed[i]))
+			down = append(down, failed[i])
+			continue
+		}
 		posted, err := s.publishScorecard(ctx, team, sc, day, force)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", sc.Experiment.Key, err)
@@ -107,7 +117,27 @@ func (s *Service) pulseTeam(ctx context.Context, team Team, day string, keys []s
 		}
 		report.add("pulse %s %s: %s (%s)", team.Key, day, sc.Experiment.Key, what)
 	}
-	return nil
+	// The run fails, so that the next scheduled run tries again; the
+	// experiments that were posted are not posted twice (their snapshots
+	// and messages are keyed by day).
+	return errors.Join(down...)
+}
+
+// reportSourceDown says in the experiment's thread, once a day, that its
+// source could not be read.
+func (s *Service) reportSourceDown(ctx context.Context, team Team, key, day string, cause error) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		e, err := tx.Experiment(key)
+		if err != nil {
+			return err
+		}
+		if err := s.ensureThread(tx, e, team, nil); err != nil {
+			return err
+		}
+		msg := Message{Key: e.MessageKey("alert", "source", day), Op: OpPost, Channel: team.Channel, Parent: e.ThreadKey()}
+		_, err = s.Enqueue(tx, msg, SourceDown{Experiment: e, Problem: ErrorMessage(cause)})
+		return err
+	})
 }
 
 // publishScorecard stores the day's snapshot of a scorecard and enqueues its

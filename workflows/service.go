@@ -32,6 +32,9 @@ type Service struct {
 	FrameworkSet []Framework
 	// Renderer renders the messages the service enqueues.
 	Renderer Renderer
+	// Warehouses opens the sources experiments may read instead of the
+	// embedded store; nil when none may.
+	Warehouses Warehouses
 
 	// analyses lets concurrent requests for one experiment's scorecard
 	// share an analysis; see Scorecard.

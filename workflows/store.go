@@ -39,6 +39,14 @@ type Tx interface {
 	SnapshotStore
 	IngestStore
 	ReviewStore
+	SourceStore
+}
+
+// SourceStore stores source definitions (never their DSNs).
+type SourceStore interface {
+	Source(key string) (Source, error)
+	Sources() ([]Source, error)
+	PutSource(Source) error
 }
 
 // TeamStore stores teams.

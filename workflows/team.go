@@ -24,6 +24,9 @@ type Team struct {
 	RequiredApprovals int
 	Targets           Targets
 	Webhook           Webhook
+	// Source is the default source of the team's experiments; empty for
+	// the embedded store.
+	Source string
 	// Holdout keeps a share of the team's units out of all its experiments
 	// and rollouts, shipped ones included.
 	Holdout Holdout

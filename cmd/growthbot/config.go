@@ -8,6 +8,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/store"
+	"github.com/growthbot/growthbot/store/postgres"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -70,6 +71,7 @@ func newService(e *env, db *store.DB) (*workflows.Service, error) {
 		return nil, err
 	}
 	svc.Renderer = renderer
+	svc.Warehouses = &postgres.Warehouses{Getenv: e.getenv}
 	return svc, nil
 }
 

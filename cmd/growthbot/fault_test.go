@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/store/postgres/pgtest"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -44,6 +45,7 @@ var built struct {
 // TestMain removes the shared binary after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	pgtest.Stop()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}

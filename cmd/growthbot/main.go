@@ -40,6 +40,7 @@ func commands() []command {
 		{"audit", "[--experiment KEY] [--limit N] [--json]", "list every change: who, when, what and why", runAudit},
 		{"demo", "[flags]", "build a demo database and show what the bot would post (no Slack needed)", runDemo},
 		{"console", "[flags]", "type slash commands and see the bot's replies in the terminal", runConsole},
+		{"source", "test|sql KEY [flags]", "check a warehouse source, or print the SQL a pulse sends it", runSource},
 		{"migrate", "[flags]", "create or upgrade the database schema", runMigrate},
 		{"version", "", "print the version", runVersion},
 	}

@@ -72,8 +72,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	client := slackClient(e)
 	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
 		Metrics: srv.Metrics(), Getenv: e.getenv}
+	channels := &bot.Channels{Slack: client, Service: svc, Log: e.log.With("component", "channels"), Poll: *poll}
 	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"),
-		Notify: outbox.Notify}
+		Notify: outbox.Notify, ChannelProblems: channels.Problems}
 	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack")}
 	slackAdapter.Mount(srv)
 	if e.getenv(envSigningSecret) == "" {
@@ -98,6 +99,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		{"flags", func(ctx context.Context) error { return book.Run(ctx, workflows.RefreshEvery) }},
 		{"exposures", exposures.Run},
 		{"scheduler", scheduler.Run},
+	}
+	if e.getenv(envBotToken) != "" {
+		parts = append(parts, part{"channels", channels.Run})
 	}
 	if e.getenv(envAppToken) != "" {
 		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})
