@@ -90,7 +90,7 @@ func (h *flagsHandler) guardOFREP(next http.HandlerFunc) http.Handler {
 		switch {
 		case h.auth.tokenSum == nil:
 			writeJSON(w, http.StatusServiceUnavailable, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: "the API is disabled: set GROWTHBOT_API_TOKEN"})
-		case !h.auth.authorized(r) && !h.apiKeyAuthorized(r):
+		case !authorized(r, h.auth.tokenSum) && !h.apiKeyAuthorized(r):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
 			writeJSON(w, http.StatusUnauthorized, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: "send the API token as Authorization: Bearer TOKEN"})
 		default:
