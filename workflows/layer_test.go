@@ -77,4 +77,3 @@ func TestLayerSharesAndRanges(t *testing.T) {
 		}
 	}
 }
-
