@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,13 +75,6 @@ func ofrepLoad(b *testing.B, url string, n, c int, rate float64, body func(i int
 	}
 	slices.Sort(lat)
 	return lat, elapsed
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportLatency reports throughput and latency percentiles, and the CPU
