@@ -143,10 +143,13 @@ func plural(n int) string {
 // recommendationText is the recommendation, or for a decided experiment
 // its decision.
 func (r *Renderer) recommendationText(sc workflows.Scorecard) string {
+	// The reason quotes metric names and variants, which are data.
+	rec := sc.Recommendation
+	rec.Variant, rec.Reason, rec.Framework = Escape(rec.Variant), Escape(rec.Reason), Escape(rec.Framework)
 	if sc.Decided {
-		return r.text("decided", sc.Recommendation)
+		return r.text("decided", rec)
 	}
-	return r.text("recommendation", sc.Recommendation)
+	return r.text("recommendation", rec)
 }
 
 func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
@@ -189,7 +192,7 @@ func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
 	if m.Buttons && (e.State == workflows.StateRunning || e.State == workflows.StateDecisionPending) {
 		blocks = append(blocks, scorecardButtons(e))
 	}
-	return Message{Text: fmt.Sprintf("%s: %s", e.Name, scorecardHeadline(sc)), Blocks: blocks}
+	return Message{Text: Escape(e.Name) + ": " + scorecardHeadline(sc), Blocks: blocks}
 }
 
 // sectionLines packs lines under a title into as few sections as Slack's
@@ -269,11 +272,11 @@ func progressLine(sc workflows.Scorecard) string {
 func scorecardHeadline(sc workflows.Scorecard) string {
 	rec := strings.ReplaceAll(string(sc.Recommendation.Action), "_", " ")
 	if sc.Recommendation.Variant != "" {
-		rec += " " + sc.Recommendation.Variant
+		rec += " " + Escape(sc.Recommendation.Variant)
 	}
 	for _, r := range sc.Results {
 		if r.Role == workflows.RolePrimary && r.Problem == "" {
-			return fmt.Sprintf("%s; %s %s [%s, %s]", rec, r.Metric.Name, r.Format(r.Lift), r.Format(r.Low), r.Format(r.High))
+			return fmt.Sprintf("%s; %s %s [%s, %s]", rec, Escape(r.Metric.Name), r.Format(r.Lift), r.Format(r.Low), r.Format(r.High))
 		}
 	}
 	return rec
@@ -289,10 +292,10 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 	if e.Hypothesis != "" {
 		blocks = append(blocks, Section("*Hypothesis:* "+Escape(e.Hypothesis)))
 	}
-	text := e.Name + ": " + state
+	text := Escape(e.Name) + ": " + Escape(state)
 	if h.Scorecard != nil && !e.State.Terminal() {
-		blocks = append(blocks, Section(r.text("recommendation", h.Scorecard.Recommendation)))
-		text = e.Name + ": " + scorecardHeadline(*h.Scorecard)
+		blocks = append(blocks, Section(r.recommendationText(*h.Scorecard)))
+		text = Escape(e.Name) + ": " + scorecardHeadline(*h.Scorecard)
 		for _, res := range h.Scorecard.Results {
 			if res.Role == workflows.RolePrimary {
 				blocks = append(blocks, Section(resultLine(res, *h.Scorecard)))

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/growthbot/growthbot/workflows"
 )
 
 const messageColumns = `id, key, op, channel, parent, target, url, user_id, secret_env, body, file, filename, title, state,
+	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
+
+// messageColumnsNoFile are messageColumns with NULL for the file.
+const messageColumnsNoFile = `id, key, op, channel, parent, target, url, user_id, secret_env, body, NULL, filename, title, state,
 	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
 
 // messageHeadColumns are a message without its body and file: what the
@@ -156,7 +159,7 @@ func (t *Tx) OutboxCounts() (map[workflows.MessageState]int, error) {
 
 // SentPosts returns the posts Slack took, oldest first, without files.
 func (t *Tx) SentPosts() ([]workflows.Message, error) {
-	return queryAll(t, "sent posts", scanMessage, `SELECT `+strings.Replace(messageColumns, "file,", "NULL,", 1)+` FROM outbox
+	return queryAll(t, "sent posts", scanMessage, `SELECT `+messageColumnsNoFile+` FROM outbox
 		WHERE op = 'post' AND state = 'sent' AND ts != '' ORDER BY id`)
 }
 

@@ -42,6 +42,7 @@ func commands() []command {
 		{"console", "[flags]", "type slash commands and see the bot's replies in the terminal", runConsole},
 		{"source", "test|sql KEY [flags]", "check a warehouse source, or print the SQL a pulse sends it", runSource},
 		{"migrate", "[flags]", "create or upgrade the database schema", runMigrate},
+		{"backup", "[--db FILE] OUT", "write a consistent copy of the database to OUT, safe while serve runs", runBackup},
 		{"version", "", "print the version", runVersion},
 	}
 }

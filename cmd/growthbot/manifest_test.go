@@ -33,6 +33,7 @@ var slackCalls = map[string][]string{
 	"PublishViewContext":            {"views.publish"},
 	"OpenView":                      {"views.open"},
 	"PublishView":                   {"views.publish"},
+	"AuthTestContext":               {"auth.test"},
 	"Debug":                         nil, // not an API call
 }
 
