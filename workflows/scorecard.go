@@ -374,6 +374,23 @@ func (sc *Scorecard) compare(agg Aggregate, m Metric, role Role, variant string,
 	return res
 }
 
+// confirmByAbsolute makes a relative result's verdict need the absolute
+// difference's test too, by reporting the less extreme of the two p-values
+// (or chances to win). The delta-method test of a relative lift is
+// lopsided: with a skewed metric its false positives pile up on the
+// negative side (an A/A simulation of revenue per user, 2,800 units an arm,
+// one look: 6.2 % significant at α = 5 %, against 4.8 % for the absolute
+// difference), while the absolute difference tests the same hypothesis
+// (no difference) at its level. The lift and interval shown stay the
+// relative ones, as GrowthBook computes them.
+func confirmByAbsolute(rel, abs stats.Result) stats.Result {
+	rel.PValue = max(rel.PValue, abs.PValue)
+	if math.Abs(abs.ChanceToWin-0.5) < math.Abs(rel.ChanceToWin-0.5) {
+		rel.ChanceToWin = abs.ChanceToWin
+	}
+	return rel
+}
+
 // TestNoVariation names the "test" of two arms in which every unit has
 // the same value: there is nothing to test, and no difference.
 const TestNoVariation = "none: every unit of both arms has the same value"
@@ -392,11 +409,16 @@ func compareArms(m Metric, c, t stats.Arm, opts stats.Options) (stats.Result, st
 		opts.Difference = stats.DifferenceAbsolute
 	}
 	r, err := stats.Compare(c, t, opts)
+	abs := opts
+	abs.Difference = stats.DifferenceAbsolute
 	if err != nil && errors.Is(err, stats.ErrDegenerate) && opts.Difference == stats.DifferenceRelative {
-		abs := opts
-		abs.Difference = stats.DifferenceAbsolute
 		if ra, errA := stats.Compare(c, t, abs); errA == nil {
 			return ra, kind, nil
+		}
+	}
+	if err == nil && r.Difference == stats.DifferenceRelative {
+		if ra, errA := stats.Compare(c, t, abs); errA == nil {
+			r = confirmByAbsolute(r, ra)
 		}
 	}
 	if err != nil && kind == stats.MetricCUPED {

@@ -12,7 +12,7 @@ import (
 
 var verdictStart = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 
-func builtinFramework(t *testing.T, name string) workflows.Framework {
+func builtinFramework(t testing.TB, name string) workflows.Framework {
 	t.Helper()
 	f, err := workflows.ParseFramework(name, templates.Frameworks()[name])
 	if err != nil {
