@@ -39,6 +39,7 @@ type Tx interface {
 	SnapshotStore
 	IngestStore
 	ReviewStore
+	MonitorStore
 	SourceStore
 }
 
