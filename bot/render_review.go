@@ -56,6 +56,8 @@ func (r *Renderer) reviewSection(m workflows.ReviewMessage) (Message, error) {
 		return reviewGoals(rv, r.text("review.no-goals", map[string]string{"Team": rv.Team.Key, "Quarter": rv.Quarter})), nil
 	case workflows.SectionQuestions:
 		return r.reviewQuestions(rv), nil
+	case workflows.SectionHoldout:
+		return r.reviewHoldout(rv), nil
 	}
 	return Message{}, fmt.Errorf("bot: no review section %q", m.Section)
 }
@@ -70,6 +72,9 @@ func (r *Renderer) ReviewPreview(rv workflows.Review) (Message, error) {
 			return Message{}, err
 		}
 		msg.Blocks = append(append(msg.Blocks, Divider()), part.Blocks...)
+	}
+	if rv.Holdout != nil {
+		msg.Blocks = append(append(msg.Blocks, Divider()), r.reviewHoldout(rv).Blocks...)
 	}
 	if rv.HasTrend() {
 		msg.Blocks = append(msg.Blocks, Context(":chart_with_upwards_trend: "+Escape(r.chartTitle(rv))+": the chart is posted with the review."))
