@@ -173,6 +173,7 @@ type (
 			Pulse    string `yaml:"pulse"`
 			Rollouts string `yaml:"rollouts"`
 			Digest   string `yaml:"digest"`
+			Weekly   string `yaml:"weekly"`
 		} `yaml:"schedules"`
 		MinSamplePerArm  int64   `yaml:"min_sample_per_arm"`
 		PulseCadenceDays int     `yaml:"pulse_cadence_days"`
@@ -811,8 +812,10 @@ func (p *configParser) settings(r *settingsYAML, n *yaml.Node) {
 	}
 	if r.Schedules != nil {
 		s.PulseSchedule, s.RolloutsSchedule, s.DigestSchedule = r.Schedules.Pulse, r.Schedules.Rollouts, r.Schedules.Digest
+		s.WeeklySchedule = r.Schedules.Weekly
 		sched := item{child(n, "schedules")}
-		for _, spec := range []struct{ field, value string }{{"pulse", s.PulseSchedule}, {"rollouts", s.RolloutsSchedule}, {"digest", s.DigestSchedule}} {
+		for _, spec := range []struct{ field, value string }{{"pulse", s.PulseSchedule}, {"rollouts", s.RolloutsSchedule},
+			{"digest", s.DigestSchedule}, {"weekly", s.WeeklySchedule}} {
 			if spec.value != "" && len(strings.Fields(spec.value)) != 5 {
 				p.add(sched.line(spec.field), "settings: schedules.%s %q must be a cron spec with five fields, like \"0 9 * * *\"", spec.field, spec.value)
 			}
