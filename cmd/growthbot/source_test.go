@@ -301,3 +301,35 @@ func TestPulseSourceDown(t *testing.T) {
 		t.Errorf("%d source alerts in all, want 1", n)
 	}
 }
+
+// TestReviewKPIsFromSource: a team whose source is a warehouse gets its
+// computed KPIs (active users, retention) from the warehouse's events.
+func TestReviewKPIsFromSource(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	last := workflows.PreviousMonth(time.Now(), time.UTC)
+	m1, _ := time.Parse("2006-01", last)
+	m2 := m1.AddDate(0, -1, 0)
+	// 250 units active the month before last, 300 last month, 150 of them
+	// in both.
+	pgtest.Exec(t, dsn, `CREATE SCHEMA analytics`,
+		`CREATE TABLE analytics.exposures (user_id TEXT, experiment_key TEXT, variation TEXT, ts TIMESTAMPTZ)`,
+		`CREATE TABLE analytics.events (user_id TEXT, event_name TEXT, amount NUMERIC(12,2), ts TIMESTAMPTZ)`,
+		fmt.Sprintf(`INSERT INTO analytics.events SELECT 'u' || i, 'visit', 1, TIMESTAMPTZ '%s' + i * INTERVAL '1 hour' FROM generate_series(1, 250) AS i`, m2.Format(time.RFC3339)),
+		fmt.Sprintf(`INSERT INTO analytics.events SELECT 'u' || i, 'visit', 1, TIMESTAMPTZ '%s' + i * INTERVAL '1 hour' FROM generate_series(101, 400) AS i`, m1.Format(time.RFC3339)))
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	cfg := writeFile(t, dir, "g.yaml", warehouseConfig(""))
+	vars := map[string]string{"WAREHOUSE_DSN": dsn}
+	if res := run(t, "", vars, "apply", "-f", cfg, "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	res := run(t, "/growth review growth "+last+"\n:quit\n", vars, "console", "--db", db, "--user", "U0LEAD")
+	if res.code != 0 {
+		t.Fatalf("console exit %d: %s", res.code, res.stderr)
+	}
+	for _, want := range []string{"Active users 300 (+20.0% vs last month", "Retention 60%"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("the review lacks %q:\n%s", want, res.stdout)
+		}
+	}
+}

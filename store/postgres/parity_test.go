@@ -173,6 +173,37 @@ func TestParity(t *testing.T) {
 			t.Errorf("%s: %s", w.Experiment, diff)
 		}
 	}
+
+	// Computed KPIs: active and retained units per period, and the span
+	// of the events.
+	var bounds []time.Time
+	for at := parityNow.Add(-50 * 24 * time.Hour); !at.After(parityNow.Add(time.Hour)); at = at.Add(9 * 24 * time.Hour) {
+		bounds = append(bounds, at)
+	}
+	var wantActivity []workflows.Activity
+	var wantFirst, wantLast time.Time
+	err = db.View(context.Background(), func(tx workflows.Tx) error {
+		var err error
+		if wantActivity, err = tx.MonthlyActivity(bounds); err != nil {
+			return err
+		}
+		wantFirst, wantLast, err = tx.EventSpan()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotActivity, err := pg.MonthlyActivity(context.Background(), bounds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(gotActivity, wantActivity) || wantActivity[len(wantActivity)-1].Retained == 0 {
+		t.Errorf("activity %v, want %v", gotActivity, wantActivity)
+	}
+	first, last, err := pg.EventSpan(context.Background())
+	if err != nil || !first.Equal(wantFirst) || !last.Equal(wantLast) {
+		t.Errorf("event span %v to %v (%v), want %v to %v", first, last, err, wantFirst, wantLast)
+	}
 }
 
 // compareAggregates lists every number that differs by more than 1e-9

@@ -477,3 +477,26 @@ func (p *plan) arms(block []float64) map[string]map[string]stats.Arm {
 	}
 	return out
 }
+
+// activitySQL counts, per period [bounds[i], bounds[i+1]), the units with
+// any event (active) and those also active in the period before
+// (retained): the embedded store's MonthlyActivity.
+func activitySQL(d Dialect, ev workflows.SourceTable, bounds []time.Time) string {
+	id := d.Ident
+	rel := id(ev.Table)
+	if ev.Query != "" {
+		rel = "(\n    " + strings.ReplaceAll(strings.TrimRight(ev.Query, "; \n\t"), "\n", "\n    ") + "\n  ) AS q"
+	}
+	ts := id(ev.Timestamp)
+	var b strings.Builder
+	b.WriteString("-- growthbot: active and retained units per period (computed KPIs)\n")
+	b.WriteString("WITH active AS (\n  SELECT DISTINCT CAST(" + id(ev.UnitID) + " AS TEXT) AS unit,\n    CASE")
+	for i := 1; i < len(bounds)-1; i++ {
+		fmt.Fprintf(&b, " WHEN %s < %s THEN %d", ts, d.Timestamp(bounds[i].UnixMilli()), i-1)
+	}
+	fmt.Fprintf(&b, " ELSE %d END AS period\n", len(bounds)-2)
+	fmt.Fprintf(&b, "  FROM %s\n  WHERE %s >= %s AND %s < %s\n)\n", rel, ts, d.Timestamp(bounds[0].UnixMilli()), ts, d.Timestamp(bounds[len(bounds)-1].UnixMilli()))
+	b.WriteString("SELECT a.period, count(*) AS active, count(b.unit) AS retained\n")
+	b.WriteString("FROM active a LEFT JOIN active b ON b.unit = a.unit AND b.period = a.period - 1\nGROUP BY a.period\n")
+	return b.String()
+}
