@@ -216,11 +216,12 @@ func (g loadData) each(exposure func(workflows.Exposure) error, event func(workf
 			}
 		}
 	}
+	// Events come in time order, as a pipeline delivers them.
 	from := g.now.Add(-42 * 24 * time.Hour)
-	span := float64(g.now.Sub(from))
-	for range g.events {
+	step := float64(g.now.Sub(from)) / float64(g.events)
+	for i := range g.events {
 		ev := workflows.Event{UnitID: "u" + strconv.Itoa(r.IntN(g.units)), Value: 1,
-			At: from.Add(time.Duration(r.Float64() * span)).Truncate(time.Millisecond)}
+			At: from.Add(time.Duration((float64(i) + r.Float64()) * step)).Truncate(time.Millisecond)}
 		switch k := r.IntN(10); {
 		case k < 2:
 			ev.Name, ev.Value = "purchase", math.Round(math.Exp(r.NormFloat64()+3)*100)/100
