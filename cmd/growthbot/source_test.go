@@ -186,6 +186,12 @@ func TestSourceBadInput(t *testing.T) {
 	l.Close()
 	unreachable := *u
 	unreachable.Host = closedPort
+	// A user who may log in but was granted nothing.
+	role := "nogrant_" + strings.TrimPrefix(strings.TrimPrefix(u.Path, "/"), "growthbot_test_")
+	pgtest.Exec(t, dsn, "CREATE ROLE "+role+" LOGIN PASSWORD 'pw'")
+	t.Cleanup(func() { pgtest.Exec(t, dsn, "DROP OWNED BY "+role, "DROP ROLE "+role) })
+	noGrant := *u
+	noGrant.User = url.UserPassword(role, "pw")
 	source := func(mapping string) string {
 		return `
   - key: warehouse
@@ -205,6 +211,7 @@ func TestSourceBadInput(t *testing.T) {
 		{"unset DSN variable", "", good, `source "warehouse": the environment variable WAREHOUSE_DSN, which holds its DSN, is not set`},
 		{"unreachable", unreachable.String(), good, `source "warehouse": cannot connect to the server (check the host and port in WAREHOUSE_DSN, and that it is up): connect: connection refused`},
 		{"wrong password", wrongPassword.String(), good, `source "warehouse": the server refused the login: password authentication failed for user "postgres" (check the user and password in WAREHOUSE_DSN)`},
+		{"lacking permission", noGrant.String(), good, `source "warehouse": the user lacks a permission: permission denied for schema analytics (grant USAGE on the schema and SELECT on the tables)`},
 		{"missing table", dsn, strings.Replace(good, "analytics.events", "analytics.evnts", 1), `source "warehouse": events table analytics.evnts does not exist (or the user cannot see it)`},
 		{"missing column", dsn, strings.Replace(good, "value: amount", "value: revenue", 1), `source "warehouse": events table analytics.events: column "revenue" does not exist`},
 		{"wrong type", dsn, strings.Replace(good, "analytics.events", "analytics.bad_events", 1), `source "warehouse": events column amount (value) is of type text, but it must be one of: smallint, integer, bigint, real, double precision, numeric`},

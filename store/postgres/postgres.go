@@ -384,7 +384,7 @@ func (s *Source) problem(err error) error {
 		case pe.Code == "3D000":
 			return &workflows.SourceError{Source: key, Err: err, Message: fmt.Sprintf("%s (check the database in %s)", pe.Message, s.src.DSNEnv)}
 		case pe.Code == "42501":
-			return &workflows.SourceError{Source: key, Err: err, Message: fmt.Sprintf("the user lacks a permission: %s (grant SELECT on the tables)", pe.Message)}
+			return &workflows.SourceError{Source: key, Err: err, Message: fmt.Sprintf("the user lacks a permission: %s (grant USAGE on the schema and SELECT on the tables)", pe.Message)}
 		case pe.Code == "42P01" || pe.Code == "42703" || pe.Code == "42883" || pe.Code == "42804" || strings.HasPrefix(pe.Code, "22"):
 			return &workflows.SourceError{Source: key, Err: err, Message: fmt.Sprintf("the tables do not match the source's mapping: %s (run growthbot source test %s)", pe.Message, key)}
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "53300":
