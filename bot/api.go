@@ -125,7 +125,7 @@ func (h *apiHandler) readBody(w http.ResponseWriter, r *http.Request, kind strin
 	case h.tokenSum == nil:
 		h.refuse(w, kind, http.StatusServiceUnavailable, "disabled", apiError{Error: "the API is disabled: set GROWTHBOT_API_TOKEN"})
 		return nil, false
-	case !h.authorized(r):
+	case !authorized(r, h.tokenSum):
 		msg := "send the API token as Authorization: Bearer TOKEN"
 		if strings.HasPrefix(kind, "segment") {
 			msg += ", or as the user of HTTP Basic authentication (Segment's write key)"
@@ -200,9 +200,10 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 	writeJSON(w, http.StatusOK, apiReport{Kind: kind, Read: report.Read, Imported: report.Imported, Duplicates: report.Duplicates})
 }
 
-// authorized compares the bearer token in constant time: SHA-256 digests
-// have equal lengths, so even the token's length does not leak.
-func (h *apiHandler) authorized(r *http.Request) bool {
+// authorized reports whether r carries the bearer token whose SHA-256 is
+// tokenSum. It compares in constant time: SHA-256 digests have equal
+// lengths, so even the token's length does not leak.
+func authorized(r *http.Request, tokenSum []byte) bool {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch {
 	case !ok:
@@ -217,7 +218,7 @@ func (h *apiHandler) authorized(r *http.Request) bool {
 		return false
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	return subtle.ConstantTimeCompare(sum[:], h.tokenSum) == 1
+	return subtle.ConstantTimeCompare(sum[:], tokenSum) == 1
 }
 
 func (h *apiHandler) tooLarge() string {

@@ -3,7 +3,6 @@ package bot
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -26,14 +25,11 @@ const (
 	maxFallbackText  = 4000
 )
 
-// mrkdwnEscaper is built once: building a Replacer costs far more than
-// using it, and every reply escapes dozens of strings.
-var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
 // Escape escapes the three characters Slack's mrkdwn treats as control
-// characters. Every piece of user text goes through it.
+// characters (workflows.EscapeMrkdwn, the one escaping path). Every piece
+// of user or data text goes through it.
 func Escape(s string) string {
-	return mrkdwnEscaper.Replace(s)
+	return workflows.EscapeMrkdwn(s)
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.

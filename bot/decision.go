@@ -219,18 +219,17 @@ func (r *Renderer) decisionData(d workflows.Decision, sc *workflows.Scorecard) [
 	if sc == nil {
 		return []slack.Block{Section(":question: " + Escape(d.RecommendationReason))}
 	}
-	blocks := []slack.Block{Section(r.text("recommendation", sc.Recommendation))}
+	blocks := []slack.Block{Section(r.recommendationText(*sc))}
 	var lines []string
 	for _, res := range sc.Results {
 		if res.Role == workflows.RolePrimary || res.Role == workflows.RoleGuardrail {
-			lines = append(lines, resultLine(res, sc.Method))
+			lines = append(lines, resultLine(res, *sc))
 		}
 	}
 	if len(lines) > 0 {
 		blocks = append(blocks, sectionLines("*Data*", lines)...)
 	}
-	return append(blocks, Context(fmt.Sprintf("Guardrails %s · day %d of %d · %s", guardrailIcons[sc.Guardrails], sc.Day,
-		sc.Experiment.PlannedDays, dataQuality(*sc))))
+	return append(blocks, Context(fmt.Sprintf("Guardrails %s · %s · %s", guardrailIcons[sc.Guardrails], dayText(*sc), dataQuality(*sc))))
 }
 
 func (r *Renderer) renderDecisionRequest(m workflows.DecisionRequest) Message {
@@ -273,7 +272,7 @@ func (r *Renderer) renderDecisionOutcome(m workflows.DecisionOutcome) Message {
 // reviewOutcome sums up what the data says about the hypothesis.
 func reviewOutcome(sc *workflows.Scorecard) string {
 	switch {
-	case sc == nil:
+	case sc == nil || noExposures(*sc):
 		return "no_data"
 	case sc.Guardrails == workflows.GuardrailsFailing:
 		return "harmful"
@@ -283,6 +282,16 @@ func reviewOutcome(sc *workflows.Scorecard) string {
 		return "refuted"
 	}
 	return "inconclusive"
+}
+
+// noExposures reports whether no unit was ever exposed.
+func noExposures(sc workflows.Scorecard) bool {
+	for _, n := range sc.Units {
+		if n > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Renderer) renderExperimentReview(m workflows.ExperimentReview) Message {
@@ -304,7 +313,7 @@ func (r *Renderer) renderExperimentReview(m workflows.ExperimentReview) Message 
 		var lines []string
 		for _, res := range sc.Results {
 			if res.Role == workflows.RolePrimary || res.Role == workflows.RoleGuardrail {
-				lines = append(lines, resultLine(res, sc.Method))
+				lines = append(lines, resultLine(res, *sc))
 			}
 		}
 		result = strings.Join(lines, "\n")
@@ -318,12 +327,21 @@ func (r *Renderer) renderExperimentReview(m workflows.ExperimentReview) Message 
 		Section("*Hypothesis*\n" + hypothesis),
 		Section("*Result*\n" + result),
 		Section("*Decision*\n" + r.text("decision.review.decision", words)),
-		Section("*What we learned*\n" + r.text("decision.review.learned", words)),
+		Section(learnedTitle(words["Outcome"]) + r.text("decision.review.learned", words)),
 	}
 	if sc != nil {
 		blocks = append(blocks, Context(fmt.Sprintf("%s · ran %d days · %s", Escape(m.Team.Name), sc.Day, dataQuality(*sc))))
 	}
 	return Message{Text: title, Blocks: blocks}
+}
+
+// learnedTitle heads the review's conclusion: without data nothing was
+// learned from it.
+func learnedTitle(outcome any) string {
+	if outcome == "no_data" {
+		return "*What the data says*\n"
+	}
+	return "*What we learned*\n"
 }
 
 func (r *Renderer) renderPostMortemAsk(m workflows.PostMortemAsk) Message {

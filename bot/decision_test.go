@@ -76,6 +76,10 @@ func TestGoldenDecisionMessages(t *testing.T) {
 	failing.Results[1].Lift, failing.Results[1].Low, failing.Results[1].High = 0.31, 0.12, 0.5
 	failing.Results[1].PValue, failing.Results[1].Significant, failing.Results[1].Verdict = 0.001, true, workflows.VerdictBad
 
+	empty := sc
+	empty.Units = map[string]int64{"control": 0, "treatment": 0}
+	empty.Results = []workflows.MetricResult{{Metric: sc.Results[0].Metric, Role: workflows.RolePrimary, Variant: "treatment",
+		Verdict: workflows.VerdictNoData, Problem: "not enough data yet: control has 0 units and treatment 0; a comparison needs at least 2 in each arm (4 more)"}}
 	rollout := experiments()[1]
 	rollout.Name, rollout.Owner, rollout.RolloutPaused = "Guided onboarding", "U0ENG3", false
 	rollout.Variants = []workflows.Variant{{Key: "control", Weight: 1}, {Key: "guided", Weight: 1}}
@@ -113,6 +117,7 @@ func TestGoldenDecisionMessages(t *testing.T) {
 		{"decision-killed", workflows.DecisionOutcome{Decision: kill, Experiment: killed, Team: team, Actor: "U0ENG2", Scorecard: &failing}},
 		{"decision-review-shipped", workflows.ExperimentReview{Experiment: shipped, Team: team, Decision: applied, Scorecard: &sc}},
 		{"decision-review-killed", workflows.ExperimentReview{Experiment: killed, Team: team, Decision: kill, Scorecard: &failing}},
+		{"decision-review-no-exposures", workflows.ExperimentReview{Experiment: killed, Team: team, Decision: kill, Scorecard: &empty}},
 		{"decision-postmortem", workflows.PostMortemAsk{Experiment: killed, Team: team, Decision: kill}},
 		{"decision-rollout-advanced", workflows.RolloutAlert{Event: workflows.RolloutAdvanced, Experiment: rollout, Team: onboarding,
 			Actor: workflows.ActorScheduler, From: 5, Scorecard: &rolloutCard, Reason: "Guardrails healthy after 25 hours at 5 % with 1200 units."}},

@@ -429,7 +429,7 @@ func (b *testBot) logTo() *lockedBuffer {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	b.router.Log = log
 	srv := bot.NewServer(log, b.db.Ping)
-	(&bot.Slack{Router: b.router, SigningSecret: secret, Log: log}).Mount(srv)
+	(&bot.Slack{Router: b.router, SigningSecret: secret, Log: log, ResponseHost: fakeHost(b.fake)}).Mount(srv)
 	hs := httptest.NewServer(srv)
 	b.t.Cleanup(hs.Close)
 	b.baseURL = hs.URL

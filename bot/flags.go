@@ -47,7 +47,7 @@ func (h *flagsHandler) guard(next http.HandlerFunc) http.Handler {
 		switch {
 		case h.auth.tokenSum == nil:
 			writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "the API is disabled: set GROWTHBOT_API_TOKEN"})
-		case !h.auth.authorized(r):
+		case !authorized(r, h.auth.tokenSum):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
 			writeJSON(w, http.StatusUnauthorized, apiError{Error: "send the API token as Authorization: Bearer TOKEN"})
 		default:

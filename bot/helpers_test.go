@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,6 +33,7 @@ type testBot struct {
 	fake    *fakeslack.Server
 	server  *httptest.Server
 	router  *bot.Router
+	slack   *bot.Slack
 	outbox  *bot.Outbox
 	clock   *workflows.FakeClock
 	dbPath  string
@@ -82,7 +84,8 @@ func (b *testBot) open() {
 	b.outbox = &bot.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1}
 	b.router = &bot.Router{Service: b.svc, Views: bot.ClientViews{Client: client}, Log: discardLog(), Notify: b.outbox.Notify}
 	srv := bot.NewServer(nil, db.Ping)
-	(&bot.Slack{Router: b.router, SigningSecret: secret, Log: discardLog()}).Mount(srv)
+	b.slack = &bot.Slack{Router: b.router, SigningSecret: secret, Log: discardLog(), ResponseHost: fakeHost(b.fake)}
+	b.slack.Mount(srv)
 	b.server = httptest.NewServer(srv)
 	b.baseURL = b.server.URL
 	t.Cleanup(b.close)
@@ -180,6 +183,12 @@ func (b *testBot) view(fn func(tx workflows.Tx) error) {
 	if err := b.db.View(context.Background(), fn); err != nil {
 		b.t.Fatal(err)
 	}
+}
+
+// fakeHost is the host of the fake Slack, where its response URLs point.
+func fakeHost(f *fakeslack.Server) string {
+	u, _ := url.Parse(f.APIURL())
+	return u.Host
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -18,7 +18,10 @@ type Home struct {
 	Teams     []workflows.Team
 	Running   []workflows.Experiment
 	Decisions []workflows.Decision // pending, that the user may approve
-	Now       time.Time
+	// Problems say what stops growthbot in the channels of the user's
+	// teams, e.g. "invite @growthbot to #x".
+	Problems []string
+	Now      time.Time
 }
 
 // HomeOpened publishes the user's App Home.
@@ -68,6 +71,9 @@ func (r *Router) home(ctx context.Context, user string) (Home, error) {
 		}
 		return nil
 	})
+	if r.ChannelProblems != nil {
+		h.Problems = channelProblems(r.ChannelProblems(), h.Teams)
+	}
 	return h, err
 }
 
@@ -89,6 +95,9 @@ func RenderHome(h Home) slack.HomeTabViewRequest {
 			names = append(names, fmt.Sprintf("*%s* (%s, <#%s>)", Escape(t.Name), role, t.Channel))
 		}
 		blocks = append(blocks, Section("Your teams: "+strings.Join(names, ", ")))
+	}
+	for _, p := range h.Problems {
+		blocks = append(blocks, Section(":warning: "+p))
 	}
 	blocks = append(blocks, Divider(), Header("Waiting for your decision"))
 	if len(h.Decisions) == 0 {

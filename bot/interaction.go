@@ -20,9 +20,16 @@ var actionHandlers = map[string]actionHandler{}
 func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
-		for _, a := range cb.ActionCallback.BlockActions {
-			r.action(ctx, cb, a)
+		// One press is one action; a payload with several is not one Slack
+		// sends, and running them all would let one request do many things.
+		if n := len(cb.ActionCallback.BlockActions); n != 1 {
+			r.Log.Warn("refused an interaction that does not carry exactly one action", "actions", n)
+			if n > 1 {
+				r.reply(ctx, cb, "refused:"+cb.TriggerID, reply(":warning: One button at a time, please: nothing was done."))
+			}
+			return nil
 		}
+		r.action(ctx, cb, cb.ActionCallback.BlockActions[0])
 	case slack.InteractionTypeViewSubmission:
 		if err := slackUser(cb.User.ID); err != nil {
 			r.Log.Warn("refused a form submitted by no Slack user", "callback_id", cb.View.CallbackID)

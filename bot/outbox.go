@@ -294,6 +294,18 @@ func (o *Outbox) deliver(ctx context.Context, m workflows.Message) bool {
 	if doubt {
 		var found bool
 		ts, found, err = o.alreadyDelivered(ctx, m, ref)
+		if slackCode(err) == "not_in_channel" && o.join(ctx, log, m.Channel) {
+			ts, found, err = o.alreadyDelivered(ctx, m, ref)
+		}
+		if slackCode(err) == "not_in_channel" {
+			// The bot may post to the channel (chat:write.public) but not
+			// read it, so it cannot tell whether the attempt arrived.
+			// Dropping the message would lose it for sure; sending it
+			// risks a repeat only if the attempt did arrive.
+			log.Warn("outbox: cannot read the channel to check an interrupted delivery; sending it again "+
+				"(invite @growthbot to the channel to rule out repeats)", "err", err)
+			err = nil
+		}
 		if err == nil && found {
 			log.Info("outbox: interrupted delivery had reached Slack; not sending again", "ts", ts)
 			o.finish(ctx, log, m, ts, nil, false)
@@ -302,9 +314,26 @@ func (o *Outbox) deliver(ctx context.Context, m workflows.Message) bool {
 	}
 	if err == nil {
 		ts, err = o.send(ctx, m, ref)
+		// A post without chat:write.public, or a file shared to a public
+		// channel the bot is not in: join it and try once more.
+		if slackCode(err) == "not_in_channel" && (m.Op == workflows.OpPost || m.Op == workflows.OpUpload) && o.join(ctx, log, m.Channel) {
+			ts, err = o.send(ctx, m, ref)
+		}
 		doubt = mayHaveArrived(err)
 	}
 	return o.finish(ctx, log, m, ts, err, doubt)
+}
+
+// join puts the bot in a public channel (channels:join) and reports whether
+// it is in it now. A private channel cannot be joined: the bot has to be
+// invited.
+func (o *Outbox) join(ctx context.Context, log *slog.Logger, channel string) bool {
+	if _, _, _, err := o.Slack.JoinConversationContext(ctx, channel); err != nil {
+		log.Warn("outbox: cannot join the channel; invite @growthbot to it", "err", err)
+		return false
+	}
+	log.Info("outbox: joined the channel")
+	return true
 }
 
 // mayHaveArrived reports whether a failed attempt may have reached Slack

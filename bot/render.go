@@ -82,7 +82,7 @@ func RenderExperimentList(team string, exps []workflows.Experiment, now time.Tim
 	blocks := []slack.Block{Header(title)}
 	if len(exps) == 0 {
 		blocks = append(blocks, Section("No experiments yet. Define them in your config file and `growthbot apply` it, or use `/exp new`."))
-		return Message{Text: title + ": none", Blocks: blocks}
+		return Message{Text: Escape(title) + ": none", Blocks: blocks}
 	}
 	counts := map[workflows.State]int{}
 	for _, state := range workflows.States {
@@ -105,7 +105,7 @@ func RenderExperimentList(team string, exps []workflows.Experiment, now time.Tim
 		}
 	}
 	blocks = append(blocks, Context(strings.Join(summary, " · ")+" · `/exp status KEY` for a scorecard"))
-	return Message{Text: fmt.Sprintf("%s: %s", title, strings.Join(summary, ", ")), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s: %s", Escape(title), strings.Join(summary, ", ")), Blocks: blocks}
 }
 
 // slackDate formats t so that each reader sees it in their own time zone.
@@ -134,7 +134,7 @@ func RenderHistory(e workflows.Experiment, entries []workflows.AuditEntry) Messa
 		}
 		blocks = append(blocks, Section(line))
 	}
-	return Message{Text: fmt.Sprintf("History of %s: %d changes", e.Name, len(entries)), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("History of %s: %d changes", Escape(e.Name), len(entries)), Blocks: blocks}
 }
 
 func actorName(actor string) string {
@@ -191,7 +191,7 @@ func RenderGoals(t workflows.Team, quarter string, goals []workflows.Goal) Messa
 	blocks := []slack.Block{Header(title)}
 	if len(goals) == 0 {
 		blocks = append(blocks, Section(fmt.Sprintf("No goals for %s yet. Add one: `/growth goal add %s \"TITLE\" @OWNER`", quarter, t.Key)))
-		return Message{Text: title + ": none", Blocks: blocks}
+		return Message{Text: Escape(title) + ": none", Blocks: blocks}
 	}
 	done := 0
 	// Each goal is its own section so that an open one can carry its Drop
@@ -217,7 +217,7 @@ func RenderGoals(t workflows.Team, quarter string, goals []workflows.Goal) Messa
 		blocks = append(blocks, Section(strings.Join(rest, "\n")))
 	}
 	blocks = append(blocks, Context(fmt.Sprintf("%d of %d done · `/growth goal done ID` · `/growth goal drop ID`", done, len(goals))))
-	return Message{Text: fmt.Sprintf("%s: %d of %d done", title, done, len(goals)), Blocks: blocks}
+	return Message{Text: fmt.Sprintf("%s: %d of %d done", Escape(title), done, len(goals)), Blocks: blocks}
 }
 
 // RenderKPIs shows a team's monthly KPIs for the last months as a table.
@@ -238,7 +238,7 @@ func RenderKPIs(t workflows.Team, points []workflows.KPIPoint, now time.Time) Me
 		values[p.Name][p.Period] = p.Value
 	}
 	if len(values) == 0 {
-		return Message{Text: title + ": none", Blocks: []slack.Block{Header(title),
+		return Message{Text: Escape(title) + ": none", Blocks: []slack.Block{Header(title),
 			Section(fmt.Sprintf("No KPIs for %s yet. Send them with `growthbot import kpis FILE` or `POST /api/v1/kpis`.", Escape(t.Name)))}}
 	}
 	var b strings.Builder
@@ -263,7 +263,7 @@ func RenderKPIs(t workflows.Team, points []workflows.KPIPoint, now time.Time) Me
 		}
 		b.WriteString("\n")
 	}
-	return Message{Text: title, Blocks: []slack.Block{Header(title), Section("```" + Escape(b.String()) + "```"),
+	return Message{Text: Escape(title), Blocks: []slack.Block{Header(title), Section("```" + Escape(b.String()) + "```"),
 		Context("– means no value for that month.")}}
 }
 

@@ -72,7 +72,7 @@ func (r *Renderer) ReviewPreview(rv workflows.Review) (Message, error) {
 		msg.Blocks = append(append(msg.Blocks, Divider()), part.Blocks...)
 	}
 	if rv.HasTrend() {
-		msg.Blocks = append(msg.Blocks, Context(":chart_with_upwards_trend: "+r.chartTitle(rv)+": the chart is posted with the review."))
+		msg.Blocks = append(msg.Blocks, Context(":chart_with_upwards_trend: "+Escape(r.chartTitle(rv))+": the chart is posted with the review."))
 	} else {
 		msg.Blocks = append(msg.Blocks, Context(r.text("review.no-chart", nil)))
 	}
@@ -134,7 +134,7 @@ func (r *Renderer) reviewSummary(rv workflows.Review, preview bool) Message {
 		blocks = append(blocks, Actions(reviewActionsBlock, Button("Stay the course", actionReviewStay, ref, StylePrimary),
 			Button("Change course", actionReviewChange, ref, StyleDefault)))
 	}
-	return Message{Text: strings.TrimPrefix(title, ":bar_chart: "), Blocks: blocks}
+	return Message{Text: Escape(strings.TrimPrefix(title, ":bar_chart: ")), Blocks: blocks}
 }
 
 // decisionData is what the decision templates read.
@@ -224,7 +224,7 @@ func countOf(n int, one, many string) string {
 }
 
 func (r *Renderer) missingLine(m *workflows.MissingData) string {
-	return r.text("review.missing", map[string]any{"Label": m.Label, "Month": m.Month, "Needs": strings.Join(m.Needs, " and "), "Fix": m.Fix})
+	return r.text("review.missing", map[string]any{"Label": Escape(m.Label), "Month": m.Month, "Needs": Escape(strings.Join(m.Needs, " and ")), "Fix": m.Fix})
 }
 
 // headlineLine is a headline number in one line: the value, its changes
@@ -233,7 +233,7 @@ func (r *Renderer) headlineLine(h workflows.Headline) string {
 	if h.Missing != nil {
 		return r.missingLine(h.Missing)
 	}
-	s := fmt.Sprintf("*%s* %s", capitalize(h.Label), kpiValue(h.Unit, h.Current.Value))
+	s := fmt.Sprintf("*%s* %s", Escape(capitalize(h.Label)), kpiValue(h.Unit, h.Current.Value))
 	var changes []string
 	if h.HasMoM {
 		changes = append(changes, kpiChange(h.Unit, h.MoM)+" vs last month")
@@ -268,7 +268,7 @@ func targetText(h workflows.Headline) string {
 func (r *Renderer) anomalyLines(as []workflows.Anomaly) string {
 	var lines []string
 	for _, a := range as {
-		lines = append(lines, r.text("review.anomaly", map[string]any{"Name": capitalize(a.Label), "Value": kpiValue(a.Unit, a.Value),
+		lines = append(lines, r.text("review.anomaly", map[string]any{"Name": Escape(capitalize(a.Label)), "Value": kpiValue(a.Unit, a.Value),
 			"Expected": kpiValue(a.Unit, roughly(a.Unit, a.Expected)), "Margin": kpiValue(a.Unit, roughly(a.Unit, a.Margin())),
 			"Months": a.Months, "Partial": a.Partial}))
 	}
@@ -317,7 +317,7 @@ func (r *Renderer) reviewNumbers(rv workflows.Review) Message {
 			blocks = append(blocks, Section(r.missingLine(h.Missing)))
 			continue
 		}
-		lines := []string{fmt.Sprintf("*%s*: %s (%s)", capitalize(h.Label), kpiValue(h.Unit, h.Current.Value), sourceNote(h.Current))}
+		lines := []string{fmt.Sprintf("*%s*: %s (%s)", Escape(capitalize(h.Label)), kpiValue(h.Unit, h.Current.Value), sourceNote(h.Current))}
 		if h.Previous.Known {
 			lines = append(lines, fmt.Sprintf("%s: %s (%s)", prev, kpiValue(h.Unit, h.Previous.Value), kpiChange(h.Unit, h.MoM)))
 		} else {
@@ -387,7 +387,7 @@ func (r *Renderer) reviewMovers(rv workflows.Review) Message {
 		if m.Unit != workflows.UnitCount {
 			c = m.Value - m.Previous
 		}
-		lines = append(lines, fmt.Sprintf("%s *%s* %s (%s → %s)%s", icon, capitalize(m.Label), kpiChange(m.Unit, c), kpiValue(m.Unit, m.Previous),
+		lines = append(lines, fmt.Sprintf("%s *%s* %s (%s → %s)%s", icon, Escape(capitalize(m.Label)), kpiChange(m.Unit, c), kpiValue(m.Unit, m.Previous),
 			kpiValue(m.Unit, m.Value), marks(workflows.KPIValue{Partial: m.Partial})))
 	}
 	if len(lines) > 0 {
@@ -568,5 +568,5 @@ func describeCourse(c workflows.Course) string {
 
 func (r *Renderer) reviewDecisionNote(v workflows.ReviewDecisionNote) Message {
 	text := r.text("review.decision", decisionData(v.Record))
-	return Message{Text: fmt.Sprintf("%s decided: %s", v.Team.Name, describeCourse(v.Record.Course)), Blocks: []slack.Block{Section(text)}}
+	return Message{Text: fmt.Sprintf("%s decided: %s", Escape(v.Team.Name), describeCourse(v.Record.Course)), Blocks: []slack.Block{Section(text)}}
 }

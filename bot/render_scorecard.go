@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/growthbot/growthbot/stats"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -29,6 +30,7 @@ var guardrailIcons = map[workflows.GuardrailStatus]string{
 	workflows.GuardrailsHealthy:    ":large_green_circle: healthy",
 	workflows.GuardrailsRegressing: ":large_yellow_circle: regressing",
 	workflows.GuardrailsFailing:    ":red_circle: failing",
+	workflows.GuardrailsUnknown:    ":white_circle: unknown",
 }
 
 // formatValue shows a metric's value in its unit: a share for a
@@ -47,16 +49,21 @@ func formatValue(m workflows.Metric, v float64) string {
 }
 
 // resultLine is one metric's line on a scorecard.
-func resultLine(r workflows.MetricResult, method workflows.Method) string {
+func resultLine(r workflows.MetricResult, sc workflows.Scorecard) string {
 	name := fmt.Sprintf("*%s*", Escape(r.Metric.Name))
 	if r.Variant != "" {
 		name += fmt.Sprintf(" (%s)", Escape(r.Variant))
 	}
 	if r.Problem != "" {
+		if r.Role == workflows.RoleGuardrail {
+			return fmt.Sprintf("%s  :white_circle: unknown: _%s_", name, Escape(r.Problem))
+		}
 		return fmt.Sprintf("%s  _%s_", name, Escape(r.Problem))
 	}
 	stat := formatP(r.PValue)
-	if method == workflows.MethodBayesian {
+	if r.Test == workflows.TestNoVariation {
+		stat = "no unit varies"
+	} else if sc.Method == workflows.MethodBayesian {
 		win := r.ChanceToWin
 		if !r.Metric.HigherIsBetter {
 			win = 1 - win
@@ -69,16 +76,26 @@ func resultLine(r workflows.MetricResult, method workflows.Method) string {
 		workflows.VerdictFlat:    ":heavy_minus_sign: not significant",
 		workflows.VerdictPending: ":hourglass_flowing_sand: too early to judge",
 	}[r.Verdict]
+	if r.Verdict == workflows.VerdictPending && sc.NotFinal {
+		verdict = ":hourglass_flowing_sand: not final (fixed horizon)"
+	}
 	if r.Regressing && r.Verdict != workflows.VerdictBad {
 		verdict += ", trending worse"
 	}
-	cuped := ""
+	notes := ""
 	if r.CUPED {
-		cuped = " · CUPED"
+		notes += " · CUPED (treatment mean adjusted)"
+	}
+	switch {
+	case r.Absolute() && r.Test == stats.TestFisher:
+		notes += " · absolute difference, " + r.Test + " (small counts)"
+	case r.Absolute() && r.Test == stats.TestSeqFisher:
+		notes += " · absolute difference, " + r.Test + " (small counts)"
+	case r.Absolute():
+		notes += " · absolute difference (control mean is 0)"
 	}
 	return fmt.Sprintf("%s  %s → %s  *%s* [%s, %s]  %s%s  %s", name, formatValue(r.Metric, r.ControlMean),
-		formatValue(r.Metric, r.TreatmentMean), workflows.FormatLift(r.Lift), workflows.FormatLift(r.Low),
-		workflows.FormatLift(r.High), stat, cuped, verdict)
+		formatValue(r.Metric, r.TreatmentMean), r.Format(r.Lift), r.Format(r.Low), r.Format(r.High), stat, notes, verdict)
 }
 
 func formatP(p float64) string {
@@ -88,11 +105,51 @@ func formatP(p float64) string {
 	return fmt.Sprintf("p = %.4f", p)
 }
 
-// scorecardContext is the line under a scorecard's title.
+// scorecardContext is the line under a scorecard's title. A Bayesian
+// card states no α: its verdict rule (in the footer) is what it keeps.
 func scorecardContext(sc workflows.Scorecard, team workflows.Team) string {
 	e := sc.Experiment
-	return fmt.Sprintf("%s · owner %s · %s, α = %g · day %d of %d · %s", Escape(team.Name), owner(e.Owner),
-		sc.Method, e.Alpha, sc.Day, e.PlannedDays, slackDate(sc.AsOf))
+	method := fmt.Sprintf("%s, α = %g", sc.Method, e.Alpha)
+	if sc.Method == workflows.MethodBayesian {
+		method = string(sc.Method)
+	}
+	return fmt.Sprintf("%s · owner %s · %s · %s · %s", Escape(team.Name), owner(e.Owner), method, dayText(sc), slackDate(sc.AsOf))
+}
+
+// dayText is where the experiment is in its plan: "day 3 of 14", "day 22
+// of 14 · 8 days overdue", or for a decided one the day of its decision.
+func dayText(sc workflows.Scorecard) string {
+	e := sc.Experiment
+	switch {
+	case sc.Decided:
+		verb := "shipped"
+		if e.State == workflows.StateKilled {
+			verb = "killed"
+		}
+		return fmt.Sprintf("%s on day %d (planned %d)", verb, sc.Day, e.PlannedDays)
+	case sc.DaysOverdue > 0:
+		return fmt.Sprintf("day %d of %d · %d day%s overdue", sc.Day, e.PlannedDays, sc.DaysOverdue, plural(sc.DaysOverdue))
+	}
+	return fmt.Sprintf("day %d of %d", sc.Day, e.PlannedDays)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// recommendationText is the recommendation, or for a decided experiment
+// its decision.
+func (r *Renderer) recommendationText(sc workflows.Scorecard) string {
+	// The reason quotes metric names and variants, which are data.
+	rec := sc.Recommendation
+	rec.Variant, rec.Reason, rec.Framework = Escape(rec.Variant), Escape(rec.Reason), Escape(rec.Framework)
+	if sc.Decided {
+		return r.text("decided", rec)
+	}
+	return r.text("recommendation", rec)
 }
 
 func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
@@ -104,7 +161,7 @@ func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
 	if e.Hypothesis != "" {
 		blocks = append(blocks, Section("*Hypothesis:* "+Escape(e.Hypothesis)))
 	}
-	blocks = append(blocks, Section(r.text("recommendation", sc.Recommendation)), Divider())
+	blocks = append(blocks, Section(r.recommendationText(sc)), Divider())
 	for _, role := range []struct {
 		role  workflows.Role
 		title string
@@ -113,7 +170,7 @@ func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
 		var lines []string
 		for _, res := range sc.Results {
 			if res.Role == role.role {
-				lines = append(lines, resultLine(res, sc.Method))
+				lines = append(lines, resultLine(res, sc))
 			}
 		}
 		if len(lines) > 0 {
@@ -121,14 +178,21 @@ func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
 		}
 	}
 	blocks = append(blocks, Divider(), Context(dataQuality(sc)), Context(progressLine(sc)))
-	if !sc.Mature {
+	switch {
+	case sc.NotFinal:
+		blocks = append(blocks, Context(fmt.Sprintf(":hourglass_flowing_sand: Peeking discipline: this is %s. "+
+			"Only a guardrail that fails on an always-valid confidence sequence is called before then.", Escape(sc.MatureReason))))
+	case !sc.Mature && !sc.Decided:
 		blocks = append(blocks, Context(fmt.Sprintf(":hourglass_flowing_sand: Peeking discipline: nothing is called significant "+
 			"before day %d and %d units in each arm; it is %s.", e.MinDays, sc.MinSamplePerArm, Escape(sc.MatureReason))))
+	}
+	if sc.VerdictRule != "" {
+		blocks = append(blocks, Context("Verdict rule: "+Escape(sc.VerdictRule)+"."))
 	}
 	if m.Buttons && (e.State == workflows.StateRunning || e.State == workflows.StateDecisionPending) {
 		blocks = append(blocks, scorecardButtons(e))
 	}
-	return Message{Text: fmt.Sprintf("%s: %s", e.Name, scorecardHeadline(sc)), Blocks: blocks}
+	return Message{Text: Escape(e.Name) + ": " + scorecardHeadline(sc), Blocks: blocks}
 }
 
 // sectionLines packs lines under a title into as few sections as Slack's
@@ -174,12 +238,24 @@ func dataQuality(sc workflows.Scorecard) string {
 
 func progressLine(sc workflows.Scorecard) string {
 	e := sc.Experiment
-	line := fmt.Sprintf("Progress: day %d of %d", sc.Day, e.PlannedDays)
+	line := "Progress: " + dayText(sc)
 	target := e.TargetMDE
 	if target == 0 {
 		target = workflows.DefaultTargetMDE
 	}
+	verdict := slices.ContainsFunc(sc.Results, func(r workflows.MetricResult) bool {
+		return r.Role == workflows.RolePrimary && (r.Verdict == workflows.VerdictGood || r.Verdict == workflows.VerdictBad)
+	})
 	switch {
+	case verdict && sc.MDE > 0:
+		line += fmt.Sprintf(" · the primary metric has a verdict; the test can now detect a change of ±%.1f%%", sc.MDE*100)
+	case verdict:
+		line += " · the primary metric has a verdict"
+	case sc.OutOfReach && sc.DaysToMDE > 0:
+		line += fmt.Sprintf(" · a %s lift is out of reach: about %.0f more days would be needed, more than %d times the plan (it can now detect %s)",
+			workflows.FormatLift(target), math.Ceil(sc.DaysToMDE), workflows.OutOfReachFactor, workflows.FormatLift(sc.MDE))
+	case sc.DaysToMDE < 0 && sc.ProgressNote != "":
+		line += fmt.Sprintf(" · when a %s lift becomes detectable is unknown: %s", workflows.FormatLift(target), Escape(sc.ProgressNote))
 	case sc.DaysToMDE < 0:
 		line += fmt.Sprintf(" · not enough data yet to estimate when a %s lift becomes detectable", workflows.FormatLift(target))
 	case sc.DaysToMDE == 0:
@@ -196,12 +272,11 @@ func progressLine(sc workflows.Scorecard) string {
 func scorecardHeadline(sc workflows.Scorecard) string {
 	rec := strings.ReplaceAll(string(sc.Recommendation.Action), "_", " ")
 	if sc.Recommendation.Variant != "" {
-		rec += " " + sc.Recommendation.Variant
+		rec += " " + Escape(sc.Recommendation.Variant)
 	}
 	for _, r := range sc.Results {
 		if r.Role == workflows.RolePrimary && r.Problem == "" {
-			return fmt.Sprintf("%s; %s %s [%s, %s]", rec, r.Metric.Name, workflows.FormatLift(r.Lift),
-				workflows.FormatLift(r.Low), workflows.FormatLift(r.High))
+			return fmt.Sprintf("%s; %s %s [%s, %s]", rec, Escape(r.Metric.Name), r.Format(r.Lift), r.Format(r.Low), r.Format(r.High))
 		}
 	}
 	return rec
@@ -217,13 +292,13 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 	if e.Hypothesis != "" {
 		blocks = append(blocks, Section("*Hypothesis:* "+Escape(e.Hypothesis)))
 	}
-	text := e.Name + ": " + state
+	text := Escape(e.Name) + ": " + Escape(state)
 	if h.Scorecard != nil && !e.State.Terminal() {
-		blocks = append(blocks, Section(r.text("recommendation", h.Scorecard.Recommendation)))
-		text = e.Name + ": " + scorecardHeadline(*h.Scorecard)
+		blocks = append(blocks, Section(r.recommendationText(*h.Scorecard)))
+		text = Escape(e.Name) + ": " + scorecardHeadline(*h.Scorecard)
 		for _, res := range h.Scorecard.Results {
 			if res.Role == workflows.RolePrimary {
-				blocks = append(blocks, Section(resultLine(res, h.Scorecard.Method)))
+				blocks = append(blocks, Section(resultLine(res, *h.Scorecard)))
 				break
 			}
 		}
@@ -238,7 +313,7 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 	}
 	ctx := fmt.Sprintf("%s · owner %s · %s %s", Escape(h.Team.Name), owner(e.Owner), stateIcons[e.State], state)
 	if h.Scorecard != nil {
-		ctx += fmt.Sprintf(" · day %d of %d", h.Scorecard.Day, e.PlannedDays)
+		ctx += " · " + dayText(*h.Scorecard)
 	}
 	blocks = append(blocks, Context(ctx+" · details in the thread"))
 	return Message{Text: text, Blocks: blocks}
@@ -247,7 +322,8 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 func (r *Renderer) renderGuardrailAlert(a workflows.GuardrailAlert) Message {
 	e, res := a.Experiment, a.Result
 	text := r.text("alert.guardrail", map[string]any{"Owner": e.Owner, "Metric": Escape(res.Metric.Name), "Variant": Escape(res.Variant),
-		"Lift": res.Lift, "Low": res.Low, "High": res.High})
+		"Lift": res.Lift, "Low": res.Low, "High": res.High,
+		"Change": fmt.Sprintf("%s [%s, %s]", res.Format(res.Lift), res.Format(res.Low), res.Format(res.High))})
 	return Message{Text: text, Blocks: []slack.Block{Section(text), Actions("guardrail:"+e.Key, killButton(e))}}
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 
@@ -32,6 +31,9 @@ type Router struct {
 	Log     *slog.Logger
 	// Notify wakes the outbox after something was enqueued.
 	Notify func()
+	// ChannelProblems, when set, returns what stops growthbot in team
+	// channels (Channels.Problems), for the App Home.
+	ChannelProblems func() map[string]string
 
 	background sync.WaitGroup
 }
@@ -140,7 +142,7 @@ func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
 		}
 		return reply(fmt.Sprintf(":x: Something went wrong on our side; it has been logged (reference `%s`).", ref))
 	}
-	text := escapeKeepMentions(workflows.ErrorMessage(err))
+	text := workflows.MrkdwnMessage(err)
 	if code == workflows.ENOTFOUND {
 		if s := r.suggest(ctx, c); s != "" {
 			text += fmt.Sprintf(". Did you mean `%s`?", s)
@@ -183,23 +185,6 @@ func (r *Router) suggest(ctx context.Context, c Command) string {
 		return ""
 	}
 	return workflows.Closest(word, candidates)
-}
-
-// mentionToken is a user mention the domain writes into its messages.
-var mentionToken = regexp.MustCompile(`<@[UW][A-Z0-9]+>`)
-
-// escapeKeepMentions escapes a domain message for mrkdwn but keeps the user
-// mentions the domain put in it, so that they render as names.
-func escapeKeepMentions(s string) string {
-	var b strings.Builder
-	last := 0
-	for _, loc := range mentionToken.FindAllStringIndex(s, -1) {
-		b.WriteString(Escape(s[last:loc[0]]))
-		b.WriteString(s[loc[0]:loc[1]])
-		last = loc[1]
-	}
-	b.WriteString(Escape(s[last:]))
-	return b.String()
 }
 
 func newRef() string {
@@ -348,5 +333,5 @@ func (r *Router) postScorecard(ctx context.Context, req CommandRequest, c Comman
 		r.Notify()
 	}
 	return reply(fmt.Sprintf(":bar_chart: Posted the scorecard of *%s* to its thread in <#%s>: %s.", Escape(sc.Experiment.Name),
-		team.Channel, Escape(scorecardHeadline(sc)))), nil
+		team.Channel, scorecardHeadline(sc))), nil
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -31,11 +32,38 @@ func NewServer(log *slog.Logger, ready func(context.Context) error) *Server {
 	s.metrics.Describe("growthbot_http_request_duration_seconds", "HTTP request latency by route.")
 	s.metrics.Describe("growthbot_http_errors_total", "HTTP requests answered with a 5xx status, by route.")
 	s.Handle("GET /healthz", http.HandlerFunc(s.health))
-	s.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s
+}
+
+// MetricsHandler serves the metrics in Prometheus' text format, to whoever
+// reaches it: mount it on a listener of its own (GROWTHBOT_METRICS_ADDR),
+// or on this server with MountMetrics.
+func (s *Server) MetricsHandler() http.Handler {
+	return s.instrument("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		s.metrics.WriteTo(w)
 	}))
-	return s
+}
+
+// MountMetrics serves GET /metrics on this server (the one Slack reaches)
+// only to requests that carry the API token as a bearer token: the
+// metrics show traffic and ingestion counts. Without a token it refuses
+// every request and says how to reach the metrics.
+func (s *Server) MountMetrics(token string) {
+	metrics := s.MetricsHandler()
+	sum := sha256.Sum256([]byte(token))
+	s.mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "metrics are served here only with GROWTHBOT_API_TOKEN set; or set GROWTHBOT_METRICS_ADDR to serve them on an address of their own"})
+			return
+		}
+		if !authorized(r, sum[:]) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "send the API token as Authorization: Bearer TOKEN"})
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	}))
 }
 
 // Metrics returns the server's metrics registry, for parts that count their
@@ -74,6 +102,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (read
+// deadlines, hijacking).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.code == 0 {

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -27,21 +29,108 @@ type Slack struct {
 	Router        *Router
 	SigningSecret string
 	Log           *slog.Logger
-	// MaxBody bounds a request body; Slack's are a few kilobytes.
+	// MaxBody bounds a request body; Slack's are a few kilobytes, an
+	// interaction that carries its whole message a few tens (default 128 KiB).
 	MaxBody int64
+	// MaxUnverified bounds the bytes of all request bodies being read
+	// before their signatures are checked (default 32 MiB): past it a
+	// request is refused with 503 at once, so that connections which send
+	// part of a body and stall cannot exhaust memory.
+	MaxUnverified int64
+	// ReadTimeout bounds the time to read one request's body (default 5 s):
+	// Slack sends a few kilobytes at once.
+	ReadTimeout time.Duration
 	// AckDeadline is how long a command may take before Slack gets an
 	// acknowledgement and the answer follows through the response URL.
 	// Slack gives up after three seconds.
 	AckDeadline time.Duration
 
+	// ResponseHost is a host besides Slack's own (hooks.slack.com) that
+	// response URLs may point at: the host of SLACK_API_URL, where tests
+	// and the console run a fake of Slack. A response URL elsewhere is
+	// ignored, so a request cannot make growthbot post to any address.
+	ResponseHost string
+
 	recorder recorder
+	// team is the workspace the bot token belongs to (auth.test's
+	// team_id); once known, a payload from another workspace is refused.
+	team atomic.Pointer[string]
+	// unverified counts the body bytes reserved by requests whose
+	// signatures are not checked yet.
+	unverified atomic.Int64
 }
 
 func (s *Slack) maxBody() int64 {
 	if s.MaxBody > 0 {
 		return s.MaxBody
 	}
-	return 1 << 20
+	return 128 << 10
+}
+
+func (s *Slack) maxUnverified() int64 {
+	if s.MaxUnverified > 0 {
+		return s.MaxUnverified
+	}
+	return 32 << 20
+}
+
+func (s *Slack) readTimeout() time.Duration {
+	if s.ReadTimeout > 0 {
+		return s.ReadTimeout
+	}
+	return 5 * time.Second
+}
+
+// readSigned reads a request's body while checking its signature. What can
+// be checked before the body is, first: the signature headers, the
+// timestamp's age and the declared length. The body is then read within
+// the read timeout, reserving its length from the budget of unverified
+// bytes, and hashed as it arrives. It returns the HTTP status of a refusal,
+// or 0.
+func (s *Slack) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	sv, err := slack.NewSecretsVerifier(r.Header, s.SigningSecret)
+	if err != nil {
+		return nil, http.StatusUnauthorized, err
+	}
+	limit := s.maxBody()
+	if r.ContentLength > limit {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body of %d bytes is over the limit of %d", r.ContentLength, limit)
+	}
+	reserve := limit
+	if r.ContentLength >= 0 {
+		reserve = r.ContentLength
+	}
+	if s.unverified.Add(reserve) > s.maxUnverified() {
+		s.unverified.Add(-reserve)
+		w.Header().Set("Retry-After", "1")
+		return nil, http.StatusServiceUnavailable, errors.New("too many request bodies being read at once")
+	}
+	defer s.unverified.Add(-reserve)
+	// A connection that stalls mid-body is cut at the deadline.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.readTimeout())); err != nil {
+		s.Log.Error("cannot bound the time to read a request body", "err", err)
+	}
+	in := io.TeeReader(http.MaxBytesReader(w, r.Body, limit), &sv)
+	var body []byte
+	if r.ContentLength >= 0 {
+		// The declared length, exactly: a buffer that grows as it reads
+		// would hold up to twice what arrived.
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(in, body)
+	} else {
+		body, err = io.ReadAll(in)
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, http.StatusRequestEntityTooLarge, err
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("read the body: %w", err)
+	}
+	if err := sv.Ensure(); err != nil {
+		return nil, http.StatusUnauthorized, err
+	}
+	return body, 0, nil
 }
 
 func (s *Slack) ackDeadline() time.Duration {
@@ -49,6 +138,58 @@ func (s *Slack) ackDeadline() time.Duration {
 		return s.AckDeadline
 	}
 	return 2500 * time.Millisecond
+}
+
+// SetTeam sets the workspace payloads must come from, as auth.test names it.
+func (s *Slack) SetTeam(id string) { s.team.Store(&id) }
+
+// LearnTeam asks Slack (auth.test) which workspace the bot token belongs to,
+// and from then on refuses payloads from any other. Until it succeeds, it
+// retries every interval; payloads are checked only once it knows.
+func (s *Slack) LearnTeam(ctx context.Context, client *slack.Client, interval time.Duration) error {
+	for {
+		resp, err := client.AuthTestContext(ctx)
+		if err == nil && resp.TeamID != "" {
+			s.SetTeam(resp.TeamID)
+			s.Log.Info("Slack workspace known; payloads from other workspaces are refused", "team_id", resp.TeamID)
+			return nil
+		}
+		s.Log.Warn("auth.test failed: the workspace of payloads cannot be checked yet", "err", err, "retry_in", interval)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+	}
+}
+
+// wrongTeam reports whether a payload names a workspace other than the bot's.
+func (s *Slack) wrongTeam(team string) bool {
+	want := s.team.Load()
+	return want != nil && team != *want
+}
+
+// responseURL returns u when it is a Slack response URL (https on
+// hooks.slack.com, or on ResponseHost), else "" (and logs it).
+func (s *Slack) responseURL(u string) string {
+	if u == "" {
+		return ""
+	}
+	p, err := url.Parse(u)
+	ok := err == nil && (p.Scheme == "https" && (p.Host == "hooks.slack.com" || strings.HasSuffix(p.Host, ".slack.com")) ||
+		s.ResponseHost != "" && p.Host == s.ResponseHost && (p.Scheme == "http" || p.Scheme == "https"))
+	if !ok {
+		s.Log.Warn("ignored a response URL that is not Slack's", "host", hostOf(p))
+		return ""
+	}
+	return u
+}
+
+func hostOf(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Mount adds Slack's endpoints to the server.
@@ -68,28 +209,41 @@ func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body 
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Slack is not configured: set SLACK_SIGNING_SECRET"})
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody()))
+		body, code, err := s.readSigned(w, r)
+		if err != nil && code == http.StatusBadRequest {
+			// The body did not arrive (a stalled or broken connection): hang
+			// up, rather than leave the connection to the server's cleanup,
+			// which would wait on it.
+			s.Log.Warn("refused a Slack request whose body did not arrive", "path", r.URL.Path, "reason", err)
+			if conn, _, herr := http.NewResponseController(w).Hijack(); herr == nil {
+				conn.Close()
+				return
+			}
+		}
 		if err != nil {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "request body too large"})
+			s.Log.Warn("refused a Slack request", "path", r.URL.Path, "status", code, "reason", err)
+			msg := map[int]string{http.StatusUnauthorized: "invalid or stale signature", http.StatusRequestEntityTooLarge: "request body too large",
+				http.StatusServiceUnavailable: "busy; try again", http.StatusBadRequest: "the body could not be read"}[code]
+			if code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest || code == http.StatusServiceUnavailable {
+				w.Header().Set("Connection", "close")
+			}
+			writeJSON(w, code, map[string]string{"error": msg})
 			return
 		}
-		sv, err := slack.NewSecretsVerifier(r.Header, s.SigningSecret)
-		if err == nil {
-			sv.Write(body)
-			err = sv.Ensure()
-		}
-		if err != nil {
-			s.Log.Warn("refused a Slack request", "path", r.URL.Path, "reason", err)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid or stale signature"})
-			return
-		}
-		next(w, r, body, "signature:"+digest(r.Header.Get("X-Slack-Signature")))
+		next(w, r, body, requestDigest(r, body))
 	})
 }
 
-func digest(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:16])
+// requestDigest names a verified request by what it says, not by how its
+// signature is spelled: the same signed request again (with the signature's
+// hex in another case, say) has the same digest, so it is caught as a
+// replay. The timestamp is part of it: Slack's retries of a delivery carry
+// a new one and are told apart by their delivery id instead.
+func requestDigest(r *http.Request, body []byte) string {
+	h := sha256.New()
+	io.WriteString(h, r.URL.Path+"\n"+r.Header.Get("X-Slack-Request-Timestamp")+"\n")
+	h.Write(body)
+	return "request:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // verdict is what accept decided about an inbound delivery.
@@ -197,6 +351,12 @@ func (r *recorder) write(ctx context.Context, store workflows.Store) {
 	}
 }
 
+// refuseTeam answers a payload from a workspace other than the bot's.
+func (s *Slack) refuseTeam(w http.ResponseWriter, r *http.Request, team string) {
+	s.Log.Warn("refused a Slack request from another workspace", "path", r.URL.Path, "team_id", team)
+	writeJSON(w, http.StatusForbidden, map[string]string{"error": "this app does not serve that workspace"})
+}
+
 // answered writes the reply a request gets when accept did not say fresh,
 // and reports whether it did. A request that could not be recorded gets
 // an ephemeral answer that says why, and its error is logged.
@@ -230,8 +390,12 @@ func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte, si
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed form body"})
 		return
 	}
+	if s.wrongTeam(form.Get("team_id")) {
+		s.refuseTeam(w, r, form.Get("team_id"))
+		return
+	}
 	req := CommandRequest{Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
-		ChannelID: form.Get("channel_id"), ResponseURL: form.Get("response_url"), TriggerID: form.Get("trigger_id")}
+		ChannelID: form.Get("channel_id"), ResponseURL: s.responseURL(form.Get("response_url")), TriggerID: form.Get("trigger_id")}
 	if v, err := s.accept(r.Context(), sig, deliveryID("command", req.TriggerID)); s.answered(w, r, v, err) {
 		return
 	}
@@ -291,6 +455,11 @@ func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed interaction payload"})
 		return
 	}
+	if s.wrongTeam(cb.Team.ID) {
+		s.refuseTeam(w, r, cb.Team.ID)
+		return
+	}
+	cb.ResponseURL = s.responseURL(cb.ResponseURL)
 	if v, err := s.accept(r.Context(), sig, interactionID(cb)); s.answered(w, r, v, err) {
 		return
 	}
@@ -314,9 +483,21 @@ func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte, sig 
 	}
 	var outer struct {
 		EventID string `json:"event_id"`
+		TeamID  string `json:"team_id"`
 	}
 	json.Unmarshal(body, &outer)
-	if v, err := s.accept(r.Context(), sig, deliveryID("event", outer.EventID)); s.answered(w, r, v, err) {
+	if ev.Type == slackevents.CallbackEvent && s.wrongTeam(outer.TeamID) {
+		s.refuseTeam(w, r, outer.TeamID)
+		return
+	}
+	v, err := s.accept(r.Context(), sig, deliveryID("event", outer.EventID))
+	if v == failed {
+		// Not recorded, so not acknowledged: Slack delivers it again.
+		s.Log.Error("could not record a Slack event; answering 503 so that Slack retries", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the event could not be recorded; retry"})
+		return
+	}
+	if s.answered(w, r, v, err) {
 		return
 	}
 	switch ev.Type {
@@ -383,8 +564,13 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		if !ok || evt.Request == nil {
 			return
 		}
+		if s.wrongTeam(c.TeamID) {
+			s.Log.Warn("refused a Socket Mode command from another workspace", "team_id", c.TeamID)
+			sm.Ack(*evt.Request)
+			return
+		}
 		req := CommandRequest{Command: c.Command, Text: c.Text, UserID: c.UserID, ChannelID: c.ChannelID,
-			ResponseURL: c.ResponseURL, TriggerID: c.TriggerID}
+			ResponseURL: s.responseURL(c.ResponseURL), TriggerID: c.TriggerID}
 		if !s.seen(ctx, "command:"+c.TriggerID) {
 			sm.Ack(*evt.Request) // a redelivery: answered the first time
 			return
@@ -397,6 +583,12 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		if !ok || evt.Request == nil {
 			return
 		}
+		if s.wrongTeam(cb.Team.ID) {
+			s.Log.Warn("refused a Socket Mode interaction from another workspace", "team_id", cb.Team.ID)
+			sm.Ack(*evt.Request)
+			return
+		}
+		cb.ResponseURL = s.responseURL(cb.ResponseURL)
 		if !s.seen(ctx, interactionID(cb)) {
 			sm.Ack(*evt.Request)
 			return
@@ -411,12 +603,23 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		if !ok || evt.Request == nil {
 			return
 		}
-		sm.Ack(*evt.Request)
+		if s.wrongTeam(ev.TeamID) {
+			s.Log.Warn("refused a Socket Mode event from another workspace", "team_id", ev.TeamID)
+			sm.Ack(*evt.Request)
+			return
+		}
 		var outer struct {
 			EventID string `json:"event_id"`
 		}
 		json.Unmarshal(evt.Request.Payload, &outer)
-		if s.seen(ctx, "event:"+outer.EventID) {
+		// Acknowledged only once recorded: unacknowledged, Slack sends it again.
+		isNew, err := s.record(ctx, "event:"+outer.EventID)
+		if err != nil {
+			s.Log.Error("could not record a Slack event; not acknowledging it, so that Slack sends it again", "err", err)
+			return
+		}
+		sm.Ack(*evt.Request)
+		if isNew {
 			s.handleEvent(ctx, ev)
 		}
 	}
@@ -425,8 +628,18 @@ func (s *Slack) socketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 // seen records a Socket Mode delivery and reports whether it is new (true)
 // or a redelivery (false). An empty id is always new.
 func (s *Slack) seen(ctx context.Context, id string) bool {
-	if id == "" || id == "command:" || id == "event:" {
+	isNew, err := s.record(ctx, id)
+	if err != nil {
+		s.Log.Error("record Slack delivery", "err", err)
 		return true
+	}
+	return isNew
+}
+
+// record records a Socket Mode delivery id and reports whether it is new.
+func (s *Slack) record(ctx context.Context, id string) (bool, error) {
+	if id == "" || id == "command:" || id == "event:" {
+		return true, nil
 	}
 	var isNew bool
 	err := s.Router.Service.Store.Update(ctx, func(tx workflows.Tx) error {
@@ -434,11 +647,7 @@ func (s *Slack) seen(ctx context.Context, id string) bool {
 		isNew, err = tx.RecordDelivery(id)
 		return err
 	})
-	if err != nil {
-		s.Log.Error("record Slack delivery", "err", err)
-		return true
-	}
-	return isNew
+	return isNew, err
 }
 
 // ClientViews opens and publishes views with a Slack Web API client.

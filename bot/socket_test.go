@@ -39,7 +39,7 @@ func formJSON(t *testing.T, body []byte) json.RawMessage {
 func TestSocketMode(t *testing.T) {
 	b := newTestBot(t)
 	client := slack.New("xoxb-test", slack.OptionAPIURL(b.fake.APIURL()), slack.OptionAppLevelToken("xapp-test"))
-	adapter := &bot.Slack{Router: b.router, SigningSecret: secret, Log: discardLog()}
+	adapter := &bot.Slack{Router: b.router, SigningSecret: secret, Log: discardLog(), ResponseHost: fakeHost(b.fake)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- adapter.RunSocketMode(ctx, client) }()

@@ -148,6 +148,10 @@ type (
 		ChanceToWin   *float64        `json:"chance_to_win,omitempty"`
 		RiskControl   *float64        `json:"risk_control,omitempty"`
 		RiskTreatment *float64        `json:"risk_treatment,omitempty"`
+		// Test and Difference are reported for "exact": true, where they
+		// may differ from what was asked.
+		Test       string `json:"test,omitempty"`
+		Difference string `json:"difference,omitempty"`
 	}
 	srmOutput struct {
 		ID     json.RawMessage `json:"id,omitempty"`
@@ -190,6 +194,7 @@ type (
 		Alpha            *float64    `json:"alpha"`
 		SequentialTuning *float64    `json:"sequential_tuning"`
 		Prior            *priorInput `json:"prior"`
+		Exact            *bool       `json:"exact"`
 		Control          *armInput   `json:"control"`
 		Treatment        *armInput   `json:"treatment"`
 	}
@@ -339,6 +344,7 @@ func computeCompare(in compareInput) (any, error) {
 		}
 		o.Prior = &Prior{Mean: *p.Mean, StdDev: *p.StdDev}
 	}
+	o.Exact = in.Exact != nil && *in.Exact
 	control, err := armFromInput("control", o.Metric, in.Control)
 	if err != nil {
 		return nil, err
@@ -352,6 +358,9 @@ func computeCompare(in compareInput) (any, error) {
 		return nil, err
 	}
 	out := compareOutput{Estimate: r.Estimate, SE: r.SE, CILow: r.CILow, CIHigh: r.CIHigh}
+	if o.Exact {
+		out.Test, out.Difference = r.Test, string(r.Difference)
+	}
 	if o.Method == MethodBayesian {
 		out.ChanceToWin, out.RiskControl, out.RiskTreatment = &r.ChanceToWin, &r.RiskControl, &r.RiskTreatment
 	} else {

@@ -29,6 +29,9 @@ func Compare(control, treatment Arm, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if o.Exact && o.Metric == MetricProportion && o.Method != MethodBayesian && SmallCounts(control, treatment) {
+		return exactProportion(control, treatment, o)
+	}
 	d, err := difference(c, t, o.Difference)
 	if err != nil {
 		return Result{}, err
@@ -38,13 +41,17 @@ func Compare(control, treatment Arm, o Options) (Result, error) {
 	switch o.Method {
 	case MethodFixed:
 		r = fixedTest(d, c, t, o.Alpha)
+		r.Test = TestWelch
 	case MethodSequential:
 		r = sequentialTest(d, c.n+t.n, o.Alpha, o.sequentialTuning())
+		r.Test = TestSequential
 	case MethodBayesian:
 		if r, err = bayesianTest(d, c, o); err != nil {
 			return Result{}, err
 		}
+		r.Test = TestBayesian
 	}
+	r.Difference = o.Difference
 	r.ControlMean = c.baseline
 	r.TreatmentMean = c.baseline + (t.mean - c.mean)
 	if !r.finite() {
@@ -155,8 +162,11 @@ func difference(c, t armStat, kind Difference) (diff, error) {
 	if !isFinite(d.estimate) || !isFinite(d.se) {
 		return diff{}, invalidf("the difference is not a finite number: the inputs are too extreme")
 	}
+	// One arm without variance is fine (no unit of the control crashed,
+	// say): the other arm's variance carries the comparison. Neither arm
+	// varying leaves nothing to test.
 	if d.se <= 0 {
-		return diff{}, degeneratef("the difference has no variance (standard error is %g)", d.se)
+		return diff{}, degeneratef("neither arm varies (every unit has the same value), so the difference has no standard error")
 	}
 	return d, nil
 }

@@ -133,9 +133,6 @@ func meanStat(name string, a Arm) (armStat, error) {
 	if err != nil {
 		return armStat{}, err
 	}
-	if v <= 0 {
-		return armStat{}, degeneratef("%s arm: variance is 0 (every unit has the same value)", name)
-	}
 	m := a.Sum / a.N
 	return armStat{n: a.N, mean: m, variance: v, baseline: m, baselineVar: v}, nil
 }
@@ -149,9 +146,6 @@ func proportionStat(name string, a Arm) (armStat, error) {
 	}
 	m := a.Sum / a.N
 	v := m * (1 - m)
-	if v <= 0 {
-		return armStat{}, degeneratef("%s arm: no variance, %g of %g units converted", name, a.Sum, a.N)
-	}
 	return armStat{n: a.N, mean: m, variance: v, baseline: m, baselineVar: v}, nil
 }
 
@@ -176,9 +170,10 @@ func ratioStat(name string, a Arm) (armStat, error) {
 	if !isFinite(v) || !isFinite(m) {
 		return armStat{}, invalidf("%s arm: numbers are too large or too small to compute the ratio's variance", name)
 	}
-	// A numerator proportional to the denominator leaves only rounding.
+	// A numerator proportional to the denominator leaves only rounding:
+	// the ratio has no variance.
 	if v <= 1e-12*(tn+td) {
-		return armStat{}, degeneratef("%s arm: the ratio has no variance (numerator proportional to denominator)", name)
+		v = 0
 	}
 	return armStat{n: a.N, mean: m, variance: v, baseline: m, baselineVar: v}, nil
 }
@@ -232,9 +227,10 @@ func cupedStats(control, treatment Arm) (c, t armStat, err error) {
 		if !isFinite(s.mean) || !isFinite(s.variance) {
 			return c, t, invalidf("%s arm: numbers are too large to compute the CUPED-adjusted variance", name)
 		}
-		// post = a + θ·pre for every unit leaves only rounding.
+		// post = a + θ·pre for every unit leaves only rounding: no
+		// variance after adjustment.
 		if s.variance <= 1e-12*(m.vPost+theta*theta*m.vPre) {
-			return c, t, degeneratef("%s arm: CUPED-adjusted variance is 0", name)
+			s.variance = 0
 		}
 		if i == 0 {
 			c = s

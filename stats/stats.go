@@ -119,6 +119,11 @@ type Options struct {
 	// Power is the target power of MDE and DaysToMDE; zero means
 	// DefaultPower. Compare ignores it.
 	Power float64
+	// Exact makes Compare judge a proportion with small counts (see
+	// SmallCounts) by the absolute difference with an exact test (see
+	// exact.go) instead of the normal approximation. The reference cases
+	// are computed without it.
+	Exact bool
 }
 
 // Result is one comparison of treatment against control, in the units of
@@ -144,6 +149,13 @@ type Result struct {
 	// from the two equals the data estimate. A Bayesian prior does not move
 	// them.
 	ControlMean, TreatmentMean float64
+	// Test names the test behind the p-value or posterior (TestWelch,
+	// TestFisher, ...), for the scorecard to say.
+	Test string
+	// Difference is the kind of difference Estimate and the interval are
+	// in: Options.Difference, except that an exact test of small counts is
+	// always on the absolute difference.
+	Difference Difference
 }
 
 // Errors. Every error returned by this package is an *InputError that

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
 	"runtime"
 	"sort"
@@ -46,6 +47,14 @@ type DB struct {
 	// checkpoints copies the write-ahead log into the file, off the
 	// writer's path; see checkpointer.
 	checkpoints *checkpointer
+	// file is the database file as it was opened. SQLite keeps writing to
+	// an open file that was deleted or replaced under it, where every
+	// write is lost: see CheckFile.
+	file os.FileInfo
+	// OnFileLost, when set, learns (once) that the file was deleted or
+	// replaced, so that it can be logged.
+	OnFileLost func(error)
+	lostOnce   sync.Once
 }
 
 var _ workflows.Store = (*DB)(nil)
@@ -108,6 +117,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if db.file, err = os.Stat(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -151,9 +164,55 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers and that its file is still the
+// one that was opened.
 func (db *DB) Ping(ctx context.Context) error {
+	if err := db.CheckFile(); err != nil {
+		return err
+	}
 	return db.read.PingContext(ctx)
+}
+
+// Backup writes a consistent copy of the database to a new file at out
+// (SQLite's VACUUM INTO), while others go on reading and writing. The copy
+// is a complete database: restoring is putting it in place of the file.
+func (db *DB) Backup(ctx context.Context, out string) error {
+	if _, err := os.Stat(out); err == nil {
+		return fmt.Errorf("store: backup: %s exists; name a new file", out)
+	}
+	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, out); err != nil {
+		return fmt.Errorf("store: back up %s to %s: %w", db.path, out, err)
+	}
+	return nil
+}
+
+// ErrFileLost means the database file was deleted or replaced while it was
+// open: writes would go to a file nobody can open again, so none are made.
+var ErrFileLost = errors.New("the database file was deleted or replaced while growthbot had it open")
+
+// CheckFile reports ErrFileLost when the file at the database's path is
+// gone or is not the file that was opened.
+func (db *DB) CheckFile() error {
+	if db.file == nil {
+		return nil
+	}
+	fi, err := os.Stat(db.path)
+	if err == nil && os.SameFile(fi, db.file) {
+		return nil
+	}
+	what := "replaced"
+	if errors.Is(err, fs.ErrNotExist) {
+		what = "deleted"
+	}
+	lost := fmt.Errorf("%w: %s was %s; restart growthbot after restoring it from a backup (README: Backups): %w",
+		workflows.Errorf(workflows.EINTERNAL, "growthbot's database file is gone, so nothing was done. The operator must restore it; the logs say how"),
+		db.path, what, ErrFileLost)
+	db.lostOnce.Do(func() {
+		if db.OnFileLost != nil {
+			db.OnFileLost(lost)
+		}
+	})
+	return lost
 }
 
 // WriteFault is a way for writes to fail, for fault tests and drills.
@@ -254,7 +313,15 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 // Update runs fn in a write transaction; see workflows.Store.
 func (db *DB) Update(ctx context.Context, fn func(workflows.Tx) error) error {
-	return db.run(ctx, db.write, &db.writeStmts, false, fn)
+	if err := db.CheckFile(); err != nil {
+		return err
+	}
+	if err := db.run(ctx, db.write, &db.writeStmts, false, fn); err != nil {
+		return err
+	}
+	// The file may have gone during the transaction: then the commit went
+	// to a file nobody will open again.
+	return db.CheckFile()
 }
 
 // View runs fn in a read-only transaction; see workflows.Store.

@@ -295,7 +295,7 @@ func (s *Service) settle(ctx context.Context, actor string, id int64, sc *Scorec
 			return err
 		}
 		if d.State != DecisionPending {
-			return Errorf(ECONFLICT, "decision #%d: %s", d.ID, describeSettled(d, team))
+			return Errorf(ECONFLICT, "decision #%d: %s", d.ID, Mention(describeSettled(d, team)))
 		}
 		before, beforeExp := d, e
 		reason, err := change(tx, team, &e, &d)
@@ -452,7 +452,8 @@ func (d *Decision) recommend(sc *Scorecard) {
 	case ActionKill:
 		match = rec.Action == RecommendKill
 	}
-	d.AutoApproved = match && sc.Guardrails != GuardrailsFailing
+	// An unknown guardrail may hide a regression: a person approves a ship.
+	d.AutoApproved = match && sc.Guardrails != GuardrailsFailing && (d.Action != ActionShip || sc.Guardrails != GuardrailsUnknown)
 }
 
 // auditReason describes a decision for the audit log: what it does and why.
@@ -542,13 +543,14 @@ func ended(tx Tx, e Experiment, team Team) error {
 	}
 	for _, d := range decisions {
 		if d.State == DecisionApplied && d.Action != ActionExtend {
-			return Errorf(ECONFLICT, "experiment %q: %s", e.Key, describeSettled(d, team))
+			return Errorf(ECONFLICT, "experiment %q: %s", e.Key, Mention(describeSettled(d, team)))
 		}
 	}
 	return Errorf(ECONFLICT, "experiment %q is already %s", e.Key, e.State)
 }
 
-// describeSettled says what became of a decision: "already shipped treatment
+// describeSettled says what became of a decision (mrkdwn: its variant is a
+// key, its mention the domain's own): "already shipped treatment
 // by <@U0PM> at 14:02 CET on 16 Nov".
 func describeSettled(d Decision, team Team) string {
 	when := teamTime(d.ResolvedAt, team)
@@ -571,16 +573,7 @@ func teamTime(t time.Time, team Team) string {
 	return t.In(team.Location()).Format("at 15:04 MST on 2 Jan")
 }
 
-func mentions(users []string) string {
-	out := make([]string, len(users))
-	for i, u := range users {
-		out[i] = "<@" + u + ">"
-	}
-	if len(out) == 0 {
-		return "nobody"
-	}
-	return strings.Join(out, ", ")
-}
+func mentions(users []string) Mention { return MentionUsers(users...) }
 
 func requestKey(e Experiment, d Decision) string {
 	return e.MessageKey("decision", strconv.FormatInt(d.ID, 10))

@@ -19,6 +19,9 @@ const (
 	RecommendKeepRunning Recommend = "keep_running"
 	RecommendInvestigate Recommend = "investigate"
 	RecommendDiscuss     Recommend = "discuss"
+	// RecommendDecide asks for a decision on judgement: the data will not
+	// settle it in any reasonable time.
+	RecommendDecide Recommend = "decide"
 )
 
 // Condition is a fact about a scorecard that a framework rule can test.
@@ -34,13 +37,18 @@ const (
 	CondPrimaryLosing       Condition = "primary_losing"
 	CondUnderpowered        Condition = "underpowered"
 	CondPastEnd             Condition = "past_end"
+	// CondGuardrailUnknown: a guardrail could not be computed.
+	CondGuardrailUnknown Condition = "guardrail_unknown"
+	// CondOutOfReach: the target effect needs several times the planned
+	// days (see OutOfReachFactor).
+	CondOutOfReach Condition = "out_of_reach"
 )
 
 var conditions = []Condition{CondSRM, CondNotMature, CondGuardrailFailing, CondGuardrailRegressing,
-	CondPrimaryWinning, CondPrimaryLosing, CondUnderpowered, CondPastEnd}
+	CondPrimaryWinning, CondPrimaryLosing, CondUnderpowered, CondPastEnd, CondGuardrailUnknown, CondOutOfReach}
 
 var recommendations = []Recommend{RecommendShip, RecommendExtend, RecommendKill, RecommendKeepRunning,
-	RecommendInvestigate, RecommendDiscuss}
+	RecommendInvestigate, RecommendDiscuss, RecommendDecide}
 
 // Framework maps a scorecard to a recommendation with a reason: its rules
 // are tried in order and the first whose conditions all hold wins.
@@ -93,6 +101,9 @@ func (f Framework) Recommend(sc Scorecard) Recommendation {
 		}
 		if detail := sc.Detail(r.When); detail != "" {
 			rec.Reason += " " + detail
+		}
+		if rec.Action == RecommendShip && sc.Guardrails == GuardrailsUnknown {
+			rec.Reason += " A guardrail is unknown (" + sc.GuardrailReason + "), so a person must approve a ship; it is not auto-approved."
 		}
 		return rec
 	}

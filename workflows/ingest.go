@@ -1366,6 +1366,11 @@ func (x *kpiRows) row(rec *record, p *problems) (KPIPoint, bool) {
 	}
 	if name := c.text(c.cols[1], "name", maxNameBytes); name != nil {
 		out.Name = intern(x.names, name)
+		// A KPI name is a key (targets, the review's rows and charts name
+		// KPIs by it), so it is held to the shape of keys.
+		if !keyPattern.MatchString(out.Name) {
+			c.fail(c.cols[1], "name", "KPI name %q: a KPI name is a key: use lower-case letters, digits, - and _ (at most 63), e.g. new_mrr", out.Name)
+		}
 	}
 	if period := c.text(c.cols[2], "period", maxNameBytes); period != nil {
 		out.Period = intern(x.names, period)

@@ -150,6 +150,9 @@ func (s *Service) stepRollout(ctx context.Context, sc Scorecard) (string, error)
 		alert := RolloutAlert{Experiment: e, Team: team, Actor: ActorScheduler, From: e.RolloutPercent, Scorecard: &sc}
 		last := current == len(e.RolloutPlan)-1
 		switch {
+		case sc.Guardrails == GuardrailsUnknown:
+			line = fmt.Sprintf("holding at %s %%: a guardrail is unknown (%s)", formatPercent(e.RolloutPercent), sc.GuardrailReason)
+			return nil
 		case sc.Guardrails != GuardrailsHealthy:
 			alert.Event, alert.Reason = RolloutHalted, sc.Detail([]Term{{Condition: CondGuardrailRegressing}})
 			e.RolloutPaused = true

@@ -24,7 +24,7 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))
 	}
-	data, name, err := readInput(e, *file)
+	data, name, err := readInput(ctx, e, *file)
 	if err != nil {
 		return err
 	}
@@ -54,21 +54,62 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// maxInput bounds a config or stats file: the example config is 5 KiB.
+const maxInput = 10 << 20
+
 // readInput reads a file named on the command line, or standard input for
-// "-". It returns the data and the name to use in messages.
-func readInput(e *env, path string) ([]byte, string, error) {
+// "-", up to maxInput bytes. It returns the data and the name to use in
+// messages. A signal (ctx done) stops it at once, even on a read that
+// never ends (/dev/zero) or blocks (a pipe nobody writes to).
+func readInput(ctx context.Context, e *env, path string) ([]byte, string, error) {
+	name, r := path, e.stdin
 	if path == "-" {
-		b, err := io.ReadAll(e.stdin)
+		name = "<stdin>"
+	} else {
+		f, err := os.Open(path)
 		if err != nil {
-			return nil, "", fmt.Errorf("read standard input: %w", err)
+			return nil, "", workflows.Errorf(workflows.EINVALID, "cannot read %s: %v", path, unwrapPathError(err))
 		}
-		return b, "<stdin>", nil
+		defer f.Close()
+		r = f
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", workflows.Errorf(workflows.EINVALID, "cannot read %s: %v", path, unwrapPathError(err))
+	type result struct {
+		b   []byte
+		err error
 	}
-	return b, path, nil
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(io.LimitReader(ctxReader{ctx, r}, maxInput+1))
+		done <- result{b, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		return nil, "", fmt.Errorf("reading %s was interrupted: %w", name, context.Cause(ctx))
+	}
+	switch {
+	case res.err != nil && ctx.Err() != nil:
+		return nil, "", fmt.Errorf("reading %s was interrupted: %w", name, context.Cause(ctx))
+	case res.err != nil:
+		return nil, "", workflows.Errorf(workflows.EINVALID, "cannot read %s: %v", name, unwrapPathError(res.err))
+	case len(res.b) > maxInput:
+		return nil, "", workflows.Errorf(workflows.EINVALID, "%s is larger than %d MiB, the most growthbot reads: is it the right file?", name, maxInput>>20)
+	}
+	return res.b, name, nil
+}
+
+// ctxReader stops reading when its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // unwrapPathError drops the repeated path from an *os.PathError.

@@ -59,14 +59,7 @@ func auditEntries(ctx context.Context, svc *workflows.Service, key string, limit
 	}
 	_, entries, err := svc.History(ctx, key)
 	if workflows.ErrorCode(err) == workflows.ENOTFOUND {
-		exps, lerr := svc.ListExperiments(ctx, "")
-		var keys []string
-		for _, x := range exps {
-			keys = append(keys, x.Key)
-		}
-		if c := workflows.Closest(key, keys); lerr == nil && c != "" {
-			return nil, workflows.Errorf(workflows.ENOTFOUND, "no experiment %q", key).WithHint("did you mean %q?", c)
-		}
+		return nil, suggestExperiment(ctx, svc, key, err)
 	}
 	if limit > 0 && len(entries) > limit {
 		entries = entries[len(entries)-limit:]

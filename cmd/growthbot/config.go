@@ -23,6 +23,7 @@ const (
 	envDB            = "GROWTHBOT_DB"
 	envAddr          = "GROWTHBOT_ADDR"
 	envAPIToken      = "GROWTHBOT_API_TOKEN"
+	envMetricsAddr   = "GROWTHBOT_METRICS_ADDR"
 	envLogLevel      = "GROWTHBOT_LOG_LEVEL"
 	envLogFormat     = "GROWTHBOT_LOG_FORMAT"
 	envTemplates     = "GROWTHBOT_TEMPLATES"

@@ -25,6 +25,8 @@ type demo struct {
 	out   string // folder for files the demo writes (charts)
 	// slack is the local Slack: the console prints what reached it.
 	slack *localSlack
+	// config is the config file the demo applies: the example.
+	config []byte
 }
 
 // as runs a line in the local Slack as a user, as the console would.
@@ -71,39 +73,61 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))
 	}
-	if err := removeDB(*dbPath); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	clock := workflows.NewFakeClock(demoStart(time.Now()))
-	db, err := store.Open(ctx, *dbPath)
+	d, err := openDemo(ctx, e, *dbPath, *out)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer d.close()
+	if err := d.run(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nDone. Explore it yourself: growthbot console --db %s\n", *dbPath)
+	return nil
+}
+
+// openDemo creates the demo's fresh database (replacing an old one) and its
+// local Slack.
+func openDemo(ctx context.Context, e *env, dbPath, out string) (*demo, error) {
+	if err := removeDB(dbPath); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	clock := workflows.NewFakeClock(demoStart(time.Now()))
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
 	db.Now = clock.Now
 	svc, err := newService(e, db)
 	if err != nil {
-		return err
+		db.Close()
+		return nil, err
 	}
 	svc.Clock = clock
 	quiet := *e
 	quiet.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	svc.Log = quiet.log
-	d := &demo{e: e, db: db, svc: svc, clock: clock, out: *out}
-	d.slack = newLocalSlack(db, svc, &quiet, "U0ENG1", "C0CHECKOUT", *out, e.stdout)
-	defer d.slack.Close()
+	d := &demo{e: e, db: db, svc: svc, clock: clock, out: out, config: templates.ExampleConfig()}
+	d.slack = newLocalSlack(db, svc, &quiet, "U0ENG1", "C0CHECKOUT", out, e.stdout)
+	fmt.Fprintf(e.stdout, "growthbot demo: no Slack workspace, no network. Database: %s\n", dbPath)
+	return d, nil
+}
 
-	fmt.Fprintf(e.stdout, "growthbot demo: no Slack workspace, no network. Database: %s\n", *dbPath)
+func (d *demo) close() {
+	d.slack.Close()
+	d.db.Close()
+}
+
+// run takes the tour, step by step.
+func (d *demo) run(ctx context.Context) error {
 	for i, step := range demoSteps() {
-		fmt.Fprintf(e.stdout, "\n== %d. %s ==\n\n", i+1, step.title)
+		fmt.Fprintf(d.e.stdout, "\n== %d. %s ==\n\n", i+1, step.title)
 		if err := step.run(d, ctx); err != nil {
 			return fmt.Errorf("demo step %q: %w", step.title, err)
 		}
 	}
-	fmt.Fprintf(e.stdout, "\nDone. Explore it yourself: growthbot console --db %s\n", *dbPath)
 	return nil
 }
 
@@ -118,12 +142,12 @@ func removeDB(path string) error {
 }
 
 func (d *demo) applyConfig(ctx context.Context) error {
-	report, err := d.svc.ApplyConfig(ctx, "templates/growthbot.example.yaml", templates.ExampleConfig(), workflows.ActorConfig, false)
+	report, err := d.svc.ApplyConfig(ctx, "templates/growthbot.example.yaml", d.config, workflows.ActorConfig, false)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(d.e.stdout, "created: %s\n", strings.Join(report.Created, ", "))
-	again, err := d.svc.ApplyConfig(ctx, "templates/growthbot.example.yaml", templates.ExampleConfig(), workflows.ActorConfig, false)
+	again, err := d.svc.ApplyConfig(ctx, "templates/growthbot.example.yaml", d.config, workflows.ActorConfig, false)
 	if err != nil {
 		return err
 	}

@@ -28,18 +28,10 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	dbPath := dbFlag(e, fs)
 	format := fs.String("format", "", "ndjson, json or csv (default: by the file's extension, else by its first byte)")
 	progress := fs.Bool("progress", false, "report progress even when standard error is not a terminal")
-	// Flags may come before, between or after the kind and the file, as in
-	// `growthbot import events big.ndjson --db x.db`.
-	var operands []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		operands = append(operands, fs.Arg(0))
-		args = fs.Args()[1:]
+	// Flags may come before, between or after the kind and the file.
+	operands, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(operands) != 2 {
 		return usageError("give what to import (exposures, events or kpis) and a file (- for standard input)")

@@ -252,7 +252,9 @@ func TestServeIngestionAPI(t *testing.T) {
 			}
 		})
 	}
-	resp, err := http.Get(base + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +276,7 @@ func TestServeIngestionAPI(t *testing.T) {
 }
 
 func TestServeWithoutTokenDisablesTheAPI(t *testing.T) {
-	base, stop := startServe(t, map[string]string{envDB: filepath.Join(t.TempDir(), "g.db")})
+	base, stop := startServe(t, map[string]string{envDB: filepath.Join(t.TempDir(), "g.db")}, "--create-db")
 	defer stop()
 	resp, err := http.Post(base+"/api/v1/events", "application/json", strings.NewReader("[]"))
 	if err != nil {

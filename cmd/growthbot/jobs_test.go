@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,5 +68,31 @@ func TestStatsCommand(t *testing.T) {
 	}
 	if res := run(t, "", nil, "stats"); res.code != 2 {
 		t.Errorf("stats without a file: exit %d", res.code)
+	}
+}
+
+// growthbot stats gives a result for clear-cut effects the normal
+// approximation used to refuse: one arm without variance.
+func TestStatsCommandOneArmWithoutVariance(t *testing.T) {
+	in := `[{"id":"0/5000 vs 82/5000","kind":"compare","input":{"metric_type":"proportion","difference":"absolute","method":"fixed","alpha":0.05,"control":{"n":5000,"sum":0},"treatment":{"n":5000,"sum":82}}},
+	{"id":"500/5000 vs 0/5000","kind":"compare","input":{"metric_type":"proportion","difference":"absolute","method":"sequential","alpha":0.05,"control":{"n":5000,"sum":500},"treatment":{"n":5000,"sum":0}}},
+	{"id":"constant control","kind":"compare","input":{"metric_type":"mean","difference":"relative","method":"bayesian","alpha":0.05,"control":{"n":100,"sum":500,"sum_squares":2500},"treatment":{"n":100,"sum":600,"sum_squares":3700}}},
+	{"id":"exact","kind":"compare","input":{"metric_type":"proportion","difference":"absolute","method":"fixed","alpha":0.05,"exact":true,"control":{"n":5000,"sum":0},"treatment":{"n":5000,"sum":82}}}]`
+	res := run(t, in, nil, "stats", "-")
+	if res.code != 0 {
+		t.Fatalf("stats: %+v", res)
+	}
+	var out []map[string]any
+	if err := json.Unmarshal([]byte(res.stdout), &out); err != nil || len(out) != 4 {
+		t.Fatalf("stats output %s: %v", res.stdout, err)
+	}
+	for i, want := range []float64{0.0164, -0.1, 0.2, 0.0164} {
+		if out[i]["error"] != nil || math.Abs(out[i]["estimate"].(float64)-want) > 1e-12 {
+			t.Errorf("case %v: %v, want estimate %g", out[i]["id"], out[i], want)
+		}
+	}
+	// Fisher's exact p from exact rational arithmetic.
+	if p := out[3]["p_value"].(float64); math.Abs(p-2.9590642226497063e-25) > 1e-33 || out[3]["test"] != "Fisher's exact test" {
+		t.Errorf("exact case: %v", out[3])
 	}
 }

@@ -28,7 +28,7 @@ func newLocalSlack(db *store.DB, svc *workflows.Service, e *env, user, channel, 
 		PostInterval: -1, Getenv: e.getenv}
 	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack")}
 	srv := bot.NewServer(e.log, db.Ping)
-	(&bot.Slack{Router: router, SigningSecret: localSecret, Log: e.log.With("component", "slack")}).Mount(srv)
+	(&bot.Slack{Router: router, SigningSecret: localSecret, Log: e.log.With("component", "slack"), ResponseHost: apiHost(fake.APIURL())}).Mount(srv)
 	return &localSlack{fake: fake, console: &bot.Console{Handler: srv, Secret: localSecret, Router: router,
 		Outbox: outbox, Fake: fake, User: user, Channel: channel, Files: files, Out: out}}
 }

@@ -37,11 +37,13 @@ func commands() []command {
 		{"import", "exposures|events|kpis FILE [flags]", "import data from NDJSON or CSV (- for standard input)", runImport},
 		{"stats", "FILE", "compute experiment statistics from a JSON array of cases (- for standard input)", runStats},
 		{"jobs", "list | run pulse|rollouts|digest [flags]", "show or run the scheduled jobs", runJobs},
+		{"scorecard", "KEY [--json] [flags]", "print an experiment's scorecard, computed now (--json: one JSON object)", runScorecard},
 		{"audit", "[--experiment KEY] [--limit N] [--json]", "list every change: who, when, what and why", runAudit},
 		{"demo", "[flags]", "build a demo database and show what the bot would post (no Slack needed)", runDemo},
 		{"console", "[flags]", "type slash commands and see the bot's replies in the terminal", runConsole},
 		{"source", "test|sql KEY [flags]", "check a warehouse source, or print the SQL a pulse sends it", runSource},
 		{"migrate", "[flags]", "create or upgrade the database schema", runMigrate},
+		{"backup", "[--db FILE] OUT", "write a consistent copy of the database to OUT, safe while serve runs", runBackup},
 		{"version", "", "print the version", runVersion},
 	}
 }
@@ -172,6 +174,23 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return usageError("%v", err)
 	}
 	return nil
+}
+
+// parseInterleaved parses args whose flags may come before, between or
+// after the operands, as in `growthbot import events big.ndjson --db x.db`,
+// and returns the operands.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var operands []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return operands, nil
+		}
+		operands = append(operands, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func hasFlags(fs *flag.FlagSet) bool {

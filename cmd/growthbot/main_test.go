@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
@@ -208,4 +211,54 @@ func auditCount(t *testing.T, path string) int {
 		n = len(entries)
 	})
 	return n
+}
+
+// TestApplyInputIsBounded: apply reads at most 10 MiB, however big or
+// endless its input, and a signal stops it while it waits for input.
+func TestApplyInputIsBounded(t *testing.T) {
+	bin := buildGrowthbot(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	big := writeFile(t, dir, "big.yaml", "teams: []\n"+strings.Repeat("# padding\n", 1_200_000))
+	for _, file := range []string{big, "/dev/zero"} {
+		var stderr bytes.Buffer
+		cmd := exec.Command(bin, "apply", "-f", file, "--db", db)
+		cmd.Stderr = &stderr
+		start := time.Now()
+		err := cmd.Run()
+		if err == nil || !strings.Contains(stderr.String(), "larger than 10 MiB") || time.Since(start) > 10*time.Second {
+			t.Errorf("apply -f %s: %v after %v: %s", file, err, time.Since(start), stderr.String())
+		}
+	}
+	if _, err := os.Stat(db); err == nil && countRows(t, db, "teams") != 0 {
+		t.Error("a refused file applied something")
+	}
+
+	// Standard input that never ends nor sends: SIGTERM stops apply.
+	cmd := exec.Command(bin, "apply", "-f", "-", "--db", db)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	sent := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(stderr.String(), "reading <stdin> was interrupted") {
+			t.Errorf("apply after SIGTERM: %v %s", err, stderr.String())
+		}
+		t.Logf("apply stopped %v after SIGTERM", time.Since(sent))
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("apply ignored SIGTERM while reading")
+	}
 }

@@ -130,9 +130,11 @@ func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
 			t.Fatalf("the job table has %q; this test proves %q: prove each new job here", got, scheduledJobs)
 		}
 	})
+	exposeRollout(t, db, started.Add(time.Hour))
 
 	fake := fakeslack.New()
 	defer fake.Close()
+	fake.SetScopes(manifestScopes(t)...)
 	clock := newShiftedClock(time.Date(2026, 11, 1, 20, 0, 0, 0, time.UTC))
 	serveClock = clock
 	t.Cleanup(func() { serveClock = nil })
@@ -182,6 +184,11 @@ func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
 			return b.String() + logs.String()
 		})
 	}
+	for _, c := range fake.Calls() {
+		if c.Error != "" {
+			t.Errorf("Slack answered %s to %s", c.Error, c.Method)
+		}
+	}
 	if code := stop(); code != 0 {
 		t.Errorf("serve exited with %d:\n%s", code, logs)
 	}
@@ -201,6 +208,7 @@ func TestJobsRunByHandAreDelivered(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	exposeRollout(t, db, time.Now().Add(-47*time.Hour))
 	fake := fakeslack.New()
 	defer fake.Close()
 	vars := map[string]string{envDB: db, envBotToken: "xoxb-test", envSlackAPIURL: fake.APIURL()}

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -21,8 +24,9 @@ import (
 // shutdownGrace is how long shutdown waits for work in flight.
 const shutdownGrace = 30 * time.Second
 
-// onListen, when set by tests, learns the address the server listens on.
-var onListen func(addr string)
+// onListen and onMetricsListen, when set by tests, learn the addresses the
+// server listens on.
+var onListen, onMetricsListen func(addr string)
 
 // serveClock, when set by tests, is the clock serve schedules and records
 // by, so that a test can move time on instead of waiting for it.
@@ -33,6 +37,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	dbPath := dbFlag(e, fs)
 	addr := fs.String("addr", envOr(e, envAddr, ":8080"), "address to listen on (env "+envAddr+")")
 	apiConfig := apiFlags(e, fs)
+	metricsAddr := fs.String("metrics-addr", envOr(e, envMetricsAddr, ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090; without it /metrics is on --addr and needs the API token (env "+envMetricsAddr+")")
+	createDB := fs.Bool("create-db", false, "start with a new, empty database when the --db file does not exist (without it, serve refuses: a missing file usually means a lost one)")
 	poll := fs.Duration("poll", workflows.DefaultSchedulerTick,
 		"how often serve reads teams, schedules and channels again and runs the jobs due, at most 1m (env "+envPoll+")")
 	if err := parseFlags(fs, args); err != nil {
@@ -51,11 +57,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))
 	}
+	if err := expectDB(*dbPath, *createDB); err != nil {
+		return err
+	}
 	db, svc, err := openService(ctx, e, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	db.OnFileLost = func(err error) {
+		e.log.Error("the database file is gone: every write is refused and /healthz answers 503 until growthbot is restarted on a restored file", "err", err)
+	}
 	if serveClock != nil {
 		svc.Clock, db.Now = serveClock, serveClock.Now
 	}
@@ -63,12 +75,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv := bot.NewServer(e.log, db.Ping)
 	srv.MountAPI(svc, api)
 	srv.MountFlags(svc, api)
+	if *metricsAddr == "" {
+		srv.MountMetrics(api.Token)
+	}
 	client := slackClient(e)
 	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
 		Metrics: srv.Metrics(), Getenv: e.getenv}
+	channels := &bot.Channels{Slack: client, Service: svc, Log: e.log.With("component", "channels"), Poll: *poll}
 	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"),
-		Notify: outbox.Notify}
-	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack")}
+		Notify: outbox.Notify, ChannelProblems: channels.Problems}
+	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack"),
+		ResponseHost: apiHost(e.getenv(envSlackAPIURL))}
 	slackAdapter.Mount(srv)
 	if e.getenv(envSigningSecret) == "" {
 		e.log.Warn("SLACK_SIGNING_SECRET is not set: the Slack endpoints refuse every request")
@@ -79,6 +96,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", *addr, err)
+	}
+	var metricsLn net.Listener
+	if *metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", *metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: listen on %s for metrics: %w", *metricsAddr, err)
+		}
+		e.log.Info("metrics serving", "metrics_addr", metricsLn.Addr().String())
+		if onMetricsListen != nil {
+			onMetricsListen(metricsLn.Addr().String())
+		}
 	}
 	e.log.Info("growthbot serving", "addr", ln.Addr().String(), "db", db.Path(), "version", buildVersion())
 	if onListen != nil {
@@ -91,10 +119,42 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		{"outbox", outbox.Run},
 		{"scheduler", scheduler.Run},
 	}
+	if metricsLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		parts = append(parts, part{"metrics", httpPart(mux, metricsLn, nil)})
+	}
+	if e.getenv(envBotToken) != "" {
+		parts = append(parts, part{"workspace check", func(ctx context.Context) error {
+			err := slackAdapter.LearnTeam(ctx, client, 30*time.Second)
+			<-ctx.Done() // a part that returns stops the server
+			return err
+		}})
+		parts = append(parts, part{"channels", channels.Run})
+	}
 	if e.getenv(envAppToken) != "" {
 		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})
 	}
 	return runParts(ctx, e.log, parts...)
+}
+
+// expectDB refuses to serve from a database file that does not exist (or
+// is empty) unless create says to start a new one: after a deleted or
+// misplaced file, a server that quietly began afresh would look healthy
+// while every experiment, decision and message was gone.
+func expectDB(path string, create bool) error {
+	fi, err := os.Stat(path)
+	switch {
+	case create:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return usageError("database %s does not exist. If it was lost, restore it from a backup (README: Backups); to start a new, empty one, run growthbot apply -f CONFIG first or pass --create-db", path)
+	case err != nil:
+		return fmt.Errorf("serve: %w", err)
+	case fi.Size() == 0:
+		return usageError("database %s is an empty file, not a growthbot database. Restore it from a backup (README: Backups), or pass --create-db to start a new one", path)
+	}
+	return nil
 }
 
 // slackClient returns a Slack Web API client for the bot token, talking to
@@ -111,6 +171,19 @@ func slackClient(e *env) *slack.Client {
 		opts = append(opts, slack.OptionAppLevelToken(t))
 	}
 	return slack.New(e.getenv(envBotToken), opts...)
+}
+
+// apiHost is the host of SLACK_API_URL ("" when unset): response URLs on it
+// are accepted besides Slack's own.
+func apiHost(apiURL string) string {
+	if apiURL == "" {
+		return ""
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // durationFromEnv sets the flag from the environment variable when the
@@ -169,7 +242,11 @@ func runParts(ctx context.Context, log *slog.Logger, parts ...part) error {
 // left running in the router.
 func httpPart(h http.Handler, ln net.Listener, router *bot.Router) func(context.Context) error {
 	return func(ctx context.Context) error {
-		server := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		// Headers must arrive within 5 s and a whole request within a
+		// minute (the Slack endpoints allow 5 s for their small bodies):
+		// a connection that stalls is cut rather than held open.
+		server := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: time.Minute,
+			IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 		done := make(chan error, 1)
 		go func() { done <- server.Serve(ln) }()
 		select {
@@ -182,7 +259,9 @@ func httpPart(h http.Handler, ln net.Listener, router *bot.Router) func(context.
 		if err := server.Shutdown(shutdownCtx); err != nil {
 			return fmt.Errorf("shutdown: %w", err)
 		}
-		router.Wait()
+		if router != nil {
+			router.Wait()
+		}
 		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}

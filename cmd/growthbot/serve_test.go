@@ -74,29 +74,65 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// get GETs url with an optional bearer token and returns the status and body.
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
 func TestServeHealthMetricsAndShutdown(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "g.db")
-	base, stop := startServe(t, map[string]string{envDB: db})
+	base, stop := startServe(t, map[string]string{envDB: db, envAPIToken: "tok"}, "--create-db")
 
-	resp, err := http.Get(base + "/healthz")
-	if err != nil {
-		t.Fatal(err)
+	if code, body := get(t, base+"/healthz", ""); code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Fatalf("healthz: %d %s", code, body)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"ok"`) {
-		t.Fatalf("healthz: %d %s", resp.StatusCode, body)
+	// The metrics are on the listener Slack reaches only for the API token.
+	for _, token := range []string{"", "wrong"} {
+		if code, body := get(t, base+"/metrics", token); code != http.StatusUnauthorized || strings.Contains(body, "growthbot_http") {
+			t.Errorf("/metrics with token %q: %d %s", token, code, body)
+		}
 	}
-	resp, err = http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `growthbot_http_requests_total{route="GET /healthz",code="200"} 1`) {
+	if code, body := get(t, base+"/metrics", "tok"); code != 200 || !strings.Contains(body, `growthbot_http_requests_total{route="GET /healthz",code="200"} 1`) {
 		t.Errorf("metrics do not count the health check:\n%s", body)
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("serve exited with %d after a graceful stop", code)
 	}
+}
+
+// TestServeMetricsOnTheirOwnAddress: with GROWTHBOT_METRICS_ADDR the
+// metrics are served there, to anyone who reaches it, and not at all on
+// the address Slack reaches; without an API token they are nowhere else.
+func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
+	db := mustRunningExample(t)
+	metricsAddr := make(chan string, 1)
+	onMetricsListen = func(addr string) { metricsAddr <- addr }
+	t.Cleanup(func() { onMetricsListen = nil })
+	base, stop := startServe(t, map[string]string{envDB: db, envAPIToken: "tok", envMetricsAddr: "127.0.0.1:0"})
+	maddr := "http://" + <-metricsAddr
+	get(t, base+"/healthz", "")
+	if code, body := get(t, maddr+"/metrics", ""); code != 200 || !strings.Contains(body, `growthbot_http_requests_total{route="GET /healthz",code="200"} 1`) {
+		t.Errorf("metrics address: %d %s", code, body)
+	}
+	if code, body := get(t, base+"/metrics", "tok"); code != http.StatusNotFound || strings.Contains(body, "growthbot_http") {
+		t.Errorf("/metrics on the main address, with the token: %d %s", code, body)
+	}
+	stop()
+
+	base, stop = startServe(t, map[string]string{envDB: db})
+	if code, body := get(t, base+"/metrics", ""); code != http.StatusForbidden || !strings.Contains(body, "GROWTHBOT_METRICS_ADDR") {
+		t.Errorf("/metrics without any token: %d %s", code, body)
+	}
+	stop()
 }

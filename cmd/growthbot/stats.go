@@ -20,7 +20,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError("give one FILE, or - for standard input")
 	}
-	data, name, err := readInput(e, fs.Arg(0))
+	data, name, err := readInput(ctx, e, fs.Arg(0))
 	if err != nil {
 		return err
 	}
