@@ -78,9 +78,10 @@ experiments:
 
 // TestScorecardParity loads the same generated data into SQLite through
 // `growthbot import` and into PostgreSQL with COPY, runs `growthbot jobs
-// run pulse` on each, and compares every number of the stored scorecards
-// (units, means, lifts, intervals, p-values, chances to win, SRM, progress,
-// the daily lift series): fixed, sequential and Bayesian experiments, CUPED,
+// run pulse` and `growthbot scorecard KEY --json` on each, and compares
+// every number of the stored scorecards (units, means, lifts, intervals,
+// p-values, chances to win, SRM, progress, the daily lift series) and of
+// the JSON: fixed, sequential and Bayesian experiments, CUPED,
 // a ratio, a winsorized metric, three arms, units exposed to several
 // variants. Both windows end at the same instant, the experiments' decision
 // time, so that the two runs see the same window.
@@ -189,6 +190,33 @@ func TestScorecardParity(t *testing.T) {
 				break
 			}
 			t.Errorf("%s: %s", key, d)
+		}
+	}
+	// growthbot scorecard KEY --json: every number agrees too.
+	for key := range started {
+		var out [2]any
+		for i, db := range []string{embedded, warehouse} {
+			res := run(t, "", vars, "scorecard", key, "--json", "--db", db)
+			if res.code != 0 {
+				t.Fatalf("scorecard %s --json: %+v", key, res)
+			}
+			if err := json.Unmarshal([]byte(res.stdout), &out[i]); err != nil {
+				t.Fatalf("scorecard %s --json: %v\n%s", key, err, res.stdout)
+			}
+		}
+		var diffs []string
+		numbers := compareJSON("", out[0], out[1], &diffs)
+		t.Logf("%s: %d numbers of scorecard --json agree", key, numbers)
+		if numbers < 10 {
+			t.Errorf("%s: only %d numbers in scorecard --json", key, numbers)
+		}
+		sort.Strings(diffs)
+		for i, d := range diffs {
+			if i == 20 {
+				t.Errorf("%s --json: ... and %d more differences", key, len(diffs)-20)
+				break
+			}
+			t.Errorf("%s --json: %s", key, d)
 		}
 	}
 	// The data did exercise what the issue lists.
