@@ -50,6 +50,7 @@ var usages = []struct{ name, usage, summary string }{
 	{"growth goal done", "/growth goal done ID", "mark a goal done"},
 	{"growth goal drop", "/growth goal drop ID", "drop a goal"},
 	{"growth kpi", "/growth kpi TEAM", "the team's KPIs, month by month"},
+	{"growth program", "/growth program [TEAM] [YYYY-MM]", "the experiment program: started, decided, win rate, speed, impact"},
 }
 
 // Usage returns the usage line of a command name ("exp ship").
@@ -226,7 +227,7 @@ func (p *parser) args(c *Command) error {
 			}
 			c.Percent = pct
 		}
-	case "growth review":
+	case "growth review", "growth program":
 		for w, ok := p.next(); ok; w, ok = p.next() {
 			if monthPattern.MatchString(w) {
 				c.Period = w

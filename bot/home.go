@@ -22,6 +22,7 @@ type Home struct {
 	// teams, e.g. "invite @growthbot to #x".
 	Problems []string
 	Now      time.Time
+	Settings workflows.Settings
 }
 
 // HomeOpened publishes the user's App Home.
@@ -41,6 +42,9 @@ func (r *Router) home(ctx context.Context, user string) (Home, error) {
 	err := r.Service.Store.View(ctx, func(tx workflows.Tx) error {
 		teams, err := tx.Teams()
 		if err != nil {
+			return err
+		}
+		if h.Settings, err = tx.Settings(); err != nil {
 			return err
 		}
 		for _, t := range teams {
@@ -95,6 +99,12 @@ func RenderHome(h Home) slack.HomeTabViewRequest {
 			names = append(names, fmt.Sprintf("*%s* (%s, <#%s>)", Escape(t.Name), role, t.Channel))
 		}
 		blocks = append(blocks, Section("Your teams: "+strings.Join(names, ", ")))
+		for _, t := range h.Teams {
+			if t.TooBig(h.Settings) {
+				blocks = append(blocks, Context(fmt.Sprintf(":warning: *%s* has %d people, more than the limit of %d (`settings.max_team_size`): small teams decide faster.",
+					Escape(t.Name), len(t.People()), h.Settings.WithDefaults().MaxTeamSize)))
+			}
+		}
 	}
 	for _, p := range h.Problems {
 		blocks = append(blocks, Section(":warning: "+p))

@@ -414,7 +414,7 @@ func (r *Renderer) reviewExperiments(rv workflows.Review) Message {
 	blocks := []slack.Block{Header(title)}
 	if x.Empty() {
 		blocks = append(blocks, Section(r.text("review.no-experiments", rv.Month)))
-		return Message{Text: title + ": none", Blocks: blocks}
+		return Message{Text: title + ": none", Blocks: append(blocks, reviewProgram(rv.Program)...)}
 	}
 	rate := "n/a (none decided)"
 	if x.Decided > 0 {
@@ -453,7 +453,20 @@ func (r *Renderer) reviewExperiments(rv workflows.Review) Message {
 			blocks = append(blocks, Context(r.text("review.impact-note", nil)))
 		}
 	}
-	return Message{Text: title, Blocks: blocks}
+	return Message{Text: title, Blocks: append(blocks, reviewProgram(rv.Program)...)}
+}
+
+// reviewProgram is the review's view of the experiment program: the month
+// beside the month before, the quarter (to the month's end) beside the
+// quarter before; nothing when no experiment started or ended in any.
+func reviewProgram(p workflows.Program) []slack.Block {
+	quiet := func(q workflows.ProgramPeriod) bool { return q.Started+q.Decided() == 0 }
+	if quiet(p.Month) && quiet(p.PreviousMonth) && quiet(p.Quarter) && quiet(p.PreviousQuart) {
+		return nil
+	}
+	blocks := []slack.Block{Section("*The experiment program* (`/growth program " + p.Team.Key + "`)")}
+	blocks = append(blocks, programBlocks(p.Month, p.PreviousMonth)...)
+	return append(append(blocks, programBlocks(p.Quarter, p.PreviousQuart)...), Context(programNote))
 }
 
 var goalStatusWords = map[workflows.GoalStatus]string{

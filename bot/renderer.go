@@ -65,6 +65,8 @@ func (r *Renderer) Render(v any) (workflows.Rendered, error) {
 		return r.renderGuardrailAlert(v).Rendered()
 	case workflows.SRMAlert:
 		return r.renderSRMAlert(v).Rendered()
+	case workflows.DataAlert:
+		return r.renderDataAlert(v).Rendered()
 	case workflows.SourceDown:
 		return r.renderSourceDown(v).Rendered()
 	case workflows.OverdueReminder:

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -128,28 +129,39 @@ func randomData(r *rand.Rand, exps []workflows.Experiment, units int) ([]rawExpo
 // alternating the timestamp formats.
 func importRaw(tb testing.TB, db *store.DB, exposures []rawExposure, events []rawEvent) {
 	tb.Helper()
+	importExposures(tb, db, exposures)
 	svc := workflows.NewService(db, nil)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	ts := func(i int, at int64) any {
-		if i%2 == 0 {
-			return time.UnixMilli(at).UTC().Format(time.RFC3339Nano)
-		}
-		return json.Number(strconv.FormatFloat(float64(at)/1000, 'f', 3, 64))
-	}
-	for i, x := range exposures {
-		enc.Encode(map[string]any{"unit_id": x.unit, "experiment": x.experiment, "variant": x.variant, "timestamp": ts(i, x.at)})
-	}
-	if _, err := svc.Import(context.Background(), workflows.ImportExposures, &buf, workflows.FormatJSON, "exposures.ndjson", workflows.ImportOptions{}); err != nil {
-		tb.Fatal(err)
-	}
-	buf.Reset()
 	for i, x := range events {
-		enc.Encode(map[string]any{"unit_id": x.unit, "event": x.name, "value": x.value, "timestamp": ts(i, x.at)})
+		enc.Encode(map[string]any{"unit_id": x.unit, "event": x.name, "value": x.value, "timestamp": rawTimestamp(i, x.at)})
 	}
 	if _, err := svc.Import(context.Background(), workflows.ImportEvents, &buf, workflows.FormatJSON, "events.ndjson", workflows.ImportOptions{}); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// importExposures imports exposures as one file, as importRaw does.
+func importExposures(tb testing.TB, db *store.DB, exposures []rawExposure) workflows.ImportReport {
+	tb.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for i, x := range exposures {
+		enc.Encode(map[string]any{"unit_id": x.unit, "experiment": x.experiment, "variant": x.variant, "timestamp": rawTimestamp(i, x.at)})
+	}
+	r, err := workflows.NewService(db, nil).Import(context.Background(), workflows.ImportExposures, &buf, workflows.FormatJSON, "exposures.ndjson", workflows.ImportOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// rawTimestamp writes the i-th row's time as RFC 3339 or as Unix seconds.
+func rawTimestamp(i int, at int64) any {
+	if i%2 == 0 {
+		return time.UnixMilli(at).UTC().Format(time.RFC3339Nano)
+	}
+	return json.Number(strconv.FormatFloat(float64(at)/1000, 'f', 3, 64))
 }
 
 // reference computes an Aggregate the straightforward way: for every unit
@@ -163,13 +175,22 @@ func reference(req workflows.AggregateRequest, exposures []rawExposure, events [
 	units := map[string]*unitInfo{}
 	out := workflows.Aggregate{Experiment: req.Experiment.Key, Start: req.Start, End: req.End, Units: map[string]int64{}}
 	var firstExp, lastExp int64 = math.MaxInt64, math.MinInt64
-	stored := map[[3]string]bool{} // the first exposure of a unit to a variant wins
+	// The earliest exposure of a unit to a variant wins, whatever the
+	// order of the rows.
+	earliest := map[[3]string]int64{}
+	var keys [][3]string
 	for _, x := range exposures {
 		key := [3]string{x.experiment, x.unit, x.variant}
-		if stored[key] {
-			continue
+		at, ok := earliest[key]
+		if !ok {
+			keys = append(keys, key)
 		}
-		stored[key] = true
+		if !ok || x.at < at {
+			earliest[key] = x.at
+		}
+	}
+	for _, key := range keys {
+		x := rawExposure{experiment: key[0], unit: key[1], variant: key[2], at: earliest[key]}
 		if x.experiment != req.Experiment.Key || x.at < start || x.at >= end {
 			continue
 		}
@@ -369,6 +390,72 @@ func testAggregateMatchesReference(t *testing.T, seed uint64) {
 				t.Errorf("the test data should have multiply exposed units and pre-exposure revenue")
 			}
 		})
+	}
+}
+
+// TestEarliestExposureWinsWhateverTheOrder imports the same exposures in
+// their order as one file, and latest first as three files, and then
+// again as a retry: each database keeps every unit's earliest exposure to
+// each variant, so both aggregate as the reference says, and the retry
+// adds nothing.
+func TestEarliestExposureWinsWhateverTheOrder(t *testing.T) {
+	e := workflows.Experiment{Key: "checkout", Variants: variants("control", "treatment"), StartedAt: aggTestNow.Add(-10 * 24 * time.Hour),
+		PrimaryMetrics: []string{"purchase"}, GuardrailMetrics: []string{"errors"}, SecondaryMetrics: []string{"revenue"}}
+	req := workflows.AggregateRequest{Experiment: e, Start: e.StartedAt, End: aggTestNow,
+		Metrics: []workflows.Metric{aggMetrics[0], aggMetrics[1], aggMetrics[4]}}
+	exposures, events := randomData(rand.New(rand.NewPCG(5, 5)), []workflows.Experiment{e}, 400)
+	// Every unit also gets a late copy of its exposures, a day later, and
+	// some an earlier one, as a backfill would bring.
+	r := rand.New(rand.NewPCG(6, 6))
+	for _, x := range slices.Clone(exposures) {
+		late := x
+		late.at += 86400000
+		exposures = append(exposures, late)
+		if r.Float64() < 0.3 {
+			early := x
+			early.at -= r.Int64N(2 * 86400000)
+			exposures = append(exposures, early)
+		}
+	}
+	want := reference(req, exposures, events)
+	latestFirst := slices.SortedStableFunc(slices.Values(exposures), func(a, b rawExposure) int { return cmp.Compare(b.at, a.at) })
+	for _, tc := range []struct {
+		name  string
+		files [][]rawExposure
+	}{
+		{"in their order, one file", [][]rawExposure{exposures}},
+		{"latest first, three files", [][]rawExposure{latestFirst[:len(latestFirst)/3], latestFirst[len(latestFirst)/3 : len(latestFirst)*2/3], latestFirst[len(latestFirst)*2/3:]}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpenDB(t)
+			db.Now = func() time.Time { return aggTestNow }
+			mustSetUp(t, db, aggMetrics, e)
+			for _, f := range tc.files {
+				importExposures(t, db, f)
+			}
+			importRaw(t, db, nil, events)
+			if r := importExposures(t, db, exposures); r.Imported != 0 || r.Duplicates != int64(len(exposures)) {
+				t.Errorf("the retry imported %d, %d duplicates; want 0, %d", r.Imported, r.Duplicates, len(exposures))
+			}
+			got, err := db.Aggregate(context.Background(), []workflows.AggregateRequest{req})
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareAggregates(t, got[0], want)
+		})
+	}
+	// The backfill must matter: with the first file's first exposures
+	// winning, the result would differ.
+	var firstImported []rawExposure
+	seen := map[[3]string]bool{}
+	for _, x := range latestFirst {
+		if key := [3]string{x.experiment, x.unit, x.variant}; !seen[key] {
+			seen[key] = true
+			firstImported = append(firstImported, x)
+		}
+	}
+	if old := reference(req, firstImported, events); same(old.Units, want.Units) && old.Arms["purchase"]["control"] == want.Arms["purchase"]["control"] {
+		t.Errorf("the test data do not tell the earliest exposure from the first imported")
 	}
 }
 

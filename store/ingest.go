@@ -1,11 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,10 +25,11 @@ func unitID(key string) (id int64, check uint64) {
 
 // Bulk writes.
 const (
-	// rowsPerStatement: with modernc.org/sqlite, one INSERT of 500 rows
-	// costs a fraction of 500 single-row INSERTs, and 500 rows of 4
-	// columns stay far below SQLite's limit on parameters.
-	rowsPerStatement = 500
+	// rowsPerStatement: with modernc.org/sqlite, one INSERT of 512 rows
+	// costs a fraction of 512 single-row INSERTs, and 512 rows of 4
+	// columns stay far below SQLite's limit on parameters. A power of two:
+	// see batchStmt.
+	rowsPerStatement = 512
 	// importCacheKiB is the page cache an import uses (64 MiB, against
 	// SQLite's default 2 MiB): exposures and units go to random places in
 	// their trees, which then stay in memory instead of being read back.
@@ -36,15 +40,69 @@ const (
 	maxSeenUnits = 2 << 20
 )
 
-// bulkInsert runs an INSERT of many rows at once, prepared once per number
-// of rows.
+// batchStmt is a statement with a list of n tuples, head (tuple, ...)
+// tail, prepared once per n for the transaction: parsing the SQL again
+// for each batch cost an import a tenth of its time. n is a power of two
+// up to rowsPerStatement, so that an import prepares at most ten of them:
+// each takes memory, and a prepared statement for every n up to 512 once
+// took 50 MB.
+type batchStmt struct {
+	t                 *Tx
+	head, tuple, tail string
+	stmts             map[int]*sql.Stmt
+}
+
+func newBatchStmt(t *Tx, head, tuple, tail string) *batchStmt {
+	return &batchStmt{t: t, head: head, tuple: tuple, tail: tail, stmts: map[int]*sql.Stmt{}}
+}
+
+func (b *batchStmt) stmt(n int) (*sql.Stmt, error) {
+	if st := b.stmts[n]; st != nil {
+		return st, nil
+	}
+	q := b.head + strings.TrimSuffix(strings.Repeat(b.tuple+", ", n), ", ") + b.tail
+	st, err := b.t.tx.PrepareContext(b.t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	b.stmts[n] = st
+	return st, nil
+}
+
+// rowsOf runs the statement for the values of an IN list, after the fixed
+// arguments. It repeats the last value up to a power of two, which leaves
+// what the IN list matches as it was.
+func (b *batchStmt) rowsOf(fixed, values []any) (*sql.Rows, error) {
+	n := powerOfTwo(len(values))
+	st, err := b.stmt(n)
+	if err != nil {
+		return nil, err
+	}
+	args := append(slices.Clip(fixed), values...)
+	for range n - len(values) {
+		args = append(args, values[len(values)-1])
+	}
+	return st.QueryContext(b.t.ctx, args...)
+}
+
+// powerOfTwo returns the least power of two at least n, for n >= 1.
+func powerOfTwo(n int) int { return 1 << bits.Len(uint(n-1)) }
+
+// lowerPowerOfTwo returns the greatest power of two at most n, for n >= 1.
+func lowerPowerOfTwo(n int) int { return 1 << (bits.Len(uint(n)) - 1) }
+
+func (b *batchStmt) close() error {
+	var errs []error
+	for _, st := range b.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// bulkInsert runs an INSERT of many rows at once.
 type bulkInsert struct {
-	t     *Tx
-	head  string // INSERT INTO t (a, b) VALUES
-	tuple string // (?, ?)
-	tail  string // ON CONFLICT ...
+	*batchStmt
 	width int
-	stmts map[int]*sql.Stmt
 	args  []any
 }
 
@@ -52,10 +110,8 @@ type bulkInsert struct {
 // insert is like "INSERT OR IGNORE INTO events".
 func newBulkInsert(t *Tx, insert, columns, tail string) *bulkInsert {
 	width := strings.Count(columns, ",") + 1
-	return &bulkInsert{
-		t: t, head: insert + " (" + columns + ") VALUES ", tail: " " + tail, width: width,
-		tuple: "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")", stmts: map[int]*sql.Stmt{},
-	}
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	return &bulkInsert{batchStmt: newBatchStmt(t, insert+" ("+columns+") VALUES ", tuple, " "+tail), width: width}
 }
 
 // flush inserts the rows whose values were appended to b.args and returns
@@ -65,7 +121,7 @@ func (b *bulkInsert) flush() (int64, error) {
 	args := b.args
 	b.args = b.args[:0]
 	for len(args) > 0 {
-		rows := min(len(args)/b.width, rowsPerStatement)
+		rows := lowerPowerOfTwo(min(len(args)/b.width, rowsPerStatement))
 		st, err := b.stmt(rows)
 		if err != nil {
 			return changed, err
@@ -82,27 +138,6 @@ func (b *bulkInsert) flush() (int64, error) {
 		args = args[rows*b.width:]
 	}
 	return changed, nil
-}
-
-func (b *bulkInsert) stmt(rows int) (*sql.Stmt, error) {
-	if st := b.stmts[rows]; st != nil {
-		return st, nil
-	}
-	q := b.head + strings.TrimSuffix(strings.Repeat(b.tuple+", ", rows), ", ") + b.tail
-	st, err := b.t.tx.PrepareContext(b.t.ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	b.stmts[rows] = st
-	return st, nil
-}
-
-func (b *bulkInsert) close() error {
-	var errs []error
-	for _, st := range b.stmts {
-		errs = append(errs, st.Close())
-	}
-	return errors.Join(errs...)
 }
 
 // importWriter is what the three writers share: the import's page cache,
@@ -162,12 +197,24 @@ type unitKeys struct {
 	seen map[int64]uint64 // id to the check half of the hash
 	ids  []any            // ids queued for the next flush
 	keys map[int64]string
-	ins  *bulkInsert
+	// fresh holds the units the last flush stored: new to the database,
+	// so that nothing else is stored about them yet.
+	fresh map[int64]bool
+	read  *batchStmt
+	ins   *bulkInsert
 }
 
 func newUnitKeys(t *Tx) *unitKeys {
-	return &unitKeys{t: t, seen: map[int64]uint64{}, keys: map[int64]string{}, ins: newBulkInsert(t, "INSERT INTO units", "id, key", "")}
+	return &unitKeys{t: t, seen: map[int64]uint64{}, keys: map[int64]string{}, fresh: map[int64]bool{},
+		read: newBatchStmt(t, "SELECT id, key FROM units WHERE id IN (", "?", ")"),
+		// OR IGNORE, although flush inserts only units it found missing:
+		// a plain INSERT of many rows could fail halfway, as far as SQLite
+		// knows, so it would keep a statement journal, a tenth of an
+		// import's time in write calls.
+		ins: newBulkInsert(t, "INSERT OR IGNORE INTO units", "id, key", "")}
 }
+
+func (u *unitKeys) close() error { return errors.Join(u.read.close(), u.ins.close()) }
 
 // id returns a unit's id, queueing its key the first time it is seen.
 func (u *unitKeys) id(key string) (int64, error) {
@@ -192,9 +239,10 @@ func (u *unitKeys) id(key string) (int64, error) {
 // first, rather than INSERT OR IGNORE, finds collisions with units of
 // earlier imports.
 func (u *unitKeys) flush() error {
+	clear(u.fresh)
 	for len(u.ids) > 0 {
 		n := min(len(u.ids), rowsPerStatement)
-		rows, err := u.t.query(`SELECT id, key FROM units WHERE id IN (?`+strings.Repeat(", ?", n-1)+`)`, u.ids[:n]...)
+		rows, err := u.read.rowsOf(nil, u.ids[:n])
 		if err != nil {
 			return fmt.Errorf("store: read units: %w", err)
 		}
@@ -217,10 +265,16 @@ func (u *unitKeys) flush() error {
 		for _, id := range u.ids[:n] {
 			if key, ok := u.keys[id.(int64)]; ok {
 				u.ins.args = append(u.ins.args, id, key)
+				u.fresh[id.(int64)] = true
 			}
 		}
 		clear(u.keys)
-		if _, err := u.ins.flush(); err != nil {
+		queued := len(u.ins.args) / u.ins.width
+		inserted, err := u.ins.flush()
+		if err == nil && inserted != int64(queued) {
+			err = fmt.Errorf("%d of %d new units were stored already", int64(queued)-inserted, queued)
+		}
+		if err != nil {
 			return fmt.Errorf("store: write units: %w", err)
 		}
 		u.ids = u.ids[n:]
@@ -232,6 +286,26 @@ func (u *unitKeys) flush() error {
 type exposureWriter struct {
 	*importWriter
 	units *unitKeys
+	// Per batch: each row's unit id, and the state of each key.
+	ids    []int64
+	keys   map[exposureKey]exposureState
+	order  []exposureKey // new keys, to insert
+	lookup map[string][]any
+	read   *batchStmt
+	move   *sql.Stmt // prepared when first needed
+}
+
+// exposureKey is the key of the exposures table.
+type exposureKey struct {
+	experiment string
+	unit       int64
+	variant    string
+}
+
+type exposureState struct {
+	at     int64 // Unix milliseconds
+	stored bool  // before this batch
+	moved  bool  // stored, and this batch has an earlier time
 }
 
 // ExposureWriter returns a writer of exposures; see workflows.IngestStore.
@@ -240,28 +314,141 @@ func (t *Tx) ExposureWriter() (workflows.BatchWriter[workflows.Exposure], error)
 	if err != nil {
 		return nil, err
 	}
-	return exposureWriter{w, newUnitKeys(t)}, nil
+	return &exposureWriter{importWriter: w, units: newUnitKeys(t), keys: map[exposureKey]exposureState{}, lookup: map[string][]any{},
+		read: newBatchStmt(t, "SELECT unit, variant, at FROM exposures WHERE experiment = ? AND unit IN (", "?", ")")}, nil
 }
 
-// Write stores exposures; the first one of an experiment, unit and variant
-// wins.
-func (w exposureWriter) Write(rows []workflows.Exposure) (int, error) {
+// Write stores exposures: the earliest of an experiment, unit and variant
+// wins, whatever the order rows come in. An earlier one than stored moves
+// the stored time and counts as stored; a later or equal one changes
+// nothing, a duplicate.
+//
+// An upsert (ON CONFLICT DO UPDATE) of many rows would say this in one
+// statement, but SQLite keeps a statement journal for it, in a temporary
+// file: that doubled the time an import of exposures took. Instead the
+// writer reads the stored times of the units the database already knows,
+// decides in Go, inserts the new keys with INSERT OR IGNORE, and updates
+// the few exposures that move, one statement each.
+func (w *exposureWriter) Write(rows []workflows.Exposure) (int, error) {
+	w.ids = w.ids[:0]
 	for _, r := range rows {
 		unit, err := w.units.id(r.UnitID)
 		if err != nil {
 			return 0, err
 		}
-		w.rows.args = append(w.rows.args, r.Experiment, unit, r.Variant, r.At.UnixMilli())
+		w.ids = append(w.ids, unit)
 	}
 	if err := w.units.flush(); err != nil {
 		return 0, err
 	}
-	return w.flush()
+	if err := w.readStored(rows); err != nil {
+		return 0, err
+	}
+	// The rows in their order, as one upsert after another would take them.
+	var stored int
+	for i, r := range rows {
+		k := exposureKey{r.Experiment, w.ids[i], r.Variant}
+		at := r.At.UnixMilli()
+		switch s, ok := w.keys[k]; {
+		case !ok:
+			w.keys[k] = exposureState{at: at}
+			w.order = append(w.order, k)
+			stored++
+		case at < s.at:
+			w.keys[k] = exposureState{at: at, stored: s.stored, moved: s.stored}
+			stored++
+		}
+	}
+	if err := w.write(); err != nil {
+		return 0, err
+	}
+	return stored, nil
+}
+
+// readStored loads the stored exposures of the batch's units that are not
+// new to the database.
+func (w *exposureWriter) readStored(rows []workflows.Exposure) error {
+	clear(w.keys)
+	clear(w.lookup)
+	seen := map[exposureKey]bool{} // experiment and unit
+	for i, r := range rows {
+		k := exposureKey{experiment: r.Experiment, unit: w.ids[i]}
+		if w.units.fresh[k.unit] || seen[k] {
+			continue
+		}
+		seen[k] = true
+		w.lookup[r.Experiment] = append(w.lookup[r.Experiment], k.unit)
+	}
+	for experiment, units := range w.lookup {
+		for len(units) > 0 {
+			n := min(len(units), rowsPerStatement)
+			rows, err := w.read.rowsOf([]any{experiment}, units[:n])
+			if err != nil {
+				return fmt.Errorf("store: read exposures: %w", err)
+			}
+			for rows.Next() {
+				k := exposureKey{experiment: experiment}
+				var at int64
+				if err := rows.Scan(&k.unit, &k.variant, &at); err != nil {
+					rows.Close()
+					return fmt.Errorf("store: read exposures: %w", err)
+				}
+				w.keys[k] = exposureState{at: at, stored: true}
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				return fmt.Errorf("store: read exposures: %w", err)
+			}
+			units = units[n:]
+		}
+	}
+	return nil
+}
+
+// write inserts the batch's new keys, in the table's order, and moves the
+// stored ones it found earlier times for.
+func (w *exposureWriter) write() error {
+	slices.SortFunc(w.order, func(a, b exposureKey) int {
+		return cmp.Or(strings.Compare(a.experiment, b.experiment), cmp.Compare(a.unit, b.unit), strings.Compare(a.variant, b.variant))
+	})
+	for _, k := range w.order {
+		w.rows.args = append(w.rows.args, k.experiment, k.unit, k.variant, w.keys[k].at)
+	}
+	inserted, err := w.flush()
+	if err == nil && inserted != len(w.order) {
+		err = fmt.Errorf("store: write exposures: %d of %d new exposures were stored already", len(w.order)-inserted, len(w.order))
+	}
+	w.order = w.order[:0]
+	if err != nil {
+		return err
+	}
+	for k, s := range w.keys {
+		if !s.moved {
+			continue
+		}
+		if w.move == nil {
+			if w.move, err = w.t.tx.PrepareContext(w.t.ctx, `UPDATE exposures SET at = ? WHERE experiment = ? AND unit = ? AND variant = ?`); err != nil {
+				return fmt.Errorf("store: write exposures: %w", err)
+			}
+		}
+		args := []any{s.at, k.experiment, k.unit, k.variant}
+		res, err := w.move.ExecContext(w.t.ctx, args...)
+		if err != nil {
+			return fmt.Errorf("store: write exposures: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("store: write exposures: moving an exposure changed %d rows: %w", n, err)
+		}
+	}
+	return nil
 }
 
 // Close closes the writer.
-func (w exposureWriter) Close() error {
-	return errors.Join(w.units.ins.close(), w.importWriter.Close())
+func (w *exposureWriter) Close() error {
+	errs := []error{w.units.close(), w.read.close()}
+	if w.move != nil {
+		errs = append(errs, w.move.Close())
+	}
+	return errors.Join(append(errs, w.importWriter.Close())...)
 }
 
 type eventWriter struct {

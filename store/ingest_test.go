@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +32,10 @@ func TestWritersCountWhatTheyStore(t *testing.T) {
 		{"exposures again, and a second variant", func(tx workflows.Tx) (int, error) {
 			return write(tx.ExposureWriter, []workflows.Exposure{exposure("u1", "a", at), exposure("u1", "b", at)})
 		}, 1},
+		{"earlier exposures, one of them twice", func(tx workflows.Tx) (int, error) {
+			return write(tx.ExposureWriter, []workflows.Exposure{exposure("u2", "b", at.Add(-time.Minute)), exposure("u1", "b", at.Add(-2*time.Minute)),
+				exposure("u1", "b", at.Add(-3*time.Minute)), exposure("u1", "b", at.Add(-time.Minute))})
+		}, 3},
 		{"events", func(tx workflows.Tx) (int, error) {
 			return write(tx.EventWriter, []workflows.Event{event("u1", "buy", 1, at), event("u1", "buy", 1, at), event("u1", "buy", 2, at), event("u2", "buy", 1, at), event("u1", "view", 1, at)})
 		}, 4},
@@ -55,7 +62,32 @@ func TestWritersCountWhatTheyStore(t *testing.T) {
 			}
 		})
 	}
-	err := db.View(context.Background(), func(tx workflows.Tx) error {
+	// Each exposure keeps its earliest time.
+	raw, err := sql.Open("sqlite", "file:"+db.Path()+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query(`SELECT u.key, e.variant, e.at FROM exposures e JOIN units u ON u.id = e.unit ORDER BY u.key, e.variant`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var unit, variant string
+		var at int64
+		if err := rows.Scan(&unit, &variant, &at); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %v", unit, variant, time.UnixMilli(at).Sub(aggTestNow)))
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"u1 a -1h0m0s", "u1 b -1h3m0s", "u2 b -1h1m0s"}; !slices.Equal(got, want) {
+		t.Errorf("exposures stored: %q, want %q", got, want)
+	}
+	err = db.View(context.Background(), func(tx workflows.Tx) error {
 		points, err := tx.KPIs("growth", "2025-01", "2025-12")
 		if err != nil || len(points) != 2 || points[1].Value != 12 {
 			t.Errorf("KPIs after a correction: %+v, %v", points, err)

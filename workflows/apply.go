@@ -18,6 +18,9 @@ type ApplyReport struct {
 	// Untouched are stored items the file does not mention; apply never
 	// deletes.
 	Untouched []string
+	// Warnings are advice that does not stop the apply, such as a team
+	// larger than settings.max_team_size.
+	Warnings []string
 }
 
 // Changed reports whether applying changed anything.
@@ -63,6 +66,15 @@ func (s *Service) ApplyConfig(ctx context.Context, file string, data []byte, act
 		}
 		if err := applyConfig(tx, cfg, actor, &report, teams, metrics); err != nil {
 			return err
+		}
+		settings, err := tx.Settings()
+		if err != nil {
+			return err
+		}
+		for _, t := range cfg.Teams {
+			if w := t.SizeWarning(settings); w != "" {
+				report.Warnings = append(report.Warnings, fmt.Sprintf("%s:%d: %s", cfg.File, cfg.Line("team", t.Key), w))
+			}
 		}
 		if dryRun {
 			return errDryRun

@@ -164,6 +164,12 @@ type (
 		MinSamplePerArm  int64   `yaml:"min_sample_per_arm"`
 		PulseCadenceDays int     `yaml:"pulse_cadence_days"`
 		SequentialTuning float64 `yaml:"sequential_tuning"`
+		MaxTeamSize      int     `yaml:"max_team_size"`
+		Timezone         string  `yaml:"timezone"`
+		Monitoring       *struct {
+			NoExposures string `yaml:"no_exposures"`
+			NoEvents    string `yaml:"no_events"`
+		} `yaml:"monitoring"`
 	}
 )
 
@@ -737,7 +743,32 @@ func ParseHold(s string) (time.Duration, error) {
 
 func (p *configParser) settings(r *settingsYAML, n *yaml.Node) {
 	it := item{n}
-	s := Settings{MinSamplePerArm: r.MinSamplePerArm, PulseCadenceDays: r.PulseCadenceDays, SequentialTuning: r.SequentialTuning}
+	s := Settings{MinSamplePerArm: r.MinSamplePerArm, PulseCadenceDays: r.PulseCadenceDays, SequentialTuning: r.SequentialTuning,
+		MaxTeamSize: r.MaxTeamSize, Timezone: r.Timezone}
+	if m := r.Monitoring; m != nil {
+		mon := item{child(n, "monitoring")}
+		for _, f := range []struct {
+			field, value string
+			to           *time.Duration
+		}{{"no_exposures", m.NoExposures, &s.NoExposures}, {"no_events", m.NoEvents, &s.NoEvents}} {
+			if f.value == "" {
+				continue
+			}
+			d, err := ParseHold(f.value)
+			if err != nil || d < time.Minute {
+				p.add(mon.line(f.field), "settings: monitoring.%s %q must be a duration of a minute or more, like 12h or 2d", f.field, f.value)
+			}
+			*f.to = d
+		}
+	}
+	if s.MaxTeamSize < 0 {
+		p.add(it.line("max_team_size"), "settings: max_team_size must be 0 (the default, %d) or more", DefaultMaxTeamSize)
+	}
+	if s.Timezone != "" {
+		if _, err := time.LoadLocation(s.Timezone); err != nil {
+			p.add(it.line("timezone"), "settings: timezone %q is not an IANA time zone, like Europe/Berlin or UTC", s.Timezone)
+		}
+	}
 	if r.Schedules != nil {
 		s.PulseSchedule, s.RolloutsSchedule, s.DigestSchedule = r.Schedules.Pulse, r.Schedules.Rollouts, r.Schedules.Digest
 		sched := item{child(n, "schedules")}

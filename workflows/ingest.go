@@ -123,8 +123,9 @@ const (
 	maxUnitIDBytes      = 256
 	maxNameBytes        = 200
 	// importBatchRows is how many rows travel together from the parser to
-	// the store. The store splits them into multi-row statements.
-	importBatchRows = 2000
+	// the store. The store splits them into multi-row statements of 512
+	// rows.
+	importBatchRows = 2048
 	progressEvery   = 1 << 14
 )
 

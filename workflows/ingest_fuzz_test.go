@@ -86,7 +86,7 @@ func fuzzImport(f *testing.F, format workflows.Format) {
 	f.Cleanup(func() { db.Close() })
 	f.Fuzz(func(t *testing.T, k uint8, data []byte) {
 		kind := workflows.ImportKinds[int(k)%len(workflows.ImportKinds)]
-		before := storedRows(t, db)
+		before, exposedBefore := storedRows(t, db), exposureTimes(t, db, kind)
 		r, err := svc.Import(context.Background(), kind, bytes.NewReader(data), format, "fuzz", workflows.ImportOptions{MaxRows: fuzzMaxRows})
 		after := storedRows(t, db)
 		if err != nil {
@@ -97,6 +97,9 @@ func fuzzImport(f *testing.F, format workflows.Format) {
 			return
 		}
 		checkImport(t, kind, format, data, r, before, after)
+		if kind == workflows.ImportExposures {
+			checkEarliestWins(t, r, exposedBefore, exposureTimes(t, db, kind))
+		}
 		if kind == workflows.ImportKPIs {
 			return // a KPI repeated with another value is a correction each time
 		}
@@ -125,6 +128,53 @@ func storedRows(t *testing.T, db *sql.DB) rowCounts {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// exposureTimes returns the stored time of every exposure when kind is
+// exposures, nil otherwise.
+func exposureTimes(t *testing.T, db *sql.DB, kind workflows.ImportKind) map[[3]any]int64 {
+	t.Helper()
+	if kind != workflows.ImportExposures {
+		return nil
+	}
+	rows, err := db.Query(`SELECT experiment, unit, variant, at FROM exposures`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[[3]any]int64{}
+	for rows.Next() {
+		var experiment, variant string
+		var unit, at int64
+		if err := rows.Scan(&experiment, &unit, &variant, &at); err != nil {
+			t.Fatal(err)
+		}
+		out[[3]any{experiment, unit, variant}] = at
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkEarliestWins checks that an import of exposures only added
+// exposures or moved stored ones earlier, and that it counted each as
+// imported.
+func checkEarliestWins(t *testing.T, r workflows.ImportReport, before, after map[[3]any]int64) {
+	t.Helper()
+	var changed int64
+	for key, at := range before {
+		switch now, ok := after[key]; {
+		case !ok || now > at:
+			t.Fatalf("exposure %v moved from %d to %d (stored: %v)", key, at, now, ok)
+		case now < at:
+			changed++
+		}
+	}
+	changed += int64(len(after) - len(before))
+	if changed != r.Imported {
+		t.Fatalf("imported %d exposures, but %d were added or moved earlier", r.Imported, changed)
+	}
 }
 
 // checkImportError checks a refusal: a limit, or problems that each point
@@ -168,7 +218,9 @@ func checkImport(t *testing.T, kind workflows.ImportKind, format workflows.Forma
 	}
 	switch kind {
 	case workflows.ImportExposures:
-		if after.exposures-before.exposures != r.Imported || after.events != before.events || after.kpis != before.kpis {
+		// An earlier exposure of a stored unit and variant moves its time
+		// and adds no row; checkEarliestWins counts those.
+		if n := after.exposures - before.exposures; n < 0 || n > r.Imported || after.events != before.events || after.kpis != before.kpis {
 			t.Fatalf("imported %d exposures, stored rows went from %+v to %+v", r.Imported, before, after)
 		}
 	case workflows.ImportEvents:

@@ -223,9 +223,12 @@ func TestImportCountsDuplicates(t *testing.T) {
 		read, imported, dups int64
 	}{
 		{"exposures", workflows.ImportExposures, goodData, 2, 2, 0},
-		{"exposures again: the first wins", workflows.ImportExposures,
-			`{"unit_id":"u1","experiment":"one-click-checkout","variant":"control","timestamp":"2025-02-19T10:00:00Z"}` + "\n" +
-				`{"unit_id":"u1","experiment":"one-click-checkout","variant":"treatment","timestamp":"2025-02-22T10:00:00Z"}`, 2, 1, 1},
+		{"exposures again: a later one is a duplicate, an earlier one is stored", workflows.ImportExposures,
+			`{"unit_id":"u1","experiment":"one-click-checkout","variant":"control","timestamp":"2025-02-21T10:00:00Z"}` + "\n" +
+				`{"unit_id":"u2","experiment":"one-click-checkout","variant":"treatment","timestamp":"2025-02-19T10:00:00Z"}` + "\n" +
+				`{"unit_id":"u2","experiment":"one-click-checkout","variant":"treatment","timestamp":"2025-02-19T10:00:00Z"}`, 3, 1, 2},
+		{"a second variant", workflows.ImportExposures,
+			`{"unit_id":"u1","experiment":"one-click-checkout","variant":"treatment","timestamp":"2025-02-22T10:00:00Z"}`, 1, 1, 0},
 		{"events, one repeated within the input", workflows.ImportEvents,
 			"unit_id,event,value,timestamp\nu1,purchase,20,2025-02-21T10:00:00Z\nu1,purchase,20,2025-02-21T10:00:00Z\nu1,purchase,,2025-02-21T10:00:00Z\n", 3, 2, 1},
 		{"a retried batch of events", workflows.ImportEvents,
@@ -244,8 +247,8 @@ func TestImportCountsDuplicates(t *testing.T) {
 			}
 		})
 	}
-	// The first exposure of u1 to control won; its second variant makes it
-	// a unit exposed twice, which aggregation leaves out.
+	// u2's earliest exposure won; u1's second variant makes it a unit
+	// exposed twice, which aggregation leaves out.
 	got := fingerprint(t, path)
 	for _, want := range []string{"one-click-checkoutcontrol,one-click-checkouttreatment,one-click-checkouttreatment", "checkoutmrr2025-02111"} {
 		if !strings.Contains(got, want) {
@@ -257,7 +260,7 @@ func TestImportCountsDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	if a := aggs[0]; a.MultipleExposures != 1 || a.Units["treatment"] != 1 || a.Units["control"] != 0 ||
-		!a.FirstExposure.Equal(time.Date(2025, 2, 20, 10, 0, 0, 0, time.UTC)) {
+		!a.FirstExposure.Equal(time.Date(2025, 2, 19, 10, 0, 0, 0, time.UTC)) {
 		t.Errorf("aggregate: %d multiple, units %v, first %v", a.MultipleExposures, a.Units, a.FirstExposure)
 	}
 }

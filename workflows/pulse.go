@@ -93,6 +93,9 @@ func (s *Service) pulseTargets(ctx context.Context, opts JobOptions) ([]Team, []
 }
 
 func (s *Service) pulseTeam(ctx context.Context, team Team, day string, keys []string, force bool, report *JobReport) error {
+	if err := s.Store.Update(ctx, func(tx Tx) error { return s.monitorTeam(tx, team) }); err != nil {
+		return fmt.Errorf("monitor %s: %w", team.Key, err)
+	}
 	cards, _, failed, err := s.scorecardsEach(ctx, keys)
 	if err != nil {
 		return err
@@ -195,6 +198,9 @@ func (s *Service) publishScorecard(ctx context.Context, team Team, sc Scorecard,
 		if err := s.alerts(tx, team, sc, prev, day); err != nil {
 			return err
 		}
+		if err := s.monitorExperiment(tx, team, e, settings); err != nil {
+			return err
+		}
 		return tx.PutSnapshot(Snapshot{Experiment: e.Key, Day: day, At: tx.Now(), Scorecard: sc, Posted: posted})
 	})
 	return posted, err
@@ -223,6 +229,12 @@ func (s *Service) alerts(tx Tx, team Team, sc Scorecard, prev *Scorecard, day st
 	}
 	if sc.SRM && (prev == nil || !prev.SRM) {
 		if _, err := s.Enqueue(tx, inThread("srm", day), SRMAlert{Experiment: e, Scorecard: sc}); err != nil {
+			return err
+		}
+	}
+	if !sc.SRM && prev != nil && prev.SRM {
+		note := DataAlert{Kind: AlertSRM, Team: team, Experiment: e, Cleared: true, At: tx.Now()}
+		if _, err := s.Enqueue(tx, inThread("srm", "cleared", day), note); err != nil {
 			return err
 		}
 	}

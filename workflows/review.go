@@ -387,8 +387,11 @@ type Review struct {
 	// Baselines counts the KPIs with enough history to detect anomalies.
 	Baselines   int
 	Experiments ReviewExperiments
-	Goals       []Goal
-	Trend       []TrendPoint
+	// Program is the experiment program of the month and its quarter (to
+	// the month's end), each beside the period before.
+	Program Program
+	Goals   []Goal
+	Trend   []TrendPoint
 }
 
 // Over reports whether the month had ended in the team's time zone when
@@ -466,9 +469,12 @@ func (s *Service) Review(ctx context.Context, team, month string) (Review, error
 // reviewInput is what a review is computed from; assembleReview reads it
 // and buildReview, which is pure, computes.
 type reviewInput struct {
-	team        Team
-	month       string
-	now         time.Time
+	team  Team
+	month string
+	now   time.Time
+	// company is the time zone of company-wide numbers: the month bounds
+	// of active users and retention computed from events.
+	company     *time.Location
 	points      []KPIPoint
 	activity    []Activity // months[0..12]
 	eventFirst  time.Time
@@ -478,6 +484,7 @@ type reviewInput struct {
 	goals       []Goal
 	previous    *ReviewRecord
 	record      ReviewRecord
+	program     programInput
 }
 
 func (s *Service) assembleReview(ctx context.Context, tx Tx, t Team, month string) (Review, error) {
@@ -489,15 +496,19 @@ func (s *Service) assembleReview(ctx context.Context, tx Tx, t Team, month strin
 		return Review{}, Errorf(EINVALID, "%s has not begun yet in %s, so it has no review", month, t.Location())
 	}
 	in := reviewInput{team: t, month: month, now: now}
-	var err error
+	settings, err := tx.Settings()
+	if err != nil {
+		return Review{}, err
+	}
 	first := Month(monthStart(month, -reviewHistory, loc))
 	if in.points, err = tx.KPIs(t.Key, first, month+"-99"); err != nil {
 		return Review{}, err
 	}
+	in.company = settings.Location()
 	if eventsNeeded(in.points, reviewHistory+1) {
 		bounds := make([]time.Time, reviewHistory+2)
 		for i := range bounds {
-			bounds[i] = monthStart(month, i-reviewHistory, loc)
+			bounds[i] = monthStart(month, i-reviewHistory, in.company)
 		}
 		var events activityStore = tx
 		if t.Source != "" {
@@ -528,6 +539,9 @@ func (s *Service) assembleReview(ctx context.Context, tx Tx, t Team, month strin
 		} else if ErrorCode(err) != ENOTFOUND {
 			return Review{}, err
 		}
+	}
+	if in.program, err = readProgram(tx, t); err != nil {
+		return Review{}, err
 	}
 	if in.goals, err = tx.Goals(t.Key, Quarter(start)); err != nil {
 		return Review{}, err
@@ -613,6 +627,11 @@ func buildReview(in reviewInput) Review {
 	rv.Anomalies, rv.Baselines = anomalies(k, cur)
 	rv.Movers = movers(k, cur, rv.Anomalies)
 	rv.Experiments = reviewExperiments(in, rv.Start, rv.End)
+	asOf := in.now
+	if asOf.After(rv.End) {
+		asOf = rv.End
+	}
+	rv.Program = buildProgram(in.team, in.month, asOf, in.program)
 	for i := 1; i <= reviewHistory; i++ {
 		rv.Trend = append(rv.Trend, TrendPoint{Month: k.months[i], MRR: k.at(KPIMRR, i), ActiveUsers: k.at(KPIActiveUsers, i)})
 	}
@@ -733,7 +752,7 @@ func (k kpiTable) addComputed(in reviewInput, row func(string) []KPIValue) {
 	if len(in.activity) != len(k.months) || in.eventFirst.IsZero() {
 		return
 	}
-	loc := in.team.Location()
+	loc := in.company
 	partial := make([]string, len(k.months))
 	for i, m := range k.months {
 		start, end := monthStart(m, 0, loc), monthStart(m, 1, loc)
@@ -919,8 +938,7 @@ func movers(k kpiTable, cur int, skip []Anomaly) []Mover {
 
 func reviewExperiments(in reviewInput, start, end time.Time) ReviewExperiments {
 	var x ReviewExperiments
-	totals := map[string]*ImpactTotal{}
-	variances := map[string]float64{}
+	var measured []Impact
 	for _, e := range in.experiments {
 		if within(e.StartedAt, start, end) {
 			x.Started = append(x.Started, e)
@@ -931,18 +949,9 @@ func reviewExperiments(in reviewInput, start, end time.Time) ReviewExperiments {
 			x.Shipped = append(x.Shipped, e)
 			im := impact(e, in.snapshots)
 			x.Impacts = append(x.Impacts, im)
-			if !im.Measured {
-				continue
+			if im.Measured {
+				measured = append(measured, im)
 			}
-			t := totals[im.Metric]
-			if t == nil {
-				t = &ImpactTotal{Metric: im.Metric, MetricName: im.MetricName}
-				totals[im.Metric] = t
-			}
-			t.Lift += im.Lift
-			t.Experiments++
-			se := (im.High - im.Low) / (2 * 1.96)
-			variances[im.Metric] += se * se
 		case decided && e.State == StateKilled:
 			x.Killed = append(x.Killed, e)
 		}
@@ -955,13 +964,34 @@ func reviewExperiments(in reviewInput, start, end time.Time) ReviewExperiments {
 	if x.Decided > 0 {
 		x.WinRate = float64(len(x.Shipped)) / float64(x.Decided)
 	}
+	x.Totals = sumImpacts(measured)
+	return x
+}
+
+// sumImpacts sums measured impacts per metric, in metric order; the
+// intervals' half-widths combine as independent normal errors.
+func sumImpacts(impacts []Impact) []ImpactTotal {
+	totals := map[string]*ImpactTotal{}
+	variances := map[string]float64{}
+	for _, im := range impacts {
+		t := totals[im.Metric]
+		if t == nil {
+			t = &ImpactTotal{Metric: im.Metric, MetricName: im.MetricName}
+			totals[im.Metric] = t
+		}
+		t.Lift += im.Lift
+		t.Experiments++
+		se := (im.High - im.Low) / (2 * 1.96)
+		variances[im.Metric] += se * se
+	}
+	var out []ImpactTotal
 	for _, key := range slices.Sorted(maps.Keys(totals)) {
 		t := totals[key]
 		half := 1.96 * math.Sqrt(variances[key])
 		t.Low, t.High = t.Lift-half, t.Lift+half
-		x.Totals = append(x.Totals, *t)
+		out = append(out, *t)
 	}
-	return x
+	return out
 }
 
 func impact(e Experiment, snapshots map[string]Snapshot) Impact {

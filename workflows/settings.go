@@ -1,5 +1,7 @@
 package workflows
 
+import "time"
+
 // Settings are service-wide settings from the config file's settings section.
 // Zero values mean the defaults below.
 type Settings struct {
@@ -16,6 +18,19 @@ type Settings struct {
 	// SequentialTuning is N*, the sample size the confidence sequences are
 	// tightest at.
 	SequentialTuning float64
+	// MaxTeamSize is the most people a team should have; apply warns, and
+	// App Home shows, when a team has more.
+	MaxTeamSize int
+	// Timezone is the company's time zone (IANA name): company-wide
+	// numbers, such as active users and retention computed from the events
+	// of every unit, take their month bounds in it, so that every team's
+	// review shows the same figure.
+	Timezone string
+	// NoExposures and NoEvents are how long a running experiment may go
+	// without a new exposure, or one of its metrics without its event,
+	// before the pulse alerts in its thread.
+	NoExposures time.Duration
+	NoEvents    time.Duration
 }
 
 // Default settings.
@@ -28,7 +43,13 @@ const (
 	DefaultMinSamplePerArm  = 100
 	DefaultPulseCadenceDays = 7
 	DefaultSequentialTuning = 5000
+	DefaultMaxTeamSize      = 6
 )
+
+// Location returns the company's time zone, UTC when unset or unknown.
+func (s Settings) Location() *time.Location {
+	return Team{Timezone: s.Timezone}.Location()
+}
 
 // WithDefaults returns s with every zero field set to its default.
 func (s Settings) WithDefaults() Settings {
@@ -46,6 +67,18 @@ func (s Settings) WithDefaults() Settings {
 	}
 	if s.PulseCadenceDays == 0 {
 		s.PulseCadenceDays = DefaultPulseCadenceDays
+	}
+	if s.MaxTeamSize == 0 {
+		s.MaxTeamSize = DefaultMaxTeamSize
+	}
+	if s.NoExposures == 0 {
+		s.NoExposures = DefaultNoExposures
+	}
+	if s.NoEvents == 0 {
+		s.NoEvents = DefaultNoEvents
+	}
+	if s.Timezone == "" {
+		s.Timezone = DefaultTimezone
 	}
 	if s.SequentialTuning == 0 {
 		s.SequentialTuning = DefaultSequentialTuning

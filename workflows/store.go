@@ -39,6 +39,7 @@ type Tx interface {
 	SnapshotStore
 	IngestStore
 	ReviewStore
+	MonitorStore
 	SourceStore
 }
 
@@ -141,8 +142,9 @@ type DeliveryStore interface {
 // IngestStore stores imported rows in bulk. A writer belongs to its
 // transaction: close it before the transaction ends.
 type IngestStore interface {
-	// ExposureWriter stores exposures. One whose experiment, unit and
-	// variant are already stored is a duplicate: the first one wins.
+	// ExposureWriter stores exposures. The earliest of an experiment, unit
+	// and variant wins, whatever the order: one earlier than the stored
+	// one moves it and is stored; a later or equal one is a duplicate.
 	ExposureWriter() (BatchWriter[Exposure], error)
 	// EventWriter stores events. One identical to a stored event in unit,
 	// name, time (to the millisecond) and value is a duplicate.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -52,6 +53,33 @@ const (
 // IsMember reports whether user belongs to the team in any role.
 func (t Team) IsMember(user string) bool {
 	return user != "" && (user == t.Lead || slices.Contains(t.Members, user) || slices.Contains(t.Approvers, user))
+}
+
+// People returns everyone in the team, in any role, once each: the lead,
+// then approvers, then members.
+func (t Team) People() []string {
+	var out []string
+	for _, u := range append(append([]string{t.Lead}, t.Approvers...), t.Members...) {
+		if u != "" && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// TooBig reports whether the team has more people than the settings'
+// max_team_size: small teams of at most six decide fast (seed "Product
+// management is broken"). The limit is advice, never enforced.
+func (t Team) TooBig(s Settings) bool { return len(t.People()) > s.WithDefaults().MaxTeamSize }
+
+// SizeWarning says that the team is over the size limit, naming it, or ""
+// when it is not.
+func (t Team) SizeWarning(s Settings) string {
+	if !t.TooBig(s) {
+		return ""
+	}
+	return fmt.Sprintf("team %s has %d people (lead, approvers and members), more than settings.max_team_size of %d: small teams decide faster; consider splitting it",
+		t.Key, len(t.People()), s.WithDefaults().MaxTeamSize)
 }
 
 // IsApprover reports whether user may approve the team's decisions.

@@ -37,6 +37,9 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range report.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
 	verb := "applied"
 	if *dryRun {
 		verb = "would apply (dry run, nothing changed)"

@@ -13,12 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -327,4 +329,118 @@ func TestServeRefusesBadAPIFlags(t *testing.T) {
 	if res.code != 2 || !strings.Contains(res.stderr, `--max-body "lots": give a positive whole number`) {
 		t.Errorf("%+v", res)
 	}
+}
+
+// TestBackfilledExposureMovesTheStart imports a unit's exposures latest
+// first, as a mobile SDK's backfill brings them, through `growthbot
+// import`: the unit counts from its earliest exposure, so its purchases in
+// between count in the metric, not in the CUPED pre-period. Retrying both
+// files adds nothing.
+func TestBackfilledExposureMovesTheStart(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	started := now.Add(-3 * 24 * time.Hour)
+	withStore(t, db, started, func(svc *workflows.Service) {
+		if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, "one-click-checkout"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	exposure := func(unit, variant string, at time.Time) string {
+		return fmt.Sprintf(`{"unit_id":%q,"experiment":"one-click-checkout","variant":%q,"timestamp":%q}`+"\n", unit, variant, at.Format(time.RFC3339))
+	}
+	early, late := now.Add(-48*time.Hour), now.Add(-24*time.Hour)
+	var lateFile, earlyFile, events strings.Builder
+	for i := range 20 {
+		c, tr := fmt.Sprintf("c%02d", i), fmt.Sprintf("t%02d", i)
+		lateFile.WriteString(exposure(c, "control", early))
+		lateFile.WriteString(exposure(tr, "treatment", late))
+		earlyFile.WriteString(exposure(tr, "treatment", early))
+		// Three in four treated units buy between their two exposures;
+		// half the control units buy then too.
+		if i%4 != 3 {
+			fmt.Fprintf(&events, "%s,purchase,%d,%d\n", tr, 10+i, now.Add(-36*time.Hour).Unix())
+		}
+		if i%2 == 0 {
+			fmt.Fprintf(&events, "%s,purchase,%d,%d\n", c, 10+i, now.Add(-36*time.Hour).Unix())
+		}
+	}
+	lateExposures := writeFile(t, dir, "late.ndjson", lateFile.String())
+	earlyExposures := writeFile(t, dir, "early.ndjson", earlyFile.String())
+	for _, step := range []struct {
+		kind, file, want string
+	}{
+		{"exposures", lateExposures, "40 rows read, 40 imported, 0 duplicates"},
+		{"exposures", earlyExposures, "20 rows read, 20 imported, 0 duplicates"},
+		{"events", writeFile(t, dir, "events.csv", "unit_id,event,value,timestamp\n"+events.String()), "25 rows read, 25 imported"},
+		{"exposures", lateExposures, "40 rows read, 0 imported, 40 duplicates"},
+		{"exposures", earlyExposures, "20 rows read, 0 imported, 20 duplicates"},
+	} {
+		if res := run(t, "", nil, "import", step.kind, step.file, "--db", db); res.code != 0 || !strings.Contains(res.stdout, step.want) {
+			t.Fatalf("import %s %s: want %q, got %+v", step.kind, filepath.Base(step.file), step.want, res)
+		}
+	}
+
+	// The store's aggregate: every treated unit converted after its start.
+	withService(t, db, func(svc *workflows.Service) {
+		aggs, err := svc.Aggregate(context.Background(), "one-click-checkout")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := aggs[0]
+		treated := a.Arms["purchase"]["treatment"]
+		if a.Units["treatment"] != 20 || a.Units["control"] != 20 || treated.Sum != 15 || treated.Pre.Sum != 0 ||
+			a.Arms["purchase"]["control"].Sum != 10 || !a.FirstExposure.Equal(early) || !a.LastExposure.Equal(early) {
+			t.Errorf("aggregate: units %v, treatment purchases %v since exposure and %v before, control %v, exposures %v..%v",
+				a.Units, treated.Sum, treated.Pre.Sum, a.Arms["purchase"]["control"].Sum, a.FirstExposure, a.LastExposure)
+		}
+	})
+	// The scorecard, computed now, as JSON.
+	res := run(t, "", nil, "scorecard", "one-click-checkout", "--json", "--db", db)
+	type result struct {
+		Metric        string   `json:"metric"`
+		ControlMean   *float64 `json:"control_mean"`
+		TreatmentMean *float64 `json:"treatment_mean"`
+	}
+	var card struct {
+		Units   map[string]int64 `json:"units"`
+		Results []result         `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &card); err != nil || res.code != 0 {
+		t.Fatalf("scorecard --json: %v\n%+v", err, res)
+	}
+	purchase := slices.IndexFunc(card.Results, func(r result) bool { return r.Metric == "purchase" })
+	if card.Units["treatment"] != 20 || card.Units["control"] != 20 || purchase < 0 || card.Results[purchase].TreatmentMean == nil ||
+		*card.Results[purchase].TreatmentMean != 0.75 || *card.Results[purchase].ControlMean != 0.5 {
+		t.Errorf("scorecard --json should count 15 of 20 treated units as converted: %s", res.stdout)
+	}
+	// And what the team sees: the status card, through the console.
+	res = run(t, "/exp status one-click-checkout\n:quit\n", nil, "console", "--db", db, "--files", dir)
+	var conversion string
+	for line := range strings.Lines(res.stdout) {
+		if strings.Contains(line, "Purchase conversion (treatment)") {
+			conversion = line
+		}
+	}
+	if res.code != 0 || !strings.Contains(conversion, "75.00%") || !strings.Contains(res.stdout, "Units: control 20 · treatment 20") {
+		t.Errorf("the status card should count 15 of 20 treated units as converted:\n%s%s", res.stdout, res.stderr)
+	}
+}
+
+// withStore runs fn with a service whose clock says now.
+func withStore(t *testing.T, path string, now time.Time, fn func(*workflows.Service)) {
+	t.Helper()
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := workflows.NewFakeClock(now)
+	db.Now = clock.Now
+	svc := workflows.NewService(db, nil)
+	svc.Clock = clock
+	fn(svc)
 }

@@ -96,3 +96,48 @@ func mustLoad(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+// TestCompanyRetentionIsTheSameForEveryTeam: retention computed from the
+// events of every unit takes its month bounds in settings.timezone, so two
+// teams in different time zones show the same figure. Events just before
+// midnight UTC at a month's end fall in the next month in Berlin.
+func TestCompanyRetentionIsTheSameForEveryTeam(t *testing.T) {
+	now := time.Now().UTC()
+	month := workflows.PreviousMonth(now.Add(-12*time.Hour), time.UTC) // over in Berlin and New York too
+	start, _ := time.Parse("2006-01", month)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	cfg := writeFile(t, dir, "g.yaml", string(templates.ExampleConfig()))
+	if res := run(t, "", nil, "apply", "-f", cfg, "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	var events strings.Builder
+	event := func(unit string, at time.Time) {
+		fmt.Fprintf(&events, "{\"unit_id\":%q,\"event\":\"page_view\",\"timestamp\":%q}\n", unit, at.Format(time.RFC3339))
+	}
+	for i := 1; i <= 10; i++ { // the month before: ten units
+		event(fmt.Sprintf("u%d", i), start.AddDate(0, -1, 14))
+	}
+	for i := 1; i <= 5; i++ { // the month: five of them again
+		event(fmt.Sprintf("u%d", i), start.AddDate(0, 0, 14))
+	}
+	for i := 6; i <= 8; i++ { // 23:30 UTC on the month before's last day: the month in Berlin
+		event(fmt.Sprintf("u%d", i), start.Add(-30*time.Minute))
+	}
+	file := writeFile(t, dir, "events.ndjson", events.String())
+	if res := run(t, "", nil, "import", "events", file, "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	retention := map[string]string{}
+	for _, team := range []struct{ key, lead string }{{"checkout", "U0LEAD"}, {"onboarding", "U0LEAD2"}} {
+		res := run(t, "/growth review "+team.key+" "+month+"\n:quit\n", nil, "console", "--db", db, "--files", dir, "--user", team.lead)
+		i := strings.Index(res.stdout, "Retention ")
+		if res.code != 0 || i < 0 {
+			t.Fatalf("review of %s: %+v", team.key, res)
+		}
+		retention[team.key], _, _ = strings.Cut(res.stdout[i:], " (")
+	}
+	if retention["checkout"] != "Retention 50%" || retention["onboarding"] != retention["checkout"] {
+		t.Errorf("retention by team: %v; want 50%% for both (5 of 10 units, month bounds in UTC)", retention)
+	}
+}

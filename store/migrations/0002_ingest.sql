@@ -23,9 +23,9 @@ CREATE TABLE event_names (
     name TEXT NOT NULL UNIQUE
 );
 
--- An exposure is stored once per experiment, unit and variant; the first
--- one wins. A unit with rows for two variants is kept, and left out of the
--- analysis. The import checks the experiment: a foreign key would make
+-- An exposure is stored once per experiment, unit and variant; the
+-- earliest one wins (store/ingest.go). A unit with rows for two variants is
+-- kept, and left out of the analysis. The import checks the experiment: a foreign key would make
 -- every multi-row insert keep a statement journal, and experiments are
 -- never deleted.
 CREATE TABLE exposures (

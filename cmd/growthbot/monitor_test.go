@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/templates"
+)
+
+// allTexts is every message and thread reply in a channel of the fake
+// Slack, blocks included.
+func allTexts(f *fakeslack.Server, channel string) []string {
+	var out []string
+	for _, m := range f.Messages(channel) {
+		out = append(out, m.Text+"\n"+string(m.Blocks))
+		for _, r := range m.Replies {
+			out = append(out, r.Text+"\n"+string(r.Blocks))
+		}
+	}
+	return out
+}
+
+func countTexts(f *fakeslack.Server, channel, want string) int {
+	n := 0
+	for _, s := range allTexts(f, channel) {
+		if strings.Contains(s, want) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDataMonitoringAlertsOnceAndClears: a running experiment whose
+// exposures stopped two days ago, and whose guardrail's event stopped too,
+// gets one alert each in its thread from a pulse run with `growthbot jobs
+// run pulse`; a second pulse repeats neither; when the data arrives again,
+// the next pulse says each cleared, once.
+func TestDataMonitoringAlertsOnceAndClears(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	cfg := writeFile(t, dir, "g.yaml", string(templates.ExampleConfig()))
+	if res := run(t, "", nil, "apply", "-f", cfg, "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	if res := run(t, "/exp start one-click-checkout\n:quit\n", nil, "console", "--db", db, "--files", dir); res.code != 0 {
+		t.Fatal(res)
+	}
+	// The experiment started three days ago (as if time had passed).
+	now := time.Now().UTC()
+	started := now.Add(-72 * time.Hour)
+	if _, err := rawDB(t, db).Exec(`UPDATE experiments SET started_at = ?, ends_at = ? WHERE key = 'one-click-checkout'`,
+		started.Format(time.RFC3339Nano), started.AddDate(0, 0, 14).Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	importData := func(kind string, at time.Time, rows func(i int, at string) string) {
+		t.Helper()
+		var b strings.Builder
+		for i := range 40 {
+			b.WriteString(rows(i, at.Add(time.Duration(i)*time.Second).Format(time.RFC3339)) + "\n")
+		}
+		file := writeFile(t, dir, fmt.Sprintf("%s-%d.ndjson", kind, at.Unix()), b.String())
+		if res := run(t, "", nil, "import", kind, file, "--db", db); res.code != 0 {
+			t.Fatal(res)
+		}
+	}
+	exposures := func(at time.Time) {
+		importData("exposures", at, func(i int, ts string) string {
+			return fmt.Sprintf(`{"unit_id":"u%d-%d","experiment":"one-click-checkout","variant":%q,"timestamp":%q}`,
+				i, at.Unix(), []string{"control", "treatment"}[i%2], ts)
+		})
+	}
+	events := func(name string, at time.Time) {
+		importData("events", at, func(i int, ts string) string {
+			return fmt.Sprintf(`{"unit_id":"u%d","event":%q,"timestamp":%q}`, i, name, ts)
+		})
+	}
+	exposures(now.Add(-50 * time.Hour))
+	events("checkout_error", now.Add(-49*time.Hour))
+	events("purchase", now.Add(-time.Hour))
+
+	s := startSlackServe(t, db, nil)
+	pulse := func() {
+		t.Helper()
+		if res := run(t, "", nil, "jobs", "run", "pulse", "--team", "checkout", "--force", "--db", db); res.code != 0 {
+			t.Fatal(res)
+		}
+	}
+	const (
+		noExposures = "*One-click checkout* has had no new exposures for 24 h"
+		noEvents    = "the metric *Checkout errors* of *One-click checkout* counts the event `checkout_error`, and none has arrived for 24 h"
+		exposedOK   = "*One-click checkout* gets exposures again"
+		eventsOK    = "`checkout_error` events arrive again, so *Checkout errors*"
+	)
+	scorecards := func(n int) func(f *fakeslack.Server) bool {
+		return func(f *fakeslack.Server) bool { return countTexts(f, "C0CHECKOUT", "Units:") >= n }
+	}
+	pulse()
+	s.wait("the first scorecard", scorecards(1))
+	s.wait("the alerts", func(f *fakeslack.Server) bool {
+		return countTexts(f, "C0CHECKOUT", noExposures) == 1 && countTexts(f, "C0CHECKOUT", noEvents) == 1
+	})
+	if n := countTexts(s.fake, "C0CHECKOUT", "no new exposures"); n != 1 {
+		t.Errorf("%d no-exposure alerts, want 1", n)
+	}
+	if n := countTexts(s.fake, "C0CHECKOUT", "`purchase`, and none has arrived"); n != 0 {
+		t.Errorf("an alert for purchase events, which arrive")
+	}
+	pulse()
+	s.wait("the second scorecard", scorecards(2))
+	if a, b := countTexts(s.fake, "C0CHECKOUT", noExposures), countTexts(s.fake, "C0CHECKOUT", noEvents); a != 1 || b != 1 {
+		t.Errorf("after a second pulse: %d no-exposure and %d no-event alerts, want 1 each", a, b)
+	}
+	exposures(now.Add(-time.Minute))
+	events("checkout_error", now.Add(-time.Minute))
+	pulse()
+	s.wait("the notes that the alerts cleared", func(f *fakeslack.Server) bool {
+		return countTexts(f, "C0CHECKOUT", exposedOK) == 1 && countTexts(f, "C0CHECKOUT", eventsOK) == 1
+	})
+	pulse()
+	s.wait("the fourth scorecard", scorecards(4))
+	if a, b := countTexts(s.fake, "C0CHECKOUT", exposedOK), countTexts(s.fake, "C0CHECKOUT", eventsOK); a != 1 || b != 1 {
+		t.Errorf("cleared notes: %d and %d, want 1 each", a, b)
+	}
+	for _, m := range allTexts(s.fake, "C0CHECKOUT") {
+		if strings.Contains(m, "no new exposures") && !strings.Contains(m, "This alert clears when exposures arrive again") {
+			t.Errorf("the alert does not say when it clears: %s", m)
+		}
+	}
+}
