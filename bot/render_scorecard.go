@@ -87,9 +87,7 @@ func resultLine(r workflows.MetricResult, sc workflows.Scorecard) string {
 		notes += " · CUPED (treatment mean adjusted)"
 	}
 	switch {
-	case r.Absolute() && r.Test == stats.TestFisher:
-		notes += " · absolute difference, " + r.Test + " (small counts)"
-	case r.Absolute() && r.Test == stats.TestSeqFisher:
+	case r.Absolute() && (r.Test == stats.TestFisher || r.Test == stats.TestSeqFisher || r.Test == stats.TestBetaBinomial):
 		notes += " · absolute difference, " + r.Test + " (small counts)"
 	case r.Absolute():
 		notes += " · absolute difference (control mean is 0)"

@@ -29,7 +29,10 @@ func Compare(control, treatment Arm, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if o.Exact && o.Metric == MetricProportion && o.Method != MethodBayesian && SmallCounts(control, treatment) {
+	if o.Exact && o.Metric == MetricProportion && SmallCounts(control, treatment) {
+		if o.Method == MethodBayesian {
+			return exactBayesian(control, treatment, o)
+		}
 		return exactProportion(control, treatment, o)
 	}
 	d, err := difference(c, t, o.Difference)

@@ -18,18 +18,19 @@ import "math"
 //     only when Fisher's exact test agrees (the p-value is the larger of
 //     the two), so neither small counts nor daily looks inflate false
 //     positives;
-//   - bayesian: the normal posterior as usual (the exact Beta-Binomial
-//     posterior is not implemented).
+//   - bayesian: the Beta-Binomial posterior of each arm's rate, with an
+//     exact chance to win (see exactBayesian).
 //
 // Result.Test names the test; Result.Difference is DifferenceAbsolute.
 
 // Test names, for Result.Test.
 const (
-	TestWelch      = "Welch t-test"
-	TestSequential = "asymptotic confidence sequence"
-	TestBayesian   = "Bayesian normal posterior"
-	TestFisher     = "Fisher's exact test"
-	TestSeqFisher  = "confidence sequence confirmed by Fisher's exact test"
+	TestWelch        = "Welch t-test"
+	TestSequential   = "asymptotic confidence sequence"
+	TestBayesian     = "Bayesian normal posterior"
+	TestFisher       = "Fisher's exact test"
+	TestSeqFisher    = "confidence sequence confirmed by Fisher's exact test"
+	TestBetaBinomial = "exact Beta-Binomial posterior"
 )
 
 // smallCount is the cell count under which a 2x2 table counts as small:
@@ -166,4 +167,77 @@ func fisherExact(c, t counts) float64 {
 		}
 	}
 	return math.Min(1, tail/total)
+}
+
+// exactBayesian is the Bayesian comparison of two proportions with small
+// counts: each arm's rate has the Beta(1 + x, 1 + n - x) posterior of a
+// uniform prior, and
+//
+//   - ChanceToWin = P(p_t > p_c) is exact, by the closed form for Beta
+//     variables with integer parameters (Miller 2015):
+//     P(p_B > p_A) = Σ_{i<a_B} B(a_A+i, b_A+b_B) / ((b_B+i)·B(1+i, b_B)·B(a_A, b_A)),
+//     summed over the fewest terms the symmetries allow;
+//   - Estimate and SE are the mean and standard deviation of p_t - p_c
+//     under the posteriors, and the interval and risks are those of the
+//     normal with these moments, clipped to the possible range [-1, 1].
+//
+// A Gaussian prior on the relative effect is not used here.
+func exactBayesian(control, treatment Arm, o Options) (Result, error) {
+	c, t := proportionCounts(control), proportionCounts(treatment)
+	ac, bc := c.x+1, c.n-c.x+1
+	at, bt := t.x+1, t.n-t.x+1
+	mean := func(a, b float64) float64 { return a / (a + b) }
+	variance := func(a, b float64) float64 { return a * b / ((a + b) * (a + b) * (a + b + 1)) }
+	mu := mean(at, bt) - mean(ac, bc)
+	sd := math.Sqrt(variance(at, bt) + variance(ac, bc))
+	z := -normalQuantile(o.Alpha / 2)
+	u := mu / sd
+	r := Result{
+		Estimate:      mu,
+		SE:            sd,
+		CILow:         max(-1, mu-z*sd),
+		CIHigh:        min(1, mu+z*sd),
+		ChanceToWin:   betaGreater(ac, bc, at, bt),
+		RiskControl:   sd * positivePartMean(u),
+		RiskTreatment: sd * positivePartMean(-u),
+		ControlMean:   c.x / c.n,
+		TreatmentMean: t.x / t.n,
+		Test:          TestBetaBinomial,
+		Difference:    DifferenceAbsolute,
+	}
+	if !r.finite() || r.SE <= 0 {
+		return Result{}, invalidf("the posterior is not a finite number: the inputs are too extreme")
+	}
+	return r, nil
+}
+
+// betaGreater is P(X_B > X_A) for X_A ~ Beta(aA, bA) and X_B ~ Beta(aB,
+// bB) with integer parameters. The closed form sums aB terms; since
+// P(X_B > X_A) = 1 - P(X_A > X_B) = P(1-X_A > 1-X_B), it is evaluated
+// over whichever of the four parameters is smallest.
+func betaGreater(aA, bA, aB, bB float64) float64 {
+	switch min(aA, bA, aB, bB) {
+	case aB:
+		return betaGreaterSum(aA, bA, aB, bB)
+	case aA:
+		return 1 - betaGreaterSum(aB, bB, aA, bA)
+	case bA: // P(1-X_A > 1-X_B): 1-X_A ~ Beta(bA, aA) plays B
+		return betaGreaterSum(bB, aB, bA, aA)
+	}
+	return 1 - betaGreaterSum(bA, aA, bB, aB)
+}
+
+func betaGreaterSum(aA, bA, aB, bB float64) float64 {
+	lbeta := func(a, b float64) float64 {
+		x, _ := math.Lgamma(a)
+		y, _ := math.Lgamma(b)
+		z, _ := math.Lgamma(a + b)
+		return x + y - z
+	}
+	total := 0.0
+	base := lbeta(aA, bA)
+	for i := 0.0; i < aB; i++ {
+		total += math.Exp(lbeta(aA+i, bA+bB) - math.Log(bB+i) - lbeta(1+i, bB) - base)
+	}
+	return min(1, max(0, total))
 }

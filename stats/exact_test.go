@@ -143,3 +143,35 @@ func TestCompareOneArmWithoutVariance(t *testing.T) {
 		}
 	}
 }
+
+// The Bayesian chance to win of small counts is exact: the closed form's
+// direct sum (in Python, over a_B terms) against ours, which sums over the
+// smallest parameter by symmetry.
+func TestCompareExactBayesian(t *testing.T) {
+	tests := []struct {
+		control, treatment stats.Arm
+		chance             float64
+	}{
+		{proportionArm(100, 0), proportionArm(100, 5), 0.9855234959554376},
+		{proportionArm(40, 2), proportionArm(41, 9), 0.9856155988228485},
+		{proportionArm(72, 3), proportionArm(74, 3), 0.4849116400841058},
+		{proportionArm(4019, 4), proportionArm(3981, 0), 0.03195947426433838},
+		{proportionArm(100, 97), proportionArm(100, 99), 0.8156328908222679},
+		{proportionArm(32, 1), proportionArm(32, 1), 0.5},
+	}
+	o := stats.Options{Metric: stats.MetricProportion, Difference: stats.DifferenceRelative, Method: stats.MethodBayesian,
+		Alpha: 0.05, Exact: true}
+	for _, tc := range tests {
+		r, err := stats.Compare(tc.control, tc.treatment, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Test != stats.TestBetaBinomial || r.Difference != stats.DifferenceAbsolute || math.Abs(r.ChanceToWin-tc.chance) > 1e-9 {
+			t.Errorf("%v against %v: %s on %s, chance to win %.16g, want %.16g", tc.control, tc.treatment, r.Test, r.Difference,
+				r.ChanceToWin, tc.chance)
+		}
+		if r.CILow < -1 || r.CIHigh > 1 || r.CILow > r.Estimate || r.CIHigh < r.Estimate {
+			t.Errorf("interval [%g, %g] around %g", r.CILow, r.CIHigh, r.Estimate)
+		}
+	}
+}

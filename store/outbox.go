@@ -13,6 +13,10 @@ import (
 const messageColumns = `id, key, op, channel, parent, target, url, user_id, secret_env, body, file, filename, title, state,
 	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
 
+// messageColumnsNoFile are messageColumns with NULL for the file.
+const messageColumnsNoFile = `id, key, op, channel, parent, target, url, user_id, secret_env, body, NULL, filename, title, state,
+	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
+
 // messageHeadColumns are a message without its body and file: what the
 // worker needs to pick the next messages, polled every quarter second.
 const messageHeadColumns = `id, key, op, channel, parent, target, url, user_id, secret_env, filename, title, state,
@@ -151,6 +155,29 @@ func (t *Tx) OutboxCounts() (map[workflows.MessageState]int, error) {
 		out[s] = n
 	}
 	return out, rows.Err()
+}
+
+// SentPosts returns the posts Slack took, oldest first, without files.
+func (t *Tx) SentPosts() ([]workflows.Message, error) {
+	return queryAll(t, "sent posts", scanMessage, `SELECT `+messageColumnsNoFile+` FROM outbox
+		WHERE op = 'post' AND state = 'sent' AND ts != '' ORDER BY id`)
+}
+
+// prunedBody is what a pruned message's body becomes: an empty rendering.
+const prunedBody = `{}`
+
+// PruneOutbox clears the bodies and files of messages delivered or given up
+// before the time, except thread parents and messages that are updated.
+func (t *Tx) PruneOutbox(before time.Time) (int64, error) {
+	res, err := t.exec(`UPDATE outbox SET body = ?, file = NULL
+		WHERE state IN ('sent', 'failed') AND COALESCE(sent_at, created_at) < ?
+		AND (body != ? OR file IS NOT NULL)
+		AND key NOT IN (SELECT parent FROM outbox WHERE parent != '')
+		AND key NOT IN (SELECT target FROM outbox WHERE target != '')`, prunedBody, formatTime(before), prunedBody)
+	if err != nil {
+		return 0, fmt.Errorf("store: prune outbox: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // RecordDelivery records an inbound delivery id; false means seen before.

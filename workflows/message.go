@@ -133,6 +133,15 @@ type OutboxStore interface {
 	MessageFailed(id int64, reason string) error
 	// OutboxCounts returns the number of messages in each state.
 	OutboxCounts() (map[MessageState]int, error)
+	// SentPosts returns the posts Slack took, oldest first, without File:
+	// what a local fake of Slack needs to know the threads and buttons the
+	// database refers to.
+	SentPosts() ([]Message, error)
+	// PruneOutbox clears the body and file of messages delivered (or given
+	// up) before the time, keeping the row (its key keeps the message from
+	// being sent again; its ts keeps its thread) and the bodies of messages
+	// that others reply to or update. It returns how many it cleared.
+	PruneOutbox(before time.Time) (int64, error)
 }
 
 // Enqueue renders v with the service's renderer and adds the message to the

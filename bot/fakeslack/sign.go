@@ -134,7 +134,8 @@ type Input struct {
 	// Type is the element type; it decides where Slack puts the value:
 	// "value" for plain_text_input (the default) and number_input,
 	// "selected_option" for static_select, external_select and
-	// radio_buttons, "selected_user" for users_select, "selected_channel"
+	// radio_buttons, "selected_options" for multi_static_select,
+	// multi_external_select and checkboxes (Value comma-separated), "selected_user" for users_select, "selected_channel"
 	// for channels_select, "selected_conversation" for
 	// conversations_select, "selected_date" for datepicker and
 	// "selected_time" for timepicker.
@@ -149,6 +150,15 @@ func (in Input) state() obj {
 	switch typ {
 	case "static_select", "external_select", "radio_buttons":
 		v["selected_option"] = obj{"value": in.Value, "text": obj{"type": "plain_text", "text": in.Value, "emoji": true}}
+	case "multi_static_select", "multi_external_select", "checkboxes":
+		// Value lists the selected options, comma-separated.
+		options := []obj{}
+		for o := range strings.SplitSeq(in.Value, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				options = append(options, obj{"value": o, "text": obj{"type": "plain_text", "text": o, "emoji": true}})
+			}
+		}
+		v["selected_options"] = options
 	case "users_select":
 		v["selected_user"] = in.Value
 	case "channels_select":

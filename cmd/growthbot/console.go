@@ -12,6 +12,7 @@ func runConsole(ctx context.Context, e *env, args []string) error {
 	user := fs.String("user", "U0ENG1", "the Slack user id you act as (change it with :user)")
 	channel := fs.String("channel", "C0CHECKOUT", "the channel you type in")
 	files := fs.String("files", os.TempDir(), "folder for pictures the bot uploads")
+	verbose := fs.Bool("verbose", false, "print growthbot's log lines (to standard error) among the replies")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -23,10 +24,18 @@ func runConsole(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	// The console shows Slack's errors itself; log lines would only break
+	// up the transcript.
 	quiet := *e
-	quiet.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	quiet.log = slog.New(slog.DiscardHandler)
+	if *verbose {
+		quiet.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	svc.Log = quiet.log
 	local := newLocalSlack(db, svc, &quiet, *user, *channel, *files, e.stdout)
 	defer local.Close()
+	if _, err := local.restore(ctx, db); err != nil {
+		return err
+	}
 	return local.console.Run(ctx, e.stdin)
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/growthbot/growthbot/bot/fakeslack"
 	"github.com/growthbot/growthbot/templates"
 )
 
@@ -45,5 +48,85 @@ func TestConsole(t *testing.T) {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("console output lacks %q:\n%s", want, res.stdout)
 		}
+	}
+}
+
+// After `growthbot demo`, `growthbot console --db growthbot-demo.db`, as
+// README says, answers every command a newcomer types: the first commands
+// are not taken for Slack's retries of the demo's, threads the demo started
+// take replies, a form can be filled in and submitted, the decision the demo
+// left open can be approved, and no log line breaks up the transcript.
+func TestConsoleAfterDemo(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "growthbot-demo.db")
+	if res := run(t, "", nil, "demo", "--db", db, "--out", filepath.Join(dir, "out")); res.code != 0 {
+		t.Fatalf("demo: %d\n%s", res.code, res.stderr)
+	}
+	steps := []struct{ line, want string }{
+		{"/exp help", "/exp list"},
+		{"/growth help", "/growth review"},
+		{"/exp list", "1 running · 1 decision pending"},
+		{"/exp status trust-badges", "Trust badges"},
+		{"/exp scorecard trust-badges", "#C0CHECKOUT (in thread)"},
+		{"/exp history express-checkout", "decision.request by @U0ENG1"},
+		{"/growth goals checkout", "Checkout goals for"},
+		{"/growth kpi checkout", "Checkout KPIs"},
+		{"/growth review checkout", "Growth review: Checkout"},
+		{"/exp new", "Fill it in with :set FIELD VALUE"},
+		{":set key quick-reorder", "key = quick-reorder"},
+		{":set name Quick reorder", "name = Quick reorder"},
+		{":set hypothesis A reorder button raises orders per user.", "hypothesis = "},
+		{":set primary orders", "primary = orders"},
+		{":set primary nonsense", `primary offers activation, aov, errors, orders, purchase, revenue, not "nonsense"`},
+		{":submit", "Draft Quick reorder (`quick-reorder`) created"},
+		{"/exp start quick-reorder", "Quick reorder is running"},
+		{":user U0PM", "now acting as U0PM"},
+		{"Approve", "You approved decision #4 to ship treatment of `express-checkout`: it is applied."},
+		{"/exp kill trust-badges -- the badges confuse people", "trust-badges"},
+		{":frobnicate", `unknown command ":frobnicate"`},
+		{":submit", "no form is open"},
+	}
+	var script []string
+	for _, s := range steps {
+		script = append(script, s.line)
+	}
+	res := run(t, strings.Join(append(script, ":quit"), "\n"), nil, "console", "--db", db, "--files", dir)
+	if res.code != 0 || res.stderr != "" {
+		t.Fatalf("console: exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+	// Each command's answer is what follows its prompt.
+	answers := strings.Split(res.stdout, "\n\nU0")
+	if len(answers) != len(steps)+2 {
+		t.Fatalf("%d prompts answered, want %d:\n%s", len(answers)-2, len(steps), res.stdout)
+	}
+	for i, s := range steps {
+		if got := answers[i+1]; !strings.Contains(got, s.want) {
+			t.Errorf("%q answered:\n%s\nwant %q in it", s.line, got, s.want)
+		}
+	}
+	for _, bad := range []string{"Slack error", "level=", "retried"} {
+		if strings.Contains(res.stdout, bad) {
+			t.Errorf("the transcript has %q:\n%s", bad, res.stdout)
+		}
+	}
+}
+
+// A Slack error (ok:false) is shown as an error, not as a success.
+func TestConsoleShowsSlackErrors(t *testing.T) {
+	db := mustRunningExample(t)
+	var out strings.Builder
+	ctx := context.Background()
+	sdb, svc, err := openService(ctx, &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
+	local := newLocalSlack(sdb, svc, e, "U0ENG1", "C0CHECKOUT", "", &out)
+	defer local.Close()
+	local.fake.FailNext("chat.postMessage", 5, fakeslack.Failure{Error: "channel_not_found"})
+	local.console.Exec(ctx, "/exp scorecard one-click-checkout")
+	if !strings.Contains(out.String(), "! Slack error: chat.postMessage answered channel_not_found") {
+		t.Errorf("console output:\n%s", out.String())
 	}
 }

@@ -53,6 +53,7 @@ func demoSteps() []demoStep {
 		{"The leads decide: stay the course, or change it", (*demo).reviewDecisions},
 		{"Decisions in threads: /exp ship, approvals, double clicks", (*demo).decide},
 		{"Phased rollouts, the kill switch and the flags API", (*demo).rollouts},
+		{"Left for you: a new experiment from the /exp new form, and a decision waiting", (*demo).leftForYou},
 	}
 }
 
@@ -81,7 +82,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := d.run(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "\nDone. Explore it yourself: growthbot console --db %s\n", *dbPath)
+	fmt.Fprintf(e.stdout, "\nDone. Explore it yourself: go run ./cmd/growthbot console --db %s\n"+
+		"trust-badges is running, and express-checkout's ship waits for an approver: type :user U0PM, then\n"+
+		"/exp status express-checkout, and Approve or Reject.\n", *dbPath)
 	return nil
 }
 
@@ -178,6 +181,46 @@ func (d *demo) startExperiments(ctx context.Context) error {
 func (d *demo) listExperiments(ctx context.Context) error {
 	d.as(ctx, "U0ENG1", "/exp list")
 	d.as(ctx, "U0ENG1", "/exp list chekout")
+	return nil
+}
+
+// leftForYou fills in and submits the /exp new form, starts the new
+// experiment and asks to ship it early, which waits for an approver: the
+// console started on the demo's database has something left to do.
+func (d *demo) leftForYou(ctx context.Context) error {
+	d.slack.console.Channel = "C0CHECKOUT"
+	for _, line := range []string{
+		"/exp new",
+		":set key express-checkout",
+		":set name Express checkout",
+		":set team checkout",
+		":set hypothesis A shorter address form raises purchase conversion.",
+		":set primary purchase",
+		":set guardrails errors",
+		":set method sequential",
+		":set days 14",
+		":submit",
+		"/exp start express-checkout",
+		"/exp ship express-checkout -- the early numbers look good",
+	} {
+		d.as(ctx, "U0ENG1", line)
+	}
+	if _, err := d.svc.CreateExperiment(ctx, "U0ENG2", workflows.ExperimentDraft{Key: "trust-badges", Name: "Trust badges",
+		Team: "checkout", Hypothesis: "Payment badges next to the pay button raise purchase conversion.",
+		Variants: []string{"control", "badges"}, PrimaryMetric: "purchase", GuardrailMetrics: []string{"errors"},
+		Method: "sequential", PlannedDays: 21}); err != nil {
+		return err
+	}
+	d.as(ctx, "U0ENG2", "/exp start trust-badges")
+	for key, want := range map[string]workflows.State{"express-checkout": workflows.StateDecisionPending, "trust-badges": workflows.StateRunning} {
+		e, err := d.experiment(ctx, key)
+		if err != nil {
+			return err
+		}
+		if e.State != want {
+			return fmt.Errorf("%s is %s, want %s", key, e.State, want)
+		}
+	}
 	return nil
 }
 

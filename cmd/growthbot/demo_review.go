@@ -38,7 +38,7 @@ func (d *demo) reviewDecisions(ctx context.Context) error {
 	d.as(ctx, "U0LEAD", "Stay the course")
 	month := workflows.PreviousMonth(d.clock.Now(), workflows.Team{Timezone: "America/New_York"}.Location())
 	ref := workflows.ReviewRef("onboarding", month)
-	router := d.slack.console.Router
+	router := d.slack.console.router
 	fmt.Fprintf(d.e.stdout, "\nU0LEAD2> (presses Change course on onboarding's review)\n")
 	router.Interaction(ctx, slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, TriggerID: "demo-trigger",
 		User: slack.User{ID: "U0LEAD2"}, Channel: slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: "C0ONBOARD"}}},

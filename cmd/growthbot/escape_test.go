@@ -110,8 +110,8 @@ func TestEscapingScan(t *testing.T) {
 	}
 	defer d.close()
 	d.config = hostileConfig()
-	rec := &recorder{h: d.slack.console.Handler}
-	d.slack.console.Handler = rec
+	rec := &recorder{h: d.slack.console.handler}
+	d.slack.console.handler = rec
 	if err := d.run(ctx); err != nil {
 		t.Fatalf("the demo over hostile names: %v\n%s", err, out.String())
 	}
@@ -142,7 +142,7 @@ func TestEscapingScan(t *testing.T) {
 		fakeslack.Sign(req, body, localSecret, time.Now())
 		rec.ServeHTTP(httptest.NewRecorder(), req)
 	}
-	d.slack.console.Router.Wait()
+	d.slack.console.router.Wait()
 
 	// KPI names are keys: a hostile one is refused at ingestion.
 	kpis := writeFile(t, dir, "kpis.csv", "team,name,period,value\ncheckout,\""+strings.ReplaceAll(hostile, `"`, `""`)+"\",2026-01,1\n")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 
 	"github.com/slack-go/slack"
@@ -16,7 +17,7 @@ import (
 // outbox as `serve`, with no tokens and no network.
 type localSlack struct {
 	fake    *fakeslack.Server
-	console *bot.Console
+	console *console
 }
 
 const localSecret = "local-signing-secret"
@@ -29,8 +30,45 @@ func newLocalSlack(db *store.DB, svc *workflows.Service, e *env, user, channel, 
 	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack")}
 	srv := bot.NewServer(e.log, db.Ping)
 	(&bot.Slack{Router: router, SigningSecret: localSecret, Log: e.log.With("component", "slack"), ResponseHost: apiHost(fake.APIURL())}).Mount(srv)
-	return &localSlack{fake: fake, console: &bot.Console{Handler: srv, Secret: localSecret, Router: router,
-		Outbox: outbox, Fake: fake, User: user, Channel: channel, Files: files, Out: out}}
+	return &localSlack{fake: fake, console: &console{handler: srv, secret: localSecret, router: router,
+		outbox: outbox, fake: fake, User: user, Channel: channel, files: files, out: out}}
 }
 
 func (l *localSlack) Close() { l.fake.Close() }
+
+// restore tells the local fake of Slack about the posts an earlier process
+// (the demo, an earlier console) delivered, so that replies in their
+// threads and updates of them reach it. It reports how many it restored.
+func (l *localSlack) restore(ctx context.Context, db *store.DB) (int, error) {
+	var posts []workflows.Message
+	if err := db.View(ctx, func(tx workflows.Tx) error {
+		var err error
+		posts, err = tx.SentPosts()
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	tsOf := map[string]string{}
+	for _, m := range posts {
+		tsOf[m.Key] = m.TS
+	}
+	n := 0
+	// Thread parents first: a reply needs its parent.
+	for _, replies := range []bool{false, true} {
+		for _, m := range posts {
+			if (m.Parent != "") != replies {
+				continue
+			}
+			msg := fakeslack.Message{Channel: m.Channel, TS: m.TS, ThreadTS: tsOf[m.Parent], Text: m.Body.Text, Blocks: m.Body.Blocks}
+			if replies && msg.ThreadTS == "" {
+				continue
+			}
+			if err := l.fake.AddMessage(msg); err == nil {
+				n++
+				// Its buttons work, as they would in Slack.
+				l.console.keepButtons(m.Channel, m.TS, m.Body.Text, m.Body.Blocks)
+			}
+		}
+	}
+	return n, nil
+}
