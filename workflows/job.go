@@ -12,6 +12,7 @@ const (
 	JobPulse    = "pulse"
 	JobRollouts = "rollouts"
 	JobDigest   = "digest"
+	JobWeekly   = "weekly"
 )
 
 // JobStatus is where a job run is.

@@ -49,6 +49,9 @@ func (s *Service) Jobs() []Job {
 				y, m, _ := local.Date()
 				return time.Date(y, m-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
 			}},
+		{Name: JobWeekly, Run: s.RunWeekly, PerTeam: true, CatchUp: 3 * 24 * time.Hour,
+			Spec:   func(st Settings) string { return st.WeeklySchedule },
+			Period: ISOWeek},
 	}
 }
 
