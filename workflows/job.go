@@ -12,6 +12,8 @@ const (
 	JobPulse    = "pulse"
 	JobRollouts = "rollouts"
 	JobDigest   = "digest"
+	// JobHousekeeping prunes what growthbot no longer needs; see Retention.
+	JobHousekeeping = "housekeeping"
 )
 
 // JobStatus is where a job run is.
