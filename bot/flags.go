@@ -1,11 +1,7 @@
 package bot
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,30 +9,28 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
-// FlagSource is what the flags API needs of the domain; it is
-// *workflows.Service.
-type FlagSource interface {
-	Flags(ctx context.Context) ([]workflows.Flag, error)
-	Evaluate(ctx context.Context, key, unit string) (workflows.Assignment, error)
-}
-
-// MountFlags mounts the flags API, which makes rollouts real: services poll
-// GET /api/v1/flags for every experiment's state, cheaply thanks to its
-// ETag, and bucket units themselves, or ask GET
-// /api/v1/flags/{key}/evaluate?unit_id=U. It takes the ingestion API's
-// bearer token (cfg.Token); without one it is disabled.
-func (s *Server) MountFlags(src FlagSource, cfg APIConfig) {
-	h := &flagsHandler{src: src, auth: &apiHandler{}, log: s.log.With("component", "flags")}
+// MountFlags mounts the flags API and OFREP, which make rollouts real.
+// Services poll GET /api/v1/flags for every experiment's state, cheaply
+// thanks to its ETag, and bucket units themselves, or ask GET
+// /api/v1/flags/{key}/evaluate?unit_id=U; any OpenFeature SDK evaluates
+// through POST /ofrep/v1/evaluate/flags[/{key}]. Every answer comes from
+// the book's snapshot in memory. It takes the ingestion API's bearer token
+// (cfg.Token); without one it is disabled.
+func (s *Server) MountFlags(book *workflows.FlagBook, cfg APIConfig) {
+	h := &flagsHandler{book: book, auth: &apiHandler{}, log: s.log.With("component", "flags")}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
 		h.auth.tokenSum = sum[:]
 	}
 	s.Handle("GET /api/v1/flags", h.guard(h.list))
 	s.Handle("GET /api/v1/flags/{key}/evaluate", h.guard(h.evaluate))
+	o := &ofrepHandler{flagsHandler: h, maxBody: OFREPMaxBody}
+	s.Handle("POST /ofrep/v1/evaluate/flags/{key}", h.guardOFREP(o.single))
+	s.Handle("POST /ofrep/v1/evaluate/flags", h.guardOFREP(o.bulk))
 }
 
 type flagsHandler struct {
-	src  FlagSource
+	book *workflows.FlagBook
 	auth *apiHandler // its bearer-token check
 	log  *slog.Logger
 }
@@ -60,20 +54,12 @@ func (h *flagsHandler) guard(next http.HandlerFunc) http.Handler {
 // changes exactly when some experiment's state does, and a poller that
 // sends it back in If-None-Match gets an empty 304 until then.
 func (h *flagsHandler) list(w http.ResponseWriter, r *http.Request) {
-	flags, err := h.src.Flags(r.Context())
-	if err != nil {
-		h.fail(w, err)
+	snap := h.book.Snapshot()
+	if snap == nil {
+		h.fail(w, workflows.Errorf(workflows.EINTERNAL, "the flags are not loaded yet"))
 		return
 	}
-	var body bytes.Buffer
-	enc := json.NewEncoder(&body)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(map[string][]workflows.Flag{"flags": flags}); err != nil {
-		h.fail(w, err)
-		return
-	}
-	sum := sha256.Sum256(body.Bytes())
-	etag := `"` + hex.EncodeToString(sum[:]) + `"`
+	body, etag := snap.Body()
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Cache-Control", "no-cache")
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
@@ -81,7 +67,7 @@ func (h *flagsHandler) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(body.Bytes())
+	w.Write(body)
 }
 
 // etagMatches reports whether an If-None-Match header names etag (weakly
@@ -96,8 +82,24 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
+// evaluate buckets one unit; growthbot_log_exposure=false keeps its
+// exposure out of the exposure log.
 func (h *flagsHandler) evaluate(w http.ResponseWriter, r *http.Request) {
-	a, err := h.src.Evaluate(r.Context(), r.PathValue("key"), r.URL.Query().Get("unit_id"))
+	var opts workflows.EvalOptions
+	switch q := r.URL.Query(); q.Get(logExposureAttr) {
+	case "", "true":
+	case "false":
+		opts.NoExposure = true
+	default:
+		h.fail(w, workflows.Errorf(workflows.EINVALID, "%s must be true or false, not %q", logExposureAttr, q.Get(logExposureAttr)))
+		return
+	}
+	unit := r.URL.Query().Get("unit_id")
+	if unit == "" {
+		h.fail(w, workflows.Errorf(workflows.EINVALID, "give the unit to evaluate as ?unit_id=U"))
+		return
+	}
+	a, err := h.book.Evaluate(r.PathValue("key"), unit, opts)
 	if err != nil {
 		h.fail(w, err)
 		return

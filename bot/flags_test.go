@@ -20,7 +20,12 @@ const flagsToken = "flags-test-token"
 func flagsServer(t *testing.T, b *testBot, token string) *httptest.Server {
 	t.Helper()
 	srv := bot.NewServer(nil, b.db.Ping)
-	srv.MountFlags(b.svc, bot.APIConfig{Token: token})
+	book := &workflows.FlagBook{Service: b.svc}
+	book.Watch()
+	if err := book.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.MountFlags(book, bot.APIConfig{Token: token})
 	s := httptest.NewServer(srv)
 	t.Cleanup(s.Close)
 	return s
@@ -107,8 +112,8 @@ func TestFlagsETagChangesOnlyWithState(t *testing.T) {
 		}
 		seen[got.etag], prev = true, got.etag
 	}
-	if !strings.Contains(getFlags(t, url, flagsToken).body, `{"key":"guided-onboarding","state":"killed","variants":[{"key":"control","weight":1},{"key":"guided","weight":1}],"rollout_percent":0,"winner":"control"}`) {
-		t.Error("the killed rollout's flag is not as documented")
+	if !strings.Contains(getFlags(t, url, flagsToken).body, `{"key":"guided-onboarding","team":"onboarding","state":"killed","variants":[{"key":"control","weight":1,"value":"control"},{"key":"guided","weight":1,"value":"guided"}],"rollout_percent":0,"winner":"control","log_exposures":true}`) {
+		t.Errorf("the killed rollout's flag is not as documented: %s", getFlags(t, url, flagsToken).body)
 	}
 }
 
@@ -126,8 +131,8 @@ func TestFlagsAPI(t *testing.T) {
 		{"no token", "/api/v1/flags", "", 401, "Bearer TOKEN"},
 		{"wrong token", "/api/v1/flags", "nope", 401, "Bearer TOKEN"},
 		{"evaluate", "/api/v1/flags/one-click-checkout/evaluate?unit_id=user-42", flagsToken, 200,
-			`{"key":"one-click-checkout","unit_id":"user-42","variant":"treatment","state":"running","rollout_percent":100,"in_experiment":true,"reason":"rollout"}`},
-		{"evaluate a draft", "/api/v1/flags/guided-onboarding/evaluate?unit_id=user-42", flagsToken, 200, `"variant":"control","state":"draft"`},
+			`{"key":"one-click-checkout","unit_id":"user-42","variant":"treatment","value":"treatment","state":"running","rollout_percent":100,"in_experiment":true,"reason":"rollout"}`},
+		{"evaluate a draft", "/api/v1/flags/guided-onboarding/evaluate?unit_id=user-42", flagsToken, 200, `"variant":"control","value":"control","state":"draft"`},
 		{"unknown key", "/api/v1/flags/one-click-chekout/evaluate?unit_id=u", flagsToken, 404, `did you mean \"one-click-checkout\"?`},
 		{"no unit", "/api/v1/flags/one-click-checkout/evaluate", flagsToken, 400, "unit_id"},
 		{"wrong method", "/api/v1/flags", flagsToken, 405, ""},

@@ -59,3 +59,59 @@ func TestRenderDataAlerts(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewQuestionsComeFromTheData: breaks from trend and missed targets
+// ask questions; a standing question is asked only when one of its numbers
+// exists.
+func TestReviewQuestionsComeFromTheData(t *testing.T) {
+	r, err := bot.NewRenderer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := func(name string, v float64) workflows.Headline {
+		return workflows.Headline{KPIDef: workflows.KPIDefinition(name), Current: workflows.KPIValue{Name: name, Value: v, Known: true}}
+	}
+	tickets := workflows.KPIDefinition(workflows.KPISupportTickets)
+	nps := known(workflows.KPINPS, 31)
+	nps.Target = &workflows.TargetCheck{Target: 40, Actual: 31, Known: true, Unit: workflows.UnitScore}
+	tests := []struct {
+		name      string
+		rv        workflows.Review
+		want, not []string
+	}{
+		{"a break, a missed target, customers only",
+			workflows.Review{Month: "2026-11", Anomalies: []workflows.Anomaly{{KPIDef: tickets, Value: 667, Expected: 321, Low: 285, High: 357}},
+				Headlines: []workflows.Headline{nps, known(workflows.KPISupportTickets, 667)}},
+			[]string{"1. *What broke support tickets from its trend?* 667 against about 320 ± 36 expected.",
+				"2. *What would close the gap to the NPS target?* 31 against a target of 40.",
+				"3. *Are our biggest customers happy users?* NPS 31; support tickets 667."},
+			[]string{"churn", "onboarding"}},
+		{"no data", workflows.Review{Month: "2026-11"}, []string{"No number broke from its trend"}, []string{"1."}},
+		{"the biggest change when nothing broke",
+			workflows.Review{Month: "2026-11", Movers: []workflows.Mover{{KPIDef: tickets, Value: 667, Previous: 318, Change: 667.0/318 - 1}}},
+			[]string{"1. *What moved support tickets?* +109.7% since last month (318 → 667)"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := r.Render(workflows.ReviewMessage{Review: tt.rv, Section: workflows.SectionQuestions})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var blocks []struct{ Text struct{ Text string } }
+			if err := json.Unmarshal(out.Blocks, &blocks); err != nil || len(blocks) != 1 {
+				t.Fatalf("blocks %s: %v", out.Blocks, err)
+			}
+			text := blocks[0].Text.Text
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("lacks %q:\n%s", w, text)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(text, n) {
+					t.Errorf("has %q:\n%s", n, text)
+				}
+			}
+		})
+	}
+}

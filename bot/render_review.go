@@ -56,6 +56,8 @@ func (r *Renderer) reviewSection(m workflows.ReviewMessage) (Message, error) {
 		return reviewGoals(rv, r.text("review.no-goals", map[string]string{"Team": rv.Team.Key, "Quarter": rv.Quarter})), nil
 	case workflows.SectionQuestions:
 		return r.reviewQuestions(rv), nil
+	case workflows.SectionHoldout:
+		return r.reviewHoldout(rv), nil
 	}
 	return Message{}, fmt.Errorf("bot: no review section %q", m.Section)
 }
@@ -70,6 +72,9 @@ func (r *Renderer) ReviewPreview(rv workflows.Review) (Message, error) {
 			return Message{}, err
 		}
 		msg.Blocks = append(append(msg.Blocks, Divider()), part.Blocks...)
+	}
+	if rv.Holdout != nil {
+		msg.Blocks = append(append(msg.Blocks, Divider()), r.reviewHoldout(rv).Blocks...)
 	}
 	if rv.HasTrend() {
 		msg.Blocks = append(msg.Blocks, Context(":chart_with_upwards_trend: "+Escape(r.chartTitle(rv))+": the chart is posted with the review."))
@@ -517,15 +522,68 @@ func brief(rv workflows.Review, name string) string {
 	return s
 }
 
+// questionsShown bounds the discussion questions: a meeting discusses a few.
+const questionsShown = 5
+
+// reviewQuestions asks what the month's data raises: the breaks from trend,
+// the biggest change when nothing broke, the targets missed, then the
+// standing questions whose numbers exist, in that order, up to
+// questionsShown.
 func (r *Renderer) reviewQuestions(rv workflows.Review) Message {
-	data := map[string]string{
-		"Customers":  capitalize(brief(rv, workflows.KPINPS)) + "; " + brief(rv, workflows.KPIPayingCustomers) + "; " + brief(rv, workflows.KPISupportTickets) + ".",
-		"Churn":      capitalize(brief(rv, workflows.KPIChurnRate)) + "; " + brief(rv, workflows.KPIChurnedMRR) + ".",
-		"Onboarding": capitalize(brief(rv, workflows.KPINewUsers)) + "; " + brief(rv, workflows.KPINewOrgs) + "; " + brief(rv, workflows.KPIRetention) + ".",
+	var qs []string
+	for _, a := range rv.Anomalies {
+		qs = append(qs, r.text("review.q.anomaly", map[string]string{"Name": a.Label, "Value": kpiValue(a.Unit, a.Value),
+			"Expected": kpiValue(a.Unit, roughly(a.Unit, a.Expected)), "Margin": kpiValue(a.Unit, roughly(a.Unit, a.Margin()))}))
 	}
-	text := r.text("review.questions", data)
-	return Message{Text: "Questions for the discussion", Blocks: []slack.Block{Section(text)}}
+	if len(rv.Anomalies) == 0 && len(rv.Movers) > 0 && math.Abs(rv.Movers[0].Change) >= questionMoverChange {
+		m := rv.Movers[0]
+		c := m.Change
+		if m.Unit != workflows.UnitCount {
+			c = m.Value - m.Previous
+		}
+		qs = append(qs, r.text("review.q.mover", map[string]string{"Name": m.Label, "Change": kpiChange(m.Unit, c),
+			"Previous": kpiValue(m.Unit, m.Previous), "Value": kpiValue(m.Unit, m.Value)}))
+	}
+	for _, h := range rv.Headlines {
+		if t := h.Target; t != nil && t.Known && !t.Met {
+			actual, target := kpiValue(t.Unit, t.Actual), kpiValue(t.Unit, t.Target)
+			if h.Name == workflows.KPIMRR {
+				actual, target = workflows.FormatLift(t.Actual)+" growth", workflows.FormatLift(t.Target)
+			}
+			qs = append(qs, r.text("review.q.target", map[string]string{"Name": h.Label, "Actual": actual, "Target": target}))
+		}
+	}
+	for _, q := range []struct {
+		name string
+		kpis []string
+	}{
+		{"review.q.customers", []string{workflows.KPINPS, workflows.KPIPayingCustomers, workflows.KPISupportTickets}},
+		{"review.q.churn", []string{workflows.KPIChurnRate, workflows.KPIChurnedMRR}},
+		{"review.q.onboarding", []string{workflows.KPINewUsers, workflows.KPINewOrgs, workflows.KPIRetention}},
+	} {
+		var known []string
+		for _, k := range q.kpis {
+			if headline(rv, k).Current.Known {
+				known = append(known, brief(rv, k))
+			}
+		}
+		if len(known) > 0 {
+			qs = append(qs, r.text(q.name, capitalize(strings.Join(known, "; "))+"."))
+		}
+	}
+	if len(qs) == 0 {
+		return Message{Text: "Questions for the discussion", Blocks: []slack.Block{Section(r.text("review.no-questions", nil))}}
+	}
+	qs = qs[:min(len(qs), questionsShown)]
+	for i := range qs {
+		qs[i] = fmt.Sprintf("%d. %s", i+1, qs[i])
+	}
+	return Message{Text: "Questions for the discussion", Blocks: []slack.Block{Section(r.text("review.questions", qs))}}
 }
+
+// questionMoverChange is the least relative change that asks a question
+// when no KPI broke from its trend.
+const questionMoverChange = 0.2
 
 func (r *Renderer) chartTitle(rv workflows.Review) string {
 	from, to := rv.Month, rv.Month

@@ -67,6 +67,8 @@ func (r *Renderer) Render(v any) (workflows.Rendered, error) {
 		return r.renderSRMAlert(v).Rendered()
 	case workflows.DataAlert:
 		return r.renderDataAlert(v).Rendered()
+	case workflows.WeeklyUpdate:
+		return r.renderWeekly(v).Rendered()
 	case workflows.SourceDown:
 		return r.renderSourceDown(v).Rendered()
 	case workflows.OverdueReminder:

@@ -147,7 +147,11 @@ func TestAPITokenComparison(t *testing.T) {
 	}}
 	srv := bot.NewServer(nil, nil)
 	srv.MountAPI(imp, bot.APIConfig{Token: apiToken})
-	srv.MountFlags(flagSource{}, bot.APIConfig{Token: apiToken})
+	book := &workflows.FlagBook{}
+	if err := book.SetFlags([]workflows.Flag{}); err != nil {
+		t.Fatal(err)
+	}
+	srv.MountFlags(book, bot.APIConfig{Token: apiToken})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	tests := []struct {
@@ -172,9 +176,13 @@ func TestAPITokenComparison(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, route := range []struct{ method, path string }{{http.MethodPost, "/api/v1/events"}, {http.MethodGet, "/api/v1/flags"}} {
+			for _, route := range []struct{ method, path, body string }{
+				{http.MethodPost, "/api/v1/events", "[]"},
+				{http.MethodGet, "/api/v1/flags", ""},
+				{http.MethodPost, "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"u"}}`},
+			} {
 				imported = 0
-				req, _ := http.NewRequest(route.method, ts.URL+route.path, strings.NewReader("[]"))
+				req, _ := http.NewRequest(route.method, ts.URL+route.path, strings.NewReader(route.body))
 				if tc.header != "" {
 					req.Header.Set("Authorization", tc.header)
 				}
@@ -244,14 +252,6 @@ func jsonString(v any) (string, error) {
 	enc.SetEscapeHTML(false)
 	err := enc.Encode(v)
 	return b.String(), err
-}
-
-// flagSource is an empty flags API backend.
-type flagSource struct{}
-
-func (flagSource) Flags(context.Context) ([]workflows.Flag, error) { return nil, nil }
-func (flagSource) Evaluate(context.Context, string, string) (workflows.Assignment, error) {
-	return workflows.Assignment{}, nil
 }
 
 // countRows counts a table's rows in the bot's database file.

@@ -451,6 +451,16 @@ func (w *exposureWriter) Close() error {
 	return errors.Join(append(errs, w.importWriter.Close())...)
 }
 
+// CountExposures counts the units exposed to an experiment; see
+// workflows.IngestStore.
+func (t *Tx) CountExposures(experiment string) (int, error) {
+	var n int
+	if err := t.queryRow(`SELECT COUNT(DISTINCT unit) FROM exposures WHERE experiment = ?`, experiment).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count exposures of %s: %w", experiment, err)
+	}
+	return n, nil
+}
+
 type eventWriter struct {
 	*importWriter
 	names map[string]int64 // event name ids

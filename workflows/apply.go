@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // errDryRun rolls back a dry run's transaction after it did everything.
@@ -62,6 +63,9 @@ func (s *Service) ApplyConfig(ctx context.Context, file string, data []byte, act
 			return err
 		}
 		if err := checkAgainstStore(tx, cfg); err != nil {
+			return err
+		}
+		if err := resolveLayers(tx, cfg); err != nil {
 			return err
 		}
 		if err := applyConfig(tx, cfg, actor, &report, teams, metrics); err != nil {
@@ -130,10 +134,74 @@ func checkAgainstStore(tx Tx, cfg *Config) error {
 		}
 		line := cfg.Line("experiment", e.Key)
 		if !same(old.Variants, e.Variants) {
-			problems = append(problems, Problem{cfg.File, line, fmt.Sprintf("experiment %q is %s: its variants and weights cannot change any more (start a new experiment instead)", e.Key, old.State)})
+			problems = append(problems, Problem{cfg.File, line, fmt.Sprintf("experiment %q is %s: its variants, weights and values cannot change any more (start a new experiment instead)", e.Key, old.State)})
+		}
+		if old.Layer != e.Layer || (cfg.layerShareGiven[e.Key] && old.LayerShare != e.LayerShare) {
+			problems = append(problems, Problem{cfg.File, line, fmt.Sprintf("experiment %q is %s: its layer and layer_share cannot change any more (layer %q, share %g), or units would move between experiments", e.Key, old.State, old.Layer, old.LayerShare)})
 		}
 		if old.Team != e.Team {
 			problems = append(problems, Problem{cfg.File, line, fmt.Sprintf("experiment %q is %s: it cannot move from team %q to %q", e.Key, old.State, old.Team, e.Team)})
+		}
+	}
+	if len(problems) > 0 {
+		return &ConfigError{File: cfg.File, Problems: problems}
+	}
+	return nil
+}
+
+// resolveLayers gives the file's layered experiments without a layer_share
+// an equal part of what the layer's other experiments leave (a started
+// experiment keeps its share), then refuses layers whose shares add up to
+// more than 1.
+func resolveLayers(tx Tx, cfg *Config) error {
+	stored, err := tx.Experiments(ExperimentFilter{})
+	if err != nil {
+		return err
+	}
+	all := map[string]Experiment{}
+	for _, e := range stored {
+		all[e.Key] = e
+	}
+	inFile := map[string]int{}
+	for i, e := range cfg.Experiments {
+		inFile[e.Key] = i
+		if old, ok := all[e.Key]; ok {
+			e = e.withLifecycleOf(old)
+			if old.State != StateDraft && !cfg.layerShareGiven[e.Key] {
+				e.LayerShare = old.LayerShare
+			}
+		}
+		all[e.Key] = e
+	}
+	// Per layer: what the given shares leave, split among the others.
+	left, open := map[string]float64{}, map[string]int{}
+	for _, e := range all {
+		if e.Layer == "" || e.State.Terminal() {
+			continue
+		}
+		if _, ok := left[e.Layer]; !ok {
+			left[e.Layer] = 1
+		}
+		_, ok := inFile[e.Key]
+		if ok && e.State == StateDraft && !cfg.layerShareGiven[e.Key] {
+			open[e.Layer]++
+			continue
+		}
+		left[e.Layer] -= e.LayerShare
+	}
+	var exps []Experiment
+	for key, e := range all {
+		if i, ok := inFile[key]; ok && e.Layer != "" && e.State == StateDraft && !cfg.layerShareGiven[key] {
+			e.LayerShare = max(left[e.Layer], 0) / float64(open[e.Layer])
+			cfg.Experiments[i].LayerShare = e.LayerShare
+		}
+		exps = append(exps, e)
+	}
+	slices.SortFunc(exps, func(a, b Experiment) int { return strings.Compare(a.Key, b.Key) })
+	problems := checkLayers(cfg.File, func(key string) int { return cfg.Line("experiment", key) }, exps)
+	for _, e := range exps {
+		if _, ok := inFile[e.Key]; ok && e.Layer != "" && !e.State.Terminal() && e.LayerShare <= 0 {
+			problems = append(problems, Problem{cfg.File, cfg.Line("experiment", e.Key), fmt.Sprintf("experiment %q: the other experiments of layer %q take all of it, so nothing is left for it; give them a layer_share", e.Key, e.Layer)})
 		}
 	}
 	if len(problems) > 0 {

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,9 @@ type Config struct {
 	// lines remembers where each item was defined, for problems found when
 	// the config meets the stored state.
 	lines map[string]int
+	// layerShareGiven lists the experiments whose layer_share the file
+	// sets; the others get an equal part of what is left (see resolveLayers).
+	layerShareGiven map[string]bool
 }
 
 // Line returns the line where the team, metric or experiment (kind is
@@ -112,6 +116,11 @@ type (
 			URL       string `yaml:"url"`
 			SecretEnv string `yaml:"secret_env"`
 		} `yaml:"webhook"`
+		Holdout *struct {
+			Share *float64 `yaml:"share"`
+			Start string   `yaml:"start"`
+			End   string   `yaml:"end"`
+		} `yaml:"holdout"`
 	}
 	metricYAML struct {
 		Key            string   `yaml:"key"`
@@ -142,11 +151,15 @@ type (
 		PlannedDays       *int          `yaml:"planned_days"`
 		TargetMDE         *float64      `yaml:"target_mde"`
 		Rollout           *rolloutYAML  `yaml:"rollout"`
+		Layer             string        `yaml:"layer"`
+		LayerShare        *float64      `yaml:"layer_share"`
+		LogExposures      *bool         `yaml:"log_exposures"`
 		Source            string        `yaml:"source"`
 	}
 	variantYAML struct {
-		Key    string   `yaml:"key"`
-		Weight *float64 `yaml:"weight"`
+		Key    string    `yaml:"key"`
+		Weight *float64  `yaml:"weight"`
+		Value  yaml.Node `yaml:"value"`
 	}
 	rolloutYAML struct {
 		Steps []struct {
@@ -160,6 +173,7 @@ type (
 			Pulse    string `yaml:"pulse"`
 			Rollouts string `yaml:"rollouts"`
 			Digest   string `yaml:"digest"`
+			Weekly   string `yaml:"weekly"`
 		} `yaml:"schedules"`
 		MinSamplePerArm  int64   `yaml:"min_sample_per_arm"`
 		PulseCadenceDays int     `yaml:"pulse_cadence_days"`
@@ -184,7 +198,7 @@ var (
 // ParseConfig parses and validates a config file. file names it in messages.
 // Every problem found is reported, each with its line, in one *ConfigError.
 func ParseConfig(file string, data []byte, env ConfigEnv) (*Config, error) {
-	p := &configParser{file: file, env: env, cfg: &Config{File: file, lines: map[string]int{}}}
+	p := &configParser{file: file, env: env, cfg: &Config{File: file, lines: map[string]int{}, layerShareGiven: map[string]bool{}}}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -271,6 +285,9 @@ func (p *configParser) yamlError(err error) {
 func (p *configParser) checkKeys(n *yaml.Node, typ reflect.Type, where string) {
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
+	}
+	if typ == reflect.TypeFor[yaml.Node]() {
+		return // free-form: a variant's value
 	}
 	switch {
 	case n.Kind == yaml.SequenceNode && typ.Kind() == reflect.Slice:
@@ -491,6 +508,9 @@ func (p *configParser) teams(raw []teamYAML, nodes []*yaml.Node) {
 				p.add(it.line("webhook"), "%s: webhook secret_env %q must name an environment variable (like CHECKOUT_WEBHOOK_SECRET) that holds the signing secret", what, r.Webhook.SecretEnv)
 			}
 		}
+		if r.Holdout != nil {
+			t.Holdout = p.holdout(r.Holdout.Share, r.Holdout.Start, r.Holdout.End, item{child(it.n, "holdout")}, what, t.Location())
+		}
 		p.cfg.Teams = append(p.cfg.Teams, t)
 	}
 }
@@ -662,6 +682,20 @@ func (p *configParser) experiments(raw []experimentYAML, nodes []*yaml.Node) {
 		if r.Rollout != nil {
 			e.RolloutPlan = p.rollout(r.Rollout, child(it.n, "rollout"), what)
 		}
+		e.Layer, e.NoExposureLogging = r.Layer, r.LogExposures != nil && !*r.LogExposures
+		if r.Layer != "" && !keyPattern.MatchString(r.Layer) {
+			p.add(it.line("layer"), "%s: layer %q: use lower-case letters, digits, - and _ (at most 63)", what, r.Layer)
+		}
+		if r.LayerShare != nil {
+			e.LayerShare = *r.LayerShare
+			p.cfg.layerShareGiven[e.Key] = true
+			switch {
+			case r.Layer == "":
+				p.add(it.line("layer_share"), "%s: layer_share needs a layer", what)
+			case !(e.LayerShare > 0 && e.LayerShare <= 1):
+				p.add(it.line("layer_share"), "%s: layer_share %v is the fraction of the layer's units the experiment may take: above 0, at most 1", what, e.LayerShare)
+			}
+		}
 		p.cfg.Experiments = append(p.cfg.Experiments, e)
 	}
 }
@@ -692,7 +726,14 @@ func (p *configParser) variants(e *Experiment, raw []variantYAML, it item, what 
 			w = 0
 		}
 		total += w
-		e.Variants = append(e.Variants, Variant{Key: v.Key, Weight: w})
+		value, err := variantValue(&v.Value)
+		if err != "" {
+			p.add(v.Value.Line, "%s: variant %q: value %s", what, v.Key, err)
+		}
+		e.Variants = append(e.Variants, Variant{Key: v.Key, Weight: w, Value: value})
+	}
+	if kinds := valueKinds(e.Variants); len(kinds) > 1 {
+		p.add(it.line("variants"), "%s: the variants' values must all be of one type, so that an SDK can read them with one call, but they are %s (a variant without a value evaluates to its key, a string)", what, strings.Join(kinds, " and "))
 	}
 	if len(raw) >= 2 && total <= 0 {
 		p.add(it.line("variants"), "%s: the variant weights add up to %v; they must add up to more than zero", what, total)
@@ -771,8 +812,10 @@ func (p *configParser) settings(r *settingsYAML, n *yaml.Node) {
 	}
 	if r.Schedules != nil {
 		s.PulseSchedule, s.RolloutsSchedule, s.DigestSchedule = r.Schedules.Pulse, r.Schedules.Rollouts, r.Schedules.Digest
+		s.WeeklySchedule = r.Schedules.Weekly
 		sched := item{child(n, "schedules")}
-		for _, spec := range []struct{ field, value string }{{"pulse", s.PulseSchedule}, {"rollouts", s.RolloutsSchedule}, {"digest", s.DigestSchedule}} {
+		for _, spec := range []struct{ field, value string }{{"pulse", s.PulseSchedule}, {"rollouts", s.RolloutsSchedule},
+			{"digest", s.DigestSchedule}, {"weekly", s.WeeklySchedule}} {
 			if spec.value != "" && len(strings.Fields(spec.value)) != 5 {
 				p.add(sched.line(spec.field), "settings: schedules.%s %q must be a cron spec with five fields, like \"0 9 * * *\"", spec.field, spec.value)
 			}
@@ -790,6 +833,96 @@ func (p *configParser) settings(r *settingsYAML, n *yaml.Node) {
 		p.add(it.line("sequential_tuning"), "settings: sequential_tuning must be a number, 0 or more")
 	}
 	p.cfg.Settings = &s
+}
+
+// MaxValueSize bounds a variant's value, as JSON.
+const MaxValueSize = 64 << 10
+
+// variantValue turns a variant's YAML value into JSON; it returns a problem
+// for anything but a boolean, string, number or mapping.
+func variantValue(n *yaml.Node) (json.RawMessage, string) {
+	if n.Kind == 0 {
+		return nil, ""
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, err.Error()
+	}
+	switch v.(type) {
+	case bool, string, int, int64, uint64, float64, map[string]any:
+	default:
+		return nil, "must be a boolean, a string, a number or a mapping (a JSON object)"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, "cannot be written as JSON (mapping keys must be strings, numbers finite): " + err.Error()
+	}
+	if len(b) > MaxValueSize {
+		return nil, fmt.Sprintf("is %d bytes as JSON; keep it to %d", len(b), MaxValueSize)
+	}
+	return b, ""
+}
+
+// ValueKind names a JSON value's type: boolean, string, number or object.
+func ValueKind(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "string"
+	}
+	switch v[0] {
+	case 't', 'f':
+		return "boolean"
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// valueKinds lists the kinds of the variants' values, each once.
+func valueKinds(vs []Variant) []string {
+	var kinds []string
+	for _, v := range vs {
+		if k := ValueKind(v.Value); !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
+}
+
+// holdout reads a team's holdout: a share of units kept out of every
+// experiment and rollout of the team from start to end (dates, inclusive).
+func (p *configParser) holdout(share *float64, start, end string, it item, what string, loc *time.Location) Holdout {
+	var h Holdout
+	if share == nil || !(*share > 0 && *share <= 0.5) {
+		p.add(it.line("share"), "%s: holdout share must be above 0 and at most 0.5 (0.05 keeps 5 %% of units out)", what)
+	} else {
+		h.Share = *share
+	}
+	for _, d := range []struct {
+		field, value string
+		to           *time.Time
+	}{{"start", start, &h.Start}, {"end", end, &h.End}} {
+		t, err := time.ParseInLocation(time.DateOnly, d.value, loc)
+		if err != nil {
+			p.add(it.line(d.field), "%s: holdout %s %q must be a date like 2026-01-31", what, d.field, d.value)
+			continue
+		}
+		if d.field == "end" {
+			t = t.AddDate(0, 0, 1) // the end date is the last day in
+		}
+		*d.to = t.UTC()
+	}
+	if !h.Start.IsZero() && !h.End.IsZero() {
+		if !h.End.After(h.Start) {
+			p.add(it.line("end"), "%s: holdout end %s is before its start %s", what, end, start)
+		}
+	}
+	return h
 }
 
 func didYouMean(word string, candidates []string) string {

@@ -21,7 +21,8 @@ const (
 	SectionExperiments ReviewSection = "experiments"
 	SectionGoals       ReviewSection = "goals"
 	SectionQuestions   ReviewSection = "questions"
-	SectionChart       ReviewSection = "chart" // a picture, uploaded into the thread
+	SectionChart       ReviewSection = "chart"   // a picture, uploaded into the thread
+	SectionHoldout     ReviewSection = "holdout" // only for a team with a holdout
 )
 
 // ReviewReplies are the sections posted as replies under the summary.
@@ -227,6 +228,11 @@ func (s *Service) postReview(ctx context.Context, actor, team, month string, for
 		}
 		for _, sec := range ReviewReplies {
 			if err := enqueue(Message{Key: key + ":" + string(sec), Op: OpPost, Parent: key}, sec); err != nil {
+				return err
+			}
+		}
+		if rv.Holdout != nil {
+			if err := enqueue(Message{Key: key + ":" + string(SectionHoldout), Op: OpPost, Parent: key}, SectionHoldout); err != nil {
 				return err
 			}
 		}

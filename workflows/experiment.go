@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -78,6 +79,9 @@ const (
 type Variant struct {
 	Key    string
 	Weight float64
+	// Value is what the variant evaluates to (a dynamic config): a JSON
+	// boolean, string, number or object. Empty: the variant's key.
+	Value json.RawMessage `json:",omitempty"`
 }
 
 // RolloutStep is one step of a phased rollout.
@@ -139,6 +143,13 @@ type Experiment struct {
 	PlannedDays      int
 	TargetMDE        float64
 	RolloutPlan      []RolloutStep
+	// Layer names the layer the experiment belongs to, if any: experiments
+	// of one layer never share a unit. LayerShare is the fraction of the
+	// layer's units it may take.
+	Layer      string
+	LayerShare float64
+	// NoExposureLogging switches off recording exposures at evaluation.
+	NoExposureLogging bool
 	// Source is the key of the source its data is read from; empty for
 	// the team's default, which is empty for the embedded store.
 	Source string
@@ -153,6 +164,9 @@ type Experiment struct {
 	RolloutStep    int // index into RolloutPlan of the current step
 	RolloutPaused  bool
 	RolloutStepAt  time.Time // when the current step began
+	// LayerRanges is the part of its layer the experiment holds while it
+	// runs, allocated when it starts and released when it ends.
+	LayerRanges []LayerRange
 	// Thread is the experiment's thread in its team's channel, once the
 	// first scorecard opened it. It is read-only: the store derives it from
 	// the delivered message with key ThreadKey().
@@ -325,6 +339,7 @@ func describeTransition(t Transition) string {
 func (e Experiment) withLifecycleOf(old Experiment) Experiment {
 	e.State, e.StartedAt, e.EndsAt, e.DecidedAt, e.Winner = old.State, old.StartedAt, old.EndsAt, old.DecidedAt, old.Winner
 	e.RolloutPercent, e.RolloutStep, e.RolloutPaused, e.RolloutStepAt = old.RolloutPercent, old.RolloutStep, old.RolloutPaused, old.RolloutStepAt
+	e.LayerRanges = old.LayerRanges
 	e.Thread, e.CreatedAt, e.UpdatedAt = old.Thread, old.CreatedAt, old.UpdatedAt
 	return e
 }
@@ -337,7 +352,17 @@ func (s *Service) StartExperiment(ctx context.Context, actor, key string) (Exper
 		if err := mayAct(actor, team); err != nil {
 			return err
 		}
-		return e.Start(tx.Now())
+		if err := e.Start(tx.Now()); err != nil {
+			return err
+		}
+		if e.Layer == "" {
+			return nil
+		}
+		siblings, err := tx.Experiments(ExperimentFilter{States: []State{StateRunning, StateDecisionPending}})
+		if err != nil {
+			return err
+		}
+		return allocateLayer(e, siblings)
 	})
 }
 

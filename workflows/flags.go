@@ -1,9 +1,10 @@
 package workflows
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
+	"time"
 )
 
 // Flags: every experiment as the services that assign variants see it, and
@@ -23,43 +24,96 @@ import (
 // Flag is one experiment's assignment state.
 type Flag struct {
 	Key            string        `json:"key"`
+	Team           string        `json:"team"`
 	State          State         `json:"state"`
 	Variants       []FlagVariant `json:"variants"`
 	RolloutPercent float64       `json:"rollout_percent"`
 	// Winner is the variant everyone gets once the experiment is shipped
 	// (the winner) or killed (the control); empty before.
 	Winner string `json:"winner"`
+	// Layer, when set, makes the experiment exclusive with the layer's
+	// others: only units whose layer slot falls in LayerRanges can enter
+	// it while it runs. LayerShare is the part of the layer it takes.
+	Layer       string       `json:"layer,omitempty"`
+	LayerShare  float64      `json:"layer_share,omitempty"`
+	LayerRanges []LayerRange `json:"layer_ranges,omitempty"`
+	// Holdout is the team's holdout, when it has one.
+	Holdout *FlagHoldout `json:"holdout,omitempty"`
+	// LogExposures says whether evaluating the flag through growthbot
+	// records exposures.
+	LogExposures bool `json:"log_exposures"`
 }
 
-// FlagVariant is a variant and its weight; weights are relative.
+// FlagVariant is a variant, its weight (weights are relative) and its
+// value (a JSON boolean, string, number or object; its key when unset).
 type FlagVariant struct {
-	Key    string  `json:"key"`
-	Weight float64 `json:"weight"`
+	Key    string          `json:"key"`
+	Weight float64         `json:"weight"`
+	Value  json.RawMessage `json:"value"`
+}
+
+// FlagHoldout is a team's holdout as the flags document shows it.
+type FlagHoldout struct {
+	Share float64   `json:"share"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"` // exclusive
 }
 
 // Assignment is the variant a unit gets, and why.
 type Assignment struct {
-	Key            string  `json:"key"`
-	UnitID         string  `json:"unit_id"`
-	Variant        string  `json:"variant"`
-	State          State   `json:"state"`
-	RolloutPercent float64 `json:"rollout_percent"`
+	Key            string          `json:"key"`
+	UnitID         string          `json:"unit_id"`
+	Variant        string          `json:"variant"`
+	Value          json.RawMessage `json:"value"`
+	State          State           `json:"state"`
+	RolloutPercent float64         `json:"rollout_percent"`
+	Layer          string          `json:"layer,omitempty"`
 	// InExperiment is set for units in a running experiment's rollout:
 	// the ones whose exposures should be reported.
 	InExperiment bool `json:"in_experiment"`
 	// Reason is one of "rollout" (in the experiment), "outside_rollout",
-	// "draft", "shipped" or "killed".
+	// "outside_layer", "holdout", "draft", "shipped" or "killed".
 	Reason string `json:"reason"`
+	// InHoldout is set for units in the team's active holdout; they get
+	// the control whatever the state.
+	InHoldout bool `json:"in_holdout,omitempty"`
+	// HoldoutActive is set when the team's holdout applies now: every
+	// evaluated unit then counts for the holdout comparison.
+	HoldoutActive bool `json:"-"`
+	// Team is the experiment's team.
+	Team string `json:"-"`
 }
 
-// NewFlag returns an experiment's flag.
-func NewFlag(e Experiment) Flag {
-	f := Flag{Key: e.Key, State: e.State, RolloutPercent: e.RolloutPercent, Variants: []FlagVariant{}}
+// Assignment reasons.
+const (
+	ReasonRollout        = "rollout"
+	ReasonOutsideRollout = "outside_rollout"
+	ReasonOutsideLayer   = "outside_layer"
+	ReasonHoldout        = "holdout"
+	ReasonDraft          = "draft"
+	ReasonShipped        = "shipped"
+	ReasonKilled         = "killed"
+)
+
+// NewFlag returns an experiment's flag; team is its team.
+func NewFlag(e Experiment, team Team) Flag {
+	f := Flag{Key: e.Key, Team: e.Team, State: e.State, RolloutPercent: e.RolloutPercent, Variants: []FlagVariant{},
+		Layer: e.Layer, LayerShare: e.LayerShare, LogExposures: !e.NoExposureLogging}
 	for _, v := range e.Variants {
-		f.Variants = append(f.Variants, FlagVariant{Key: v.Key, Weight: v.Weight})
+		value := v.Value
+		if len(value) == 0 {
+			value, _ = json.Marshal(v.Key)
+		}
+		f.Variants = append(f.Variants, FlagVariant{Key: v.Key, Weight: v.Weight, Value: value})
 	}
 	if e.State.Terminal() {
 		f.Winner = e.Winner
+	}
+	if e.holdsLayer() {
+		f.LayerRanges = e.LayerRanges
+	}
+	if team.Holdout.Share > 0 {
+		f.Holdout = &FlagHoldout{Share: team.Holdout.Share, Start: team.Holdout.Start, End: team.Holdout.End}
 	}
 	return f
 }
@@ -72,23 +126,50 @@ func (f Flag) Control() string {
 	return f.Variants[0].Key
 }
 
-// Assign returns the variant unit gets.
-func (f Flag) Assign(unit string) Assignment {
-	a := Assignment{Key: f.Key, UnitID: unit, Variant: f.Control(), State: f.State, RolloutPercent: f.RolloutPercent}
-	switch f.State {
-	case StateShipped, StateKilled:
-		a.Reason = string(f.State)
+// value returns a variant's value.
+func (f Flag) value(key string) json.RawMessage {
+	for _, v := range f.Variants {
+		if v.Key == key {
+			return v.Value
+		}
+	}
+	return nil
+}
+
+// Assign returns the variant unit gets now.
+func (f Flag) Assign(unit string) Assignment { return f.AssignAt(unit, time.Now()) }
+
+// AssignAt returns the variant unit gets at now (which only the team's
+// holdout period depends on).
+func (f Flag) AssignAt(unit string, now time.Time) Assignment {
+	a := Assignment{Key: f.Key, UnitID: unit, Variant: f.Control(), State: f.State, RolloutPercent: f.RolloutPercent,
+		Layer: f.Layer, Team: f.Team}
+	h := f.Holdout
+	a.HoldoutActive = h != nil && !now.Before(h.Start) && now.Before(h.End)
+	a.InHoldout = a.HoldoutActive && Bucket(HoldoutExperiment(f.Team), unit) < h.Share
+	switch {
+	case f.State == StateKilled:
+		a.Reason = ReasonKilled
+	case a.InHoldout:
+		a.Reason = ReasonHoldout
+	case f.State == StateShipped:
+		a.Reason = ReasonShipped
 		if f.Winner != "" {
 			a.Variant = f.Winner
 		}
-	case StateRunning, StateDecisionPending:
-		a.Reason = "outside_rollout"
-		if Bucket(f.Key+":traffic", unit) < f.RolloutPercent/100 {
-			a.Variant, a.InExperiment, a.Reason = f.pick(Bucket(f.Key, unit)), true, "rollout"
+	case f.State == StateRunning || f.State == StateDecisionPending:
+		switch {
+		case f.Layer != "" && !inRanges(f.LayerRanges, LayerSlot(f.Layer, unit)):
+			a.Reason = ReasonOutsideLayer
+		case Bucket(f.Key+":traffic", unit) >= f.RolloutPercent/100:
+			a.Reason = ReasonOutsideRollout
+		default:
+			a.Variant, a.InExperiment, a.Reason = f.pick(Bucket(f.Key, unit)), true, ReasonRollout
 		}
 	default:
-		a.Reason = "draft"
+		a.Reason = ReasonDraft
 	}
+	a.Value = f.value(a.Variant)
 	return a
 }
 
@@ -118,59 +199,4 @@ func (f Flag) pick(u float64) string {
 func Bucket(key, unit string) float64 {
 	sum := sha256.Sum256([]byte(key + ":" + unit))
 	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
-}
-
-// Flags returns every experiment's flag, by key.
-func (s *Service) Flags(ctx context.Context) ([]Flag, error) {
-	flags := []Flag{}
-	err := s.Store.View(ctx, func(tx Tx) error {
-		exps, err := tx.Experiments(ExperimentFilter{})
-		for _, e := range exps {
-			flags = append(flags, NewFlag(e))
-		}
-		return err
-	})
-	return flags, err
-}
-
-// Evaluate returns the variant of one unit in an experiment. Errors:
-// ENOTFOUND for an unknown experiment, with the closest key as a hint;
-// EINVALID for an empty unit id.
-func (s *Service) Evaluate(ctx context.Context, key, unit string) (Assignment, error) {
-	if unit == "" {
-		return Assignment{}, Errorf(EINVALID, "give the unit to evaluate as ?unit_id=U")
-	}
-	var f Flag
-	err := s.Store.View(ctx, func(tx Tx) error {
-		e, err := tx.Experiment(key)
-		if ErrorCode(err) == ENOTFOUND {
-			return unknownExperiment(tx, key)
-		} else if err != nil {
-			return err
-		}
-		f = NewFlag(e)
-		return nil
-	})
-	if err != nil {
-		return Assignment{}, err
-	}
-	return f.Assign(unit), nil
-}
-
-// unknownExperiment is the not-found error for key, suggesting the closest
-// experiment key.
-func unknownExperiment(tx Tx, key string) error {
-	err := Errorf(ENOTFOUND, "no experiment %q", key)
-	exps, lerr := tx.Experiments(ExperimentFilter{})
-	if lerr != nil {
-		return lerr
-	}
-	var keys []string
-	for _, e := range exps {
-		keys = append(keys, e.Key)
-	}
-	if c := Closest(key, keys); c != "" {
-		return err.WithHint("did you mean %q?", c)
-	}
-	return err
 }

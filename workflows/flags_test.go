@@ -106,22 +106,30 @@ func TestAssignByState(t *testing.T) {
 func TestEvaluate(t *testing.T) {
 	ctx := context.Background()
 	d := newDecideEnv(t)
-	d.start("one-click-checkout", "U0ENG1")
-	a, err := d.svc.Evaluate(ctx, "one-click-checkout", "user-42")
+	book := &workflows.FlagBook{Service: d.svc}
+	book.Watch()
+	if _, err := book.Evaluate("one-click-checkout", "user-42", workflows.EvalOptions{}); workflows.ErrorCode(err) != workflows.EINTERNAL {
+		t.Errorf("before the first refresh: %v", err)
+	}
+	if err := book.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.start("one-click-checkout", "U0ENG1") // Watch refreshes the book
+	a, err := book.Evaluate("one-click-checkout", "user-42", workflows.EvalOptions{})
 	// 0.5217 < 100 %, then 0.5381 falls in treatment's half.
-	if err != nil || a.Variant != "treatment" || !a.InExperiment || a.Reason != "rollout" {
+	if err != nil || a.Variant != "treatment" || !a.InExperiment || a.Reason != "rollout" || string(a.Value) != `"treatment"` {
 		t.Errorf("evaluate: %+v, %v", a, err)
 	}
-	_, err = d.svc.Evaluate(ctx, "one-click-chekout", "user-42")
+	_, err = book.Evaluate("one-click-chekout", "user-42", workflows.EvalOptions{})
 	wantCode(t, err, workflows.ENOTFOUND)
 	if want := `no experiment "one-click-chekout" (did you mean "one-click-checkout"?)`; err.Error() != want {
 		t.Errorf("unknown key: %q, want %q", err, want)
 	}
-	_, err = d.svc.Evaluate(ctx, "one-click-checkout", "")
+	_, err = book.Evaluate("one-click-checkout", "", workflows.EvalOptions{})
 	wantCode(t, err, workflows.EINVALID)
-	flags, err := d.svc.Flags(ctx)
-	if err != nil || len(flags) != 3 {
-		t.Fatalf("flags: %+v, %v", flags, err)
+	flags := book.Snapshot().Flags()
+	if len(flags) != 3 {
+		t.Fatalf("flags: %+v", flags)
 	}
 	if f := flags[2]; f.Key != "one-click-checkout" || f.State != workflows.StateRunning || f.RolloutPercent != 100 || len(f.Variants) != 2 {
 		t.Errorf("flag: %+v", f)

@@ -14,6 +14,7 @@ const (
 	JobDigest   = "digest"
 	// JobHousekeeping prunes what growthbot no longer needs; see Retention.
 	JobHousekeeping = "housekeeping"
+	JobWeekly       = "weekly"
 )
 
 // JobStatus is where a job run is.

@@ -392,6 +392,9 @@ type Review struct {
 	Program Program
 	Goals   []Goal
 	Trend   []TrendPoint
+	// Holdout compares the team's holdout with everyone else; nil when the
+	// team keeps none.
+	Holdout *HoldoutComparison
 }
 
 // Over reports whether the month had ended in the team's time zone when
@@ -463,6 +466,10 @@ func (s *Service) Review(ctx context.Context, team, month string) (Review, error
 		rv, err = s.assembleReview(tx, t, month)
 		return err
 	})
+	if err != nil {
+		return rv, err
+	}
+	rv.Holdout, err = s.holdoutComparison(ctx, rv.Team, rv.End)
 	return rv, err
 }
 

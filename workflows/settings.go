@@ -9,6 +9,9 @@ type Settings struct {
 	PulseSchedule    string
 	RolloutsSchedule string
 	DigestSchedule   string
+	// WeeklySchedule posts the weekly async update to each team channel;
+	// its day of the week is the update's weekday.
+	WeeklySchedule string
 	// MinSamplePerArm is the number of units each arm needs before anything
 	// is labelled significant (peeking discipline, with the min days).
 	MinSamplePerArm int64
@@ -39,7 +42,9 @@ const (
 	DefaultRolloutsSchedule = "*/15 * * * *"
 	// DefaultDigestSchedule is 09:00 on weekdays 1-3 of the month; the digest
 	// job runs only on the month's first weekday.
-	DefaultDigestSchedule   = "0 9 1-3 * *"
+	DefaultDigestSchedule = "0 9 1-3 * *"
+	// DefaultWeeklySchedule is Mondays at 09:00.
+	DefaultWeeklySchedule   = "0 9 * * 1"
 	DefaultMinSamplePerArm  = 100
 	DefaultPulseCadenceDays = 7
 	DefaultSequentialTuning = 5000
@@ -58,6 +63,9 @@ func (s Settings) WithDefaults() Settings {
 	}
 	if s.RolloutsSchedule == "" {
 		s.RolloutsSchedule = DefaultRolloutsSchedule
+	}
+	if s.WeeklySchedule == "" {
+		s.WeeklySchedule = DefaultWeeklySchedule
 	}
 	if s.DigestSchedule == "" {
 		s.DigestSchedule = DefaultDigestSchedule

@@ -152,6 +152,8 @@ type IngestStore interface {
 	// KPIWriter inserts points or replaces their values. A point whose value
 	// is already stored is a duplicate; a changed value is stored.
 	KPIWriter() (BatchWriter[KPIPoint], error)
+	// CountExposures counts the units exposed to an experiment.
+	CountExposures(experiment string) (int, error)
 }
 
 // BatchWriter stores rows in bulk.

@@ -28,6 +28,33 @@ type Team struct {
 	// Source is the default source of the team's experiments; empty for
 	// the embedded store.
 	Source string
+	// Holdout keeps a share of the team's units out of all its experiments
+	// and rollouts, shipped ones included.
+	Holdout Holdout
+}
+
+// Holdout is a share of units that get the control of every experiment of
+// a team, from Start until End: the baseline that shows the cumulative
+// impact of everything the team shipped.
+type Holdout struct {
+	Share      float64
+	Start, End time.Time // End is exclusive
+}
+
+// Active reports whether the holdout applies at now.
+func (h Holdout) Active(now time.Time) bool {
+	return h.Share > 0 && !now.Before(h.Start) && now.Before(h.End)
+}
+
+// HoldoutExperiment is the key under which a team's holdout records
+// exposures: "holdout:TEAM", which no experiment key can be. Its variants
+// are "holdout" and "rest".
+func HoldoutExperiment(team string) string { return "holdout:" + team }
+
+// Contains reports whether unit is in the team's holdout share (whether or
+// not the holdout is active): bucket("holdout:" + TEAM, UNIT) < share.
+func (h Holdout) Contains(team, unit string) bool {
+	return Bucket(HoldoutExperiment(team), unit) < h.Share
 }
 
 // Targets are the team's growth-review targets.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
@@ -63,9 +64,15 @@ func (d *demo) rollouts(ctx context.Context) error {
 	d.slack.console.Settle(ctx)
 	d.as(ctx, "U0ENG3", "/exp rollout guided-onboarding advance")
 
-	api := newDemoFlagsAPI(d)
+	api, err := newDemoFlagsAPI(ctx, d)
+	if err != nil {
+		return err
+	}
 	etag := api.list(ctx, "")
 	api.evaluate(ctx, "guided-onboarding", "user-42", "user-75")
+	if err := api.ofrep(ctx, "guided-onboarding", "user-75"); err != nil {
+		return err
+	}
 	d.as(ctx, "U0ENG3", "/exp kill guided-onboarding -- the guided flow breaks checkout")
 	fmt.Fprintln(d.e.stdout, "\nThe next poll with the old ETag gets the new state; the one after, nothing:")
 	etag = api.list(ctx, etag)
@@ -76,16 +83,23 @@ func (d *demo) rollouts(ctx context.Context) error {
 
 // demoFlagsAPI calls the flags API as a service would.
 type demoFlagsAPI struct {
-	d   *demo
-	srv *bot.Server
+	d         *demo
+	srv       *bot.Server
+	exposures *workflows.ExposureLog
 }
 
 const demoAPIToken = "demo-api-token"
 
-func newDemoFlagsAPI(d *demo) *demoFlagsAPI {
+func newDemoFlagsAPI(ctx context.Context, d *demo) (*demoFlagsAPI, error) {
 	srv := bot.NewServer(nil, d.db.Ping)
-	srv.MountFlags(d.svc, bot.APIConfig{Token: demoAPIToken})
-	return &demoFlagsAPI{d: d, srv: srv}
+	exposures := &workflows.ExposureLog{Service: d.svc, Log: d.e.log}
+	book := &workflows.FlagBook{Service: d.svc, Exposures: exposures, Log: d.e.log}
+	book.Watch()
+	if err := book.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	srv.MountFlags(book, bot.APIConfig{Token: demoAPIToken})
+	return &demoFlagsAPI{d: d, srv: srv, exposures: exposures}, nil
 }
 
 func (a *demoFlagsAPI) get(ctx context.Context, path, etag string) *httptest.ResponseRecorder {
@@ -123,6 +137,44 @@ func (a *demoFlagsAPI) list(ctx context.Context, etag string) string {
 		fmt.Fprintln(out, "]}")
 	}
 	return rec.Header().Get("ETag")
+}
+
+// ofrep evaluates a flag as an OpenFeature SDK does, then shows the
+// exposure the evaluation logged.
+func (a *demoFlagsAPI) ofrep(ctx context.Context, key, unit string) error {
+	body := `{"context":{"targetingKey":"` + unit + `","plan":"pro"}}`
+	path := "/ofrep/v1/evaluate/flags/" + key
+	header := http.Header{"Authorization": {"Bearer " + demoAPIToken}, "Content-Type": {"application/json"}}
+	out := a.d.e.stdout
+	fmt.Fprintln(out, "\nAny OpenFeature SDK evaluates the same flag through OFREP (the OFREP provider sends this):")
+	fmt.Fprintf(out, "$ curl -H \"Authorization: Bearer $GROWTHBOT_API_TOKEN\" -d '%s' 'localhost:8080%s'\n", body, path)
+	count := func() (n int, err error) {
+		err = a.d.svc.Store.View(ctx, func(tx workflows.Tx) error {
+			n, err = tx.CountExposures(key)
+			return err
+		})
+		return n, err
+	}
+	before, err := count()
+	if err != nil {
+		return err
+	}
+	for range 2 {
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, path, strings.NewReader(body))
+		req.Header = header
+		rec := httptest.NewRecorder()
+		a.srv.ServeHTTP(rec, req)
+		fmt.Fprint(out, rec.Body.String())
+	}
+	if err := a.exposures.Flush(ctx); err != nil {
+		return err
+	}
+	after, err := count()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Both evaluations of %s, in the rollout, logged its exposure once: the experiment's exposed units went from %d to %d.\n", unit, before, after)
+	return nil
 }
 
 func (a *demoFlagsAPI) evaluate(ctx context.Context, key string, units ...string) {

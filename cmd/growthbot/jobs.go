@@ -68,7 +68,7 @@ func jobsRun(ctx context.Context, e *env, args []string) error {
 	var opts workflows.JobOptions
 	fs.StringVar(&opts.Team, "team", "", "only this team")
 	fs.StringVar(&opts.Experiment, "experiment", "", "only this experiment")
-	fs.StringVar(&opts.Period, "period", "", "the period to run: a day (YYYY-MM-DD) for the pulse, a month (YYYY-MM) for the digest")
+	fs.StringVar(&opts.Period, "period", "", "the period to run: a day (YYYY-MM-DD) for the pulse, a month (YYYY-MM) for the digest, a week (YYYY-Www) for the weekly update")
 	fs.BoolVar(&opts.Force, "force", false, "run a period that already ran, again")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err

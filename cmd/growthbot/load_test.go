@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -214,16 +213,6 @@ func (b *loadBot) count(db *sql.DB, query string, args ...any) int {
 		b.t.Fatalf("%s: %v", query, err)
 	}
 	return n
-}
-
-// percentile returns the nearest-rank percentile p (0 to 1) of sorted
-// durations; bot's BenchmarkCommandAck computes its figures the same way.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p*float64(len(sorted)))) - 1
-	return sorted[max(i, 0)]
 }
 
 // latencySummary sorts ds and describes them.

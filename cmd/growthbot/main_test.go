@@ -25,7 +25,7 @@ type result struct {
 
 // run runs growthbot with args, standard input stdin and the environment
 // vars, as a user would from a shell.
-func run(t *testing.T, stdin string, vars map[string]string, args ...string) result {
+func run(t testing.TB, stdin string, vars map[string]string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
@@ -33,7 +33,7 @@ func run(t *testing.T, stdin string, vars map[string]string, args ...string) res
 	return result{code, out.String(), errOut.String()}
 }
 
-func writeFile(t *testing.T, dir, name, data string) string {
+func writeFile(t testing.TB, dir, name, data string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
@@ -123,7 +123,7 @@ func TestApplyRefusesChangingARunningExperimentsVariants(t *testing.T) {
 	})
 	writeFile(t, dir, "g.yaml", strings.Replace(example, "{key: treatment, weight: 50}", "{key: treatment, weight: 80}", 1))
 	res := run(t, "", nil, "apply", "-f", cfg, "--db", db)
-	if res.code != 1 || !strings.Contains(res.stderr, `experiment "one-click-checkout" is running: its variants and weights cannot change`) {
+	if res.code != 1 || !strings.Contains(res.stderr, `experiment "one-click-checkout" is running: its variants, weights and values cannot change`) {
 		t.Fatalf("apply changing a running experiment: %+v", res)
 	}
 }
@@ -178,7 +178,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 }
 
-func withService(t *testing.T, path string, fn func(*workflows.Service)) {
+func withService(t testing.TB, path string, fn func(*workflows.Service)) {
 	t.Helper()
 	db, err := store.Open(context.Background(), path)
 	if err != nil {

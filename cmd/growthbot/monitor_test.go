@@ -12,13 +12,14 @@ import (
 )
 
 // allTexts is every message and thread reply in a channel of the fake
-// Slack, blocks included.
+// Slack, blocks included (with <, > and & as Slack shows them).
 func allTexts(f *fakeslack.Server, channel string) []string {
+	unescape := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
 	var out []string
 	for _, m := range f.Messages(channel) {
-		out = append(out, m.Text+"\n"+string(m.Blocks))
+		out = append(out, m.Text+"\n"+unescape.Replace(string(m.Blocks)))
 		for _, r := range m.Replies {
-			out = append(out, r.Text+"\n"+string(r.Blocks))
+			out = append(out, r.Text+"\n"+unescape.Replace(string(r.Blocks)))
 		}
 	}
 	return out

@@ -83,6 +83,8 @@ func TestReviewFlagsBreaksFromTrendOnly(t *testing.T) {
 				t.Errorf("spike: %d 🚨 lines, want 2 (summary and thread):\n%s", sirens, posted)
 			case spike && !strings.Contains(posted, "🚨 Support tickets 676: expected about 320 ± 36 from the trend of 12 months"):
 				t.Errorf("the spike is not named by its display name:\n%s", posted)
+			case spike && !strings.Contains(posted, "1. What broke support tickets from its trend? 676 against about 320 ± 36 expected."):
+				t.Errorf("the spike asks no question:\n%s", posted)
 			}
 		})
 	}

@@ -21,7 +21,8 @@ import (
 // own. The test below proves each through serve's own wiring; it is written
 // out here, not read from the job table, so that a job dropped from the
 // table fails it.
-var scheduledJobs = []string{workflows.JobPulse, workflows.JobRollouts, workflows.JobDigest, workflows.JobHousekeeping}
+var scheduledJobs = []string{workflows.JobPulse, workflows.JobRollouts, workflows.JobDigest, workflows.JobHousekeeping,
+	workflows.JobWeekly}
 
 // withClockService runs fn with the domain service over the database at
 // path, on a clock stopped at now.
@@ -112,7 +113,8 @@ func postedText(fake *fakeslack.Server, channel, s string) bool {
 // `growthbot serve`, left to its own schedule, runs every job. It starts on
 // Sunday 1 November 2026 in the evening, and the clock then passes 09:00 in
 // Berlin on Monday, when checkout's pulse and October's growth review are
-// due (the review waits for the month's first weekday), and 08:30 UTC,
+// due (the review waits for the month's first weekday), as is the weekly
+// update (Mondays), and 08:30 UTC,
 // when the guided onboarding rollout's one-day hold at 5 % has passed.
 func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
 	dir := t.TempDir()
@@ -175,6 +177,12 @@ func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
 		workflows.JobDigest: func() bool {
 			return slices.Contains(jobRuns(t, db, workflows.JobDigest), "checkout 2026-10 done") &&
 				postedText(fake, "C0CHECKOUT", "October 2026")
+		},
+		// Monday 2 November is in ISO week 45; one-click checkout started
+		// the day before, last week.
+		workflows.JobWeekly: func() bool {
+			return slices.Contains(jobRuns(t, db, workflows.JobWeekly), "checkout 2026-W45 done") &&
+				postedText(fake, "C0CHECKOUT", "Weekly update of Checkout")
 		},
 	}
 	for _, job := range scheduledJobs {

@@ -74,7 +74,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	srv := bot.NewServer(e.log, db.Ping)
 	srv.MountAPI(svc, api)
-	srv.MountFlags(svc, api)
+	exposures := &workflows.ExposureLog{Service: svc, Log: e.log.With("component", "exposures")}
+	book := &workflows.FlagBook{Service: svc, Exposures: exposures, Log: e.log.With("component", "flags")}
+	book.Watch()
+	if err := book.Refresh(ctx); err != nil {
+		return err
+	}
+	srv.MountFlags(book, api)
 	if *metricsAddr == "" {
 		srv.MountMetrics(api.Token)
 	}
@@ -117,6 +123,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	parts := []part{
 		{"http", httpPart(srv, ln, router)},
 		{"outbox", outbox.Run},
+		{"flags", func(ctx context.Context) error { return book.Run(ctx, workflows.RefreshEvery) }},
+		{"exposures", exposures.Run},
 		{"scheduler", scheduler.Run},
 	}
 	if metricsLn != nil {
@@ -135,7 +143,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if e.getenv(envAppToken) != "" {
 		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})
 	}
-	return runParts(ctx, e.log, parts...)
+	err = runParts(ctx, e.log, parts...)
+	// The last requests may have logged exposures after the log's own
+	// final flush.
+	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if ferr := exposures.Flush(final); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("write exposures: %w", ferr))
+	}
+	return err
 }
 
 // expectDB refuses to serve from a database file that does not exist (or

@@ -15,19 +15,20 @@ import (
 // startServe runs `growthbot serve` on a loopback port with the given
 // environment and returns its base URL and a function that stops it (as
 // SIGTERM would) and returns what Main returned.
-func startServe(t *testing.T, vars map[string]string, args ...string) (string, func() int) {
+func startServe(t testing.TB, vars map[string]string, args ...string) (string, func() int) {
 	t.Helper()
 	base, stop, _ := startServeLogged(t, vars, args...)
 	return base, stop
 }
 
 // startServeLogged is startServe that also returns what serve logs.
-func startServeLogged(t *testing.T, vars map[string]string, args ...string) (string, func() int, *syncBuffer) {
+func startServeLogged(t testing.TB, vars map[string]string, args ...string) (string, func() int, *syncBuffer) {
 	t.Helper()
 	addrCh := make(chan string, 1)
 	onListen = func(addr string) { addrCh <- addr }
 	t.Cleanup(func() { onListen = nil })
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	out := &syncBuffer{}
 	e := &env{stdin: strings.NewReader(""), stdout: out, stderr: out, getenv: func(k string) string { return vars[k] }}
 	codeCh := make(chan int, 1)
@@ -46,7 +47,6 @@ func startServeLogged(t *testing.T, vars map[string]string, args ...string) (str
 				return -1
 			}
 		}
-		t.Cleanup(func() { cancel() })
 		return "http://" + addr, stop, out
 	case code := <-codeCh:
 		t.Fatalf("serve exited with %d before listening:\n%s", code, out.String())

@@ -1,0 +1,243 @@
+package bot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/growthbot/growthbot/workflows"
+)
+
+// OFREP, the OpenFeature Remote Evaluation Protocol 0.3.0 (core): every
+// experiment is a flag, targetingKey is the unit, and the answer is the
+// variant's value. See README, "OpenFeature (OFREP)".
+
+// OFREPMaxBody is the largest OFREP request body: an evaluation context.
+const OFREPMaxBody = 64 << 10
+
+// logExposureAttr is the context attribute (and the query parameter of
+// /api/v1/flags/{key}/evaluate) that switches off exposure logging for one
+// request.
+const logExposureAttr = "growthbot_log_exposure"
+
+// OFREP error codes.
+const (
+	ofrepParseError     = "PARSE_ERROR"
+	ofrepTargetingKey   = "TARGETING_KEY_MISSING"
+	ofrepInvalidContext = "INVALID_CONTEXT"
+	ofrepFlagNotFound   = "FLAG_NOT_FOUND"
+	ofrepGeneral        = "GENERAL"
+)
+
+// ofrepReasons maps an assignment's reason to OpenFeature's: a split while
+// running and in the rollout, the default outside it (or outside the
+// experiment's part of its layer, or in a draft), a targeting match for a
+// unit of the team's holdout, a static value once shipped, disabled once
+// killed.
+var ofrepReasons = map[string]string{
+	workflows.ReasonRollout:        "SPLIT",
+	workflows.ReasonOutsideRollout: "DEFAULT",
+	workflows.ReasonOutsideLayer:   "DEFAULT",
+	workflows.ReasonDraft:          "DEFAULT",
+	workflows.ReasonHoldout:        "TARGETING_MATCH",
+	workflows.ReasonShipped:        "STATIC",
+	workflows.ReasonKilled:         "DISABLED",
+}
+
+// ofrepSuccess is evaluationSuccess; Metadata holds only strings, numbers
+// and booleans, as the spec says.
+type ofrepSuccess struct {
+	Key      string          `json:"key"`
+	Value    json.RawMessage `json:"value"`
+	Reason   string          `json:"reason"`
+	Variant  string          `json:"variant"`
+	Metadata ofrepMetadata   `json:"metadata"`
+}
+
+type ofrepMetadata struct {
+	State          workflows.State `json:"state"`
+	RolloutPercent float64         `json:"rollout_percent"`
+	Layer          string          `json:"layer,omitempty"`
+	Team           string          `json:"team"`
+	InExperiment   bool            `json:"in_experiment"`
+	Reason         string          `json:"growthbot_reason"`
+}
+
+// ofrepFailure is evaluationFailure, flagNotFound and (without a key)
+// bulkEvaluationFailure.
+type ofrepFailure struct {
+	Key          string `json:"key,omitempty"`
+	ErrorCode    string `json:"errorCode"`
+	ErrorDetails string `json:"errorDetails"`
+}
+
+type ofrepHandler struct {
+	*flagsHandler
+	maxBody int64
+}
+
+// guardOFREP checks the token, sent as Authorization: Bearer (or, as the
+// spec also allows, X-API-Key).
+func (h *flagsHandler) guardOFREP(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case h.auth.tokenSum == nil:
+			writeJSON(w, http.StatusServiceUnavailable, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: "the API is disabled: set GROWTHBOT_API_TOKEN"})
+		case !authorized(r, h.auth.tokenSum) && !h.apiKeyAuthorized(r):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
+			writeJSON(w, http.StatusUnauthorized, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: "send the API token as Authorization: Bearer TOKEN"})
+		default:
+			next(w, r)
+		}
+	})
+}
+
+func (h *flagsHandler) apiKeyAuthorized(r *http.Request) bool {
+	key := r.Header.Get("X-API-Key")
+	if key == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(key))
+	return subtle.ConstantTimeCompare(sum[:], h.auth.tokenSum) == 1
+}
+
+// ofrepRequest is a parsed request: the unit and the per-request options.
+type ofrepRequest struct {
+	unit string
+	opts workflows.EvalOptions
+}
+
+// bufPool recycles request and response buffers.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// read parses an evaluation request. It returns the HTTP status and the
+// failure to answer with when the request is bad.
+func (o *ofrepHandler) read(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (ofrepRequest, int, *ofrepFailure) {
+	var req ofrepRequest
+	if r.ContentLength > o.maxBody {
+		return req, http.StatusRequestEntityTooLarge, &ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: o.tooLarge()}
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, o.maxBody)); err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			return req, http.StatusRequestEntityTooLarge, &ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: o.tooLarge()}
+		}
+		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepParseError, ErrorDetails: "could not read the request body"}
+	}
+	var body struct {
+		Context json.RawMessage `json:"context"`
+	}
+	if !json.Valid(buf.Bytes()) {
+		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepParseError, ErrorDetails: "the body is not valid JSON"}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &body); err != nil {
+		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepInvalidContext, ErrorDetails: `the body must be a JSON object like {"context": {"targetingKey": "user-1"}}`}
+	}
+	var ctx struct {
+		TargetingKey json.RawMessage `json:"targetingKey"`
+		LogExposure  json.RawMessage `json:"growthbot_log_exposure"`
+	}
+	if len(body.Context) == 0 || body.Context[0] != '{' || json.Unmarshal(body.Context, &ctx) != nil {
+		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepInvalidContext, ErrorDetails: "context must be a JSON object"}
+	}
+	if len(ctx.TargetingKey) == 0 || string(ctx.TargetingKey) == "null" || string(ctx.TargetingKey) == `""` {
+		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepTargetingKey, ErrorDetails: "context.targetingKey is missing: set it to the unit id"}
+	}
+	if json.Unmarshal(ctx.TargetingKey, &req.unit) != nil {
+		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepInvalidContext, ErrorDetails: "context.targetingKey must be a string"}
+	}
+	switch string(ctx.LogExposure) {
+	case "", "true":
+	case "false":
+		req.opts.NoExposure = true
+	default:
+		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepInvalidContext, ErrorDetails: "context." + logExposureAttr + " must be true or false"}
+	}
+	return req, 0, nil
+}
+
+func (o *ofrepHandler) tooLarge() string {
+	return fmt.Sprintf("the request body is larger than %d bytes", o.maxBody)
+}
+
+func (o *ofrepHandler) single(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	req, status, failure := o.read(w, r, buf)
+	snap := o.book.Snapshot()
+	switch {
+	case failure != nil:
+		failure.Key = key
+		writeJSON(w, status, failure)
+		return
+	case snap == nil:
+		writeJSON(w, http.StatusInternalServerError, ofrepFailure{ErrorDetails: "the flags are not loaded yet"})
+		return
+	}
+	f, ok := snap.Flag(key)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, ofrepFailure{Key: key, ErrorCode: ofrepFlagNotFound, ErrorDetails: workflows.ErrorMessage(snap.NotFound(key))})
+		return
+	}
+	buf.Reset()
+	o.evaluate(buf, f, req)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(buf.Bytes())
+}
+
+// evaluate appends one flag's evaluationSuccess to buf, and hands the
+// exposure to the log.
+func (o *ofrepHandler) evaluate(buf *bytes.Buffer, f workflows.Flag, req ofrepRequest) {
+	a := f.AssignAt(req.unit, o.book.Service.Clock.Now())
+	o.book.Expose(f, a, req.opts)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(ofrepSuccess{Key: f.Key, Value: a.Value, Reason: ofrepReasons[a.Reason], Variant: a.Variant,
+		Metadata: ofrepMetadata{State: a.State, RolloutPercent: a.RolloutPercent, Layer: a.Layer, Team: f.Team,
+			InExperiment: a.InExperiment, Reason: a.Reason}})
+}
+
+// bulk evaluates every flag for one context. Its ETag is a digest of the
+// answer, so a client that sends it back gets an empty 304 until some
+// flag's answer for that context changes.
+func (o *ofrepHandler) bulk(w http.ResponseWriter, r *http.Request) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	req, status, failure := o.read(w, r, buf)
+	snap := o.book.Snapshot()
+	switch {
+	case failure != nil:
+		writeJSON(w, status, failure)
+		return
+	case snap == nil:
+		writeJSON(w, http.StatusInternalServerError, ofrepFailure{ErrorDetails: "the flags are not loaded yet"})
+		return
+	}
+	buf.Reset()
+	buf.WriteString(`{"flags":[`)
+	for i, f := range snap.Flags() {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		o.evaluate(buf, f, req)
+		buf.Truncate(buf.Len() - 1) // the encoder's newline
+	}
+	buf.WriteString(`],"metadata":{"flags":` + fmt.Sprint(len(snap.Flags())) + `}}`)
+	sum := sha256.Sum256(buf.Bytes())
+	etag := `"` + hex.EncodeToString(sum[:]) + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "no-cache")
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	io.Copy(w, buf)
+}
