@@ -464,6 +464,17 @@ func (t *Tx) CountExposures(experiment string) (int, error) {
 type eventWriter struct {
 	*importWriter
 	names map[string]int64 // event name ids
+	rows  []eventKey       // the batch, to sort
+}
+
+// eventKey is a row of the events table, its key.
+type eventKey struct {
+	at, unit, event int64
+	value           float64
+}
+
+func compareEvents(a, b eventKey) int {
+	return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.unit, b.unit), cmp.Compare(a.event, b.event), cmp.Compare(a.value, b.value))
 }
 
 // EventWriter returns a writer of events; see workflows.IngestStore.
@@ -480,7 +491,14 @@ func (t *Tx) EventWriter() (workflows.BatchWriter[workflows.Event], error) {
 }
 
 // Write stores events; an event identical to a stored one is skipped.
+//
+// It inserts a batch in the table's key order. Rows in time order append
+// to the right edge of the tree, where SQLite finds the place of each
+// without a search from the root; rows out of order (uploads from many
+// devices, interleaved) each take a search through pages far apart. In
+// key order, those searches walk the tree from left to right instead.
 func (w *eventWriter) Write(rows []workflows.Event) (int, error) {
+	w.rows = w.rows[:0]
 	for _, r := range rows {
 		unit, _ := unitID(r.UnitID)
 		name, ok := w.names[r.Name]
@@ -491,7 +509,11 @@ func (w *eventWriter) Write(rows []workflows.Event) (int, error) {
 			}
 			w.names[r.Name] = name
 		}
-		w.rows.args = append(w.rows.args, r.At.UnixMilli(), unit, name, r.Value)
+		w.rows = append(w.rows, eventKey{r.At.UnixMilli(), unit, name, r.Value})
+	}
+	slices.SortFunc(w.rows, compareEvents)
+	for _, r := range w.rows {
+		w.importWriter.rows.args = append(w.importWriter.rows.args, r.at, r.unit, r.event, r.value)
 	}
 	return w.flush()
 }
