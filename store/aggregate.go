@@ -40,11 +40,7 @@ import (
 // rather than sql.Rows: for ten million rows that halves the time spent
 // outside SQLite.
 
-const (
-	dayMillis = int64(24 * time.Hour / time.Millisecond)
-	// maxAggregateDays bounds a window (and the memory of its daily series).
-	maxAggregateDays = 3660
-)
+const dayMillis = int64(24 * time.Hour / time.Millisecond)
 
 // aggregateBudget bounds the bytes of per-unit state one pass holds; more
 // experiments than fit are aggregated in several passes over the same
@@ -226,19 +222,13 @@ type aggPlan struct {
 
 func newAggPlan(req workflows.AggregateRequest) (*aggPlan, error) {
 	e := req.Experiment
-	p := &aggPlan{req: req, start: req.Start.UnixMilli(), end: req.End.UnixMilli(), firstExp: math.MaxInt64, lastExp: math.MinInt64}
-	if p.end > p.start {
-		p.days = int((p.end - p.start + dayMillis - 1) / dayMillis)
-	}
-	if p.days > maxAggregateDays {
-		return nil, workflows.Errorf(workflows.EINVALID, "experiment %q: a window of %d days is too long to analyse (at most %d)", e.Key, p.days, maxAggregateDays)
+	p := &aggPlan{req: req, firstExp: math.MaxInt64, lastExp: math.MinInt64}
+	var err error
+	if p.start, p.end, p.days, err = req.Window(); err != nil {
+		return nil, err
 	}
 	for _, v := range e.Variants {
 		p.variants = append(p.variants, v.Key)
-	}
-	index := map[string]int{}
-	for i, m := range req.Metrics {
-		index[m.Key] = i
 	}
 	for _, m := range req.Metrics {
 		am := aggMetric{Metric: m, cap: math.Inf(1)}
@@ -254,15 +244,8 @@ func newAggPlan(req workflows.AggregateRequest) (*aggPlan, error) {
 			}
 			am.deferred = m.Type == workflows.MetricMean && m.Winsorize > 0 && m.Winsorize < 1
 		case workflows.MetricRatio:
-			for _, part := range []struct {
-				key string
-				to  *int
-			}{{m.Numerator, &am.num}, {m.Denominator, &am.den}} {
-				i, ok := index[part.key]
-				if !ok || req.Metrics[i].Type == workflows.MetricRatio {
-					return nil, workflows.Errorf(workflows.EINVALID, "ratio metric %q: %q must be a mean or proportion metric of the request", m.Key, part.key)
-				}
-				*part.to = i
+			if am.num, am.den, err = req.RatioParts(m); err != nil {
+				return nil, err
 			}
 		default:
 			return nil, workflows.Errorf(workflows.EINVALID, "metric %q has unknown type %q", m.Key, m.Type)

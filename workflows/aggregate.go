@@ -43,6 +43,47 @@ type AggregateRequest struct {
 	Source *Source
 }
 
+// MaxAggregateDays bounds a window, and the memory of its daily series.
+const MaxAggregateDays = 3660
+
+// Window returns the request's window in Unix milliseconds and its number
+// of days (the last one may be partial); EINVALID for a window longer than
+// MaxAggregateDays.
+func (r AggregateRequest) Window() (start, end int64, days int, err error) {
+	const day = int64(24 * time.Hour / time.Millisecond)
+	start, end = r.Start.UnixMilli(), r.End.UnixMilli()
+	if end > start {
+		days = int((end - start + day - 1) / day)
+	}
+	if days > MaxAggregateDays {
+		return start, end, days, Errorf(EINVALID, "experiment %q: a window of %d days is too long to analyse (at most %d)", r.Experiment.Key, days, MaxAggregateDays)
+	}
+	return start, end, days, nil
+}
+
+// RatioParts returns the indices in r.Metrics of a ratio metric's
+// numerator and denominator; EINVALID when either is not a mean or
+// proportion metric of the request.
+func (r AggregateRequest) RatioParts(m Metric) (num, den int, err error) {
+	find := func(key string) int {
+		i := slices.IndexFunc(r.Metrics, func(x Metric) bool { return x.Key == key })
+		if i >= 0 && r.Metrics[i].Type == MetricRatio {
+			return -1
+		}
+		return i
+	}
+	num, den = find(m.Numerator), find(m.Denominator)
+	for _, part := range []struct {
+		key string
+		i   int
+	}{{m.Numerator, num}, {m.Denominator, den}} {
+		if part.i < 0 {
+			return num, den, Errorf(EINVALID, "ratio metric %q: %q must be a mean or proportion metric of the request", m.Key, part.key)
+		}
+	}
+	return num, den, nil
+}
+
 // Aggregate is one experiment's sufficient statistics: what stats needs to
 // compare its variants.
 type Aggregate struct {

@@ -135,6 +135,11 @@ func (s *Service) monitorExperiment(tx Tx, team Team, e Experiment, settings Set
 	if e.State != StateRunning || e.StartedAt.IsZero() {
 		return nil
 	}
+	if e.Source != "" || team.Source != "" {
+		// Its data lives in a warehouse, not in the tables watched here; a
+		// source that cannot be read is said by the pulse (SourceDown).
+		return nil
+	}
 	now := tx.Now()
 	thread := Message{Op: OpPost, Channel: team.Channel, Parent: e.ThreadKey()}
 	settings = settings.WithDefaults()

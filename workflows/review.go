@@ -463,7 +463,7 @@ func (s *Service) Review(ctx context.Context, team, month string) (Review, error
 		if month == "" {
 			month = PreviousMonth(s.Clock.Now(), t.Location())
 		}
-		rv, err = s.assembleReview(tx, t, month)
+		rv, err = s.assembleReview(ctx, tx, t, month)
 		return err
 	})
 	if err != nil {
@@ -494,7 +494,7 @@ type reviewInput struct {
 	program     programInput
 }
 
-func (s *Service) assembleReview(tx Tx, t Team, month string) (Review, error) {
+func (s *Service) assembleReview(ctx context.Context, tx Tx, t Team, month string) (Review, error) {
 	if err := checkMonth(month); err != nil {
 		return Review{}, err
 	}
@@ -517,10 +517,17 @@ func (s *Service) assembleReview(tx Tx, t Team, month string) (Review, error) {
 		for i := range bounds {
 			bounds[i] = monthStart(month, i-reviewHistory, in.company)
 		}
-		if in.activity, err = tx.MonthlyActivity(bounds); err != nil {
+		var events activityStore = tx
+		if t.Source != "" {
+			// The team's computed KPIs come from its source.
+			if events, err = s.sourceActivity(ctx, tx, t.Source); err != nil {
+				return Review{}, err
+			}
+		}
+		if in.activity, err = events.MonthlyActivity(bounds); err != nil {
 			return Review{}, err
 		}
-		if in.eventFirst, in.eventLast, err = tx.EventSpan(); err != nil {
+		if in.eventFirst, in.eventLast, err = events.EventSpan(); err != nil {
 			return Review{}, err
 		}
 	}

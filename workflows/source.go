@@ -65,6 +65,45 @@ type Warehouse interface {
 	// SQL returns the statements Aggregate sends for reqs, readable and
 	// runnable by hand.
 	SQL(reqs []AggregateRequest) (string, error)
+	// MonthlyActivity and EventSpan are ReviewStore's, over the source's
+	// events: a team's computed KPIs.
+	MonthlyActivity(ctx context.Context, bounds []time.Time) ([]Activity, error)
+	EventSpan(ctx context.Context) (first, last time.Time, err error)
+}
+
+// activityStore is what computed KPIs read: the embedded store's
+// transaction, or a source.
+type activityStore interface {
+	MonthlyActivity(bounds []time.Time) ([]Activity, error)
+	EventSpan() (first, last time.Time, err error)
+}
+
+// warehouseActivity reads a source's activity with a context.
+type warehouseActivity struct {
+	ctx context.Context
+	w   Warehouse
+}
+
+func (a warehouseActivity) MonthlyActivity(bounds []time.Time) ([]Activity, error) {
+	return a.w.MonthlyActivity(a.ctx, bounds)
+}
+
+func (a warehouseActivity) EventSpan() (time.Time, time.Time, error) { return a.w.EventSpan(a.ctx) }
+
+// sourceActivity opens a team's source for its computed KPIs.
+func (s *Service) sourceActivity(ctx context.Context, tx Tx, key string) (activityStore, error) {
+	src, err := tx.Source(key)
+	if err != nil {
+		return nil, err
+	}
+	if s.Warehouses == nil {
+		return nil, Errorf(EINVALID, "source %q: this growthbot cannot read %s sources", key, src.Type)
+	}
+	w, err := s.Warehouses.Open(src)
+	if err != nil {
+		return nil, err
+	}
+	return warehouseActivity{ctx: ctx, w: w}, nil
 }
 
 // Warehouses opens sources. Opening the same source twice returns the same

@@ -186,6 +186,12 @@ func TestSourceBadInput(t *testing.T) {
 	l.Close()
 	unreachable := *u
 	unreachable.Host = closedPort
+	// A user who may log in but was granted nothing.
+	role := "nogrant_" + strings.TrimPrefix(strings.TrimPrefix(u.Path, "/"), "growthbot_test_")
+	pgtest.Exec(t, dsn, "CREATE ROLE "+role+" LOGIN PASSWORD 'pw'")
+	t.Cleanup(func() { pgtest.Exec(t, dsn, "DROP OWNED BY "+role, "DROP ROLE "+role) })
+	noGrant := *u
+	noGrant.User = url.UserPassword(role, "pw")
 	source := func(mapping string) string {
 		return `
   - key: warehouse
@@ -205,6 +211,7 @@ func TestSourceBadInput(t *testing.T) {
 		{"unset DSN variable", "", good, `source "warehouse": the environment variable WAREHOUSE_DSN, which holds its DSN, is not set`},
 		{"unreachable", unreachable.String(), good, `source "warehouse": cannot connect to the server (check the host and port in WAREHOUSE_DSN, and that it is up): connect: connection refused`},
 		{"wrong password", wrongPassword.String(), good, `source "warehouse": the server refused the login: password authentication failed for user "postgres" (check the user and password in WAREHOUSE_DSN)`},
+		{"lacking permission", noGrant.String(), good, `source "warehouse": the user lacks a permission: permission denied for schema analytics (grant USAGE on the schema and SELECT on the tables)`},
 		{"missing table", dsn, strings.Replace(good, "analytics.events", "analytics.evnts", 1), `source "warehouse": events table analytics.evnts does not exist (or the user cannot see it)`},
 		{"missing column", dsn, strings.Replace(good, "value: amount", "value: revenue", 1), `source "warehouse": events table analytics.events: column "revenue" does not exist`},
 		{"wrong type", dsn, strings.Replace(good, "analytics.events", "analytics.bad_events", 1), `source "warehouse": events column amount (value) is of type text, but it must be one of: smallint, integer, bigint, real, double precision, numeric`},
@@ -299,5 +306,37 @@ func TestPulseSourceDown(t *testing.T) {
 	}
 	if n := countAlerts(); n != 1 {
 		t.Errorf("%d source alerts in all, want 1", n)
+	}
+}
+
+// TestReviewKPIsFromSource: a team whose source is a warehouse gets its
+// computed KPIs (active users, retention) from the warehouse's events.
+func TestReviewKPIsFromSource(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	last := workflows.PreviousMonth(time.Now(), time.UTC)
+	m1, _ := time.Parse("2006-01", last)
+	m2 := m1.AddDate(0, -1, 0)
+	// 250 units active the month before last, 300 last month, 150 of them
+	// in both.
+	pgtest.Exec(t, dsn, `CREATE SCHEMA analytics`,
+		`CREATE TABLE analytics.exposures (user_id TEXT, experiment_key TEXT, variation TEXT, ts TIMESTAMPTZ)`,
+		`CREATE TABLE analytics.events (user_id TEXT, event_name TEXT, amount NUMERIC(12,2), ts TIMESTAMPTZ)`,
+		fmt.Sprintf(`INSERT INTO analytics.events SELECT 'u' || i, 'visit', 1, TIMESTAMPTZ '%s' + i * INTERVAL '1 hour' FROM generate_series(1, 250) AS i`, m2.Format(time.RFC3339)),
+		fmt.Sprintf(`INSERT INTO analytics.events SELECT 'u' || i, 'visit', 1, TIMESTAMPTZ '%s' + i * INTERVAL '1 hour' FROM generate_series(101, 400) AS i`, m1.Format(time.RFC3339)))
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	cfg := writeFile(t, dir, "g.yaml", warehouseConfig(""))
+	vars := map[string]string{"WAREHOUSE_DSN": dsn}
+	if res := run(t, "", vars, "apply", "-f", cfg, "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	res := run(t, "/growth review growth "+last+"\n:quit\n", vars, "console", "--db", db, "--user", "U0LEAD")
+	if res.code != 0 {
+		t.Fatalf("console exit %d: %s", res.code, res.stderr)
+	}
+	for _, want := range []string{"Active users 300 (+20.0% vs last month", "Retention 60%"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("the review lacks %q:\n%s", want, res.stdout)
+		}
 	}
 }

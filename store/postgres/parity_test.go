@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/growthbot/growthbot/stats"
 	"github.com/growthbot/growthbot/store"
@@ -45,90 +42,8 @@ func sourceDef(key string) workflows.Source {
 	}
 }
 
-// dataset is generated exposures and events: the same rows go to both
-// stores.
-type dataset struct {
-	exposures []workflows.Exposure
-	events    []workflows.Event
-}
-
-// generate makes data for experiments: units exposed once or several
-// times, some to two variants, some before the window; events before,
-// around and after exposure, with heavy-tailed values.
-func generate(seed uint64, exps []workflows.Experiment, units int) dataset {
-	r := rand.New(rand.NewPCG(seed, 7))
-	var d dataset
-	seen := map[string]bool{}
-	addEvent := func(ev workflows.Event) {
-		k := fmt.Sprint(ev.UnitID, ev.Name, ev.At.UnixMilli(), ev.Value)
-		if !seen[k] {
-			seen[k] = true
-			d.events = append(d.events, ev)
-		}
-	}
-	ms := func(t time.Time) time.Time { return t.Truncate(time.Millisecond) }
-	for u := range units {
-		unit := fmt.Sprintf("user-%d", u)
-		var firsts []time.Time
-		for _, e := range exps {
-			if r.Float64() < 0.15 {
-				continue
-			}
-			span := parityNow.Sub(e.StartedAt)
-			at := ms(e.StartedAt.Add(time.Duration(r.Float64() * float64(span))))
-			if r.Float64() < 0.04 {
-				// Exposed first before the window: left out.
-				at = ms(e.StartedAt.Add(-time.Duration(r.Float64() * float64(48*time.Hour))))
-			}
-			v := e.Variants[r.IntN(len(e.Variants))].Key
-			d.exposures = append(d.exposures, workflows.Exposure{UnitID: unit, Experiment: e.Key, Variant: v, At: at})
-			for range r.IntN(3) {
-				// Later exposures to the same variant change nothing.
-				later := ms(at.Add(time.Duration(r.Float64() * float64(parityNow.Sub(at)))))
-				d.exposures = append(d.exposures, workflows.Exposure{UnitID: unit, Experiment: e.Key, Variant: v, At: later})
-			}
-			if r.Float64() < 0.05 {
-				other := e.Variants[(slices.IndexFunc(e.Variants, func(x workflows.Variant) bool { return x.Key == v })+1)%len(e.Variants)].Key
-				d.exposures = append(d.exposures, workflows.Exposure{UnitID: unit, Experiment: e.Key, Variant: other, At: ms(at.Add(time.Hour))})
-			}
-			firsts = append(firsts, at)
-		}
-		if len(firsts) == 0 {
-			continue
-		}
-		base := firsts[0]
-		for range r.IntN(12) {
-			// From 20 days before exposure to after now.
-			at := ms(base.Add(time.Duration((r.Float64()*45 - 20) * float64(24*time.Hour))))
-			switch k := r.IntN(10); {
-			case k < 4:
-				value := math.Round(math.Exp(r.NormFloat64()*1.2+3)*100) / 100
-				if r.Float64() < 0.02 {
-					value *= 50
-				}
-				addEvent(workflows.Event{UnitID: unit, Name: "purchase", Value: value, At: at})
-			case k < 7:
-				addEvent(workflows.Event{UnitID: unit, Name: "checkout_error", Value: 1, At: at})
-			case k < 9:
-				addEvent(workflows.Event{UnitID: unit, Name: "credit", Value: float64(r.IntN(5)) * 2.5, At: at})
-			default:
-				addEvent(workflows.Event{UnitID: unit, Name: "page_view", Value: 1, At: at})
-			}
-		}
-		// At the edges: at the first exposure, 14 days before it exactly,
-		// and at now.
-		addEvent(workflows.Event{UnitID: unit, Name: "checkout_error", Value: 1, At: base})
-		addEvent(workflows.Event{UnitID: unit, Name: "purchase", Value: 9.5, At: base.Add(-workflows.PreExposureWindow)})
-		addEvent(workflows.Event{UnitID: unit, Name: "purchase", Value: 3, At: parityNow.Truncate(time.Millisecond)})
-	}
-	// The embedded store keeps a unit's first stored exposure per variant:
-	// in time order, that is its earliest.
-	slices.SortStableFunc(d.exposures, func(a, b workflows.Exposure) int { return a.At.Compare(b.At) })
-	return d
-}
-
 // loadSQLite writes the data into a new store with the experiments.
-func loadSQLite(tb testing.TB, d dataset, exps []workflows.Experiment) *store.DB {
+func loadSQLite(tb testing.TB, d pgtest.Dataset, exps []workflows.Experiment) *store.DB {
 	tb.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "growthbot.db"))
 	if err != nil {
@@ -153,7 +68,7 @@ func loadSQLite(tb testing.TB, d dataset, exps []workflows.Experiment) *store.DB
 		if err != nil {
 			return err
 		}
-		if _, err := xw.Write(d.exposures); err != nil {
+		if _, err := xw.Write(d.Exposures); err != nil {
 			return err
 		}
 		if err := xw.Close(); err != nil {
@@ -163,7 +78,7 @@ func loadSQLite(tb testing.TB, d dataset, exps []workflows.Experiment) *store.DB
 		if err != nil {
 			return err
 		}
-		if _, err := ew.Write(d.events); err != nil {
+		if _, err := ew.Write(d.Events); err != nil {
 			return err
 		}
 		return ew.Close()
@@ -172,37 +87,6 @@ func loadSQLite(tb testing.TB, d dataset, exps []workflows.Experiment) *store.DB
 		tb.Fatal(err)
 	}
 	return db
-}
-
-// loadPostgres creates the analytics tables and COPYs the data in.
-func loadPostgres(tb testing.TB, dsn string, d dataset) {
-	tb.Helper()
-	pgtest.Exec(tb, dsn, `CREATE SCHEMA analytics`,
-		`CREATE TABLE analytics.exposures (user_id TEXT NOT NULL, experiment_key TEXT NOT NULL, variation TEXT NOT NULL, ts TIMESTAMPTZ NOT NULL)`,
-		`CREATE TABLE analytics.events (user_id TEXT NOT NULL, event_name TEXT NOT NULL, amount DOUBLE PRECISION, ts TIMESTAMPTZ NOT NULL)`)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.CopyFrom(ctx, pgx.Identifier{"analytics", "exposures"}, []string{"user_id", "experiment_key", "variation", "ts"},
-		pgx.CopyFromSlice(len(d.exposures), func(i int) ([]any, error) {
-			x := d.exposures[i]
-			return []any{x.UnitID, x.Experiment, x.Variant, x.At}, nil
-		}))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	_, err = conn.CopyFrom(ctx, pgx.Identifier{"analytics", "events"}, []string{"user_id", "event_name", "amount", "ts"},
-		pgx.CopyFromSlice(len(d.events), func(i int) ([]any, error) {
-			e := d.events[i]
-			return []any{e.UnitID, e.Name, e.Value, e.At}, nil
-		}))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pgtest.Exec(tb, dsn, `ANALYZE analytics.exposures`, `ANALYZE analytics.events`)
 }
 
 func parityExperiments() []workflows.Experiment {
@@ -258,10 +142,10 @@ func metricByKey(k string) workflows.Metric {
 // in PostgreSQL: every number agrees within 1e-9, relative.
 func TestParity(t *testing.T) {
 	exps := parityExperiments()
-	d := generate(1, exps, 3000)
+	d := pgtest.Generate(1, exps, 3000, parityNow)
 	db := loadSQLite(t, d, exps)
 	dsn := pgtest.DSN(t)
-	loadPostgres(t, dsn, d)
+	pgtest.LoadAnalytics(t, dsn, d)
 
 	want, err := db.Aggregate(context.Background(), requests(exps, nil))
 	if err != nil {
@@ -288,6 +172,37 @@ func TestParity(t *testing.T) {
 		for _, diff := range compareAggregates(w, g) {
 			t.Errorf("%s: %s", w.Experiment, diff)
 		}
+	}
+
+	// Computed KPIs: active and retained units per period, and the span
+	// of the events.
+	var bounds []time.Time
+	for at := parityNow.Add(-50 * 24 * time.Hour); !at.After(parityNow.Add(time.Hour)); at = at.Add(9 * 24 * time.Hour) {
+		bounds = append(bounds, at)
+	}
+	var wantActivity []workflows.Activity
+	var wantFirst, wantLast time.Time
+	err = db.View(context.Background(), func(tx workflows.Tx) error {
+		var err error
+		if wantActivity, err = tx.MonthlyActivity(bounds); err != nil {
+			return err
+		}
+		wantFirst, wantLast, err = tx.EventSpan()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotActivity, err := pg.MonthlyActivity(context.Background(), bounds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(gotActivity, wantActivity) || wantActivity[len(wantActivity)-1].Retained == 0 {
+		t.Errorf("activity %v, want %v", gotActivity, wantActivity)
+	}
+	first, last, err := pg.EventSpan(context.Background())
+	if err != nil || !first.Equal(wantFirst) || !last.Equal(wantLast) {
+		t.Errorf("event span %v to %v (%v), want %v to %v", first, last, err, wantFirst, wantLast)
 	}
 }
 

@@ -384,7 +384,7 @@ func (s *Source) problem(err error) error {
 		case pe.Code == "3D000":
 			return &workflows.SourceError{Source: key, Err: err, Message: fmt.Sprintf("%s (check the database in %s)", pe.Message, s.src.DSNEnv)}
 		case pe.Code == "42501":
-			return &workflows.SourceError{Source: key, Err: err, Message: fmt.Sprintf("the user lacks a permission: %s (grant SELECT on the tables)", pe.Message)}
+			return &workflows.SourceError{Source: key, Err: err, Message: fmt.Sprintf("the user lacks a permission: %s (grant USAGE on the schema and SELECT on the tables)", pe.Message)}
 		case pe.Code == "42P01" || pe.Code == "42703" || pe.Code == "42883" || pe.Code == "42804" || strings.HasPrefix(pe.Code, "22"):
 			return &workflows.SourceError{Source: key, Err: err, Message: fmt.Sprintf("the tables do not match the source's mapping: %s (run growthbot source test %s)", pe.Message, key)}
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "53300":
@@ -429,4 +429,64 @@ func connectCause(err error) string {
 		msg = msg[i+2:]
 	}
 	return msg
+}
+
+// maxActivityPeriods bounds one MonthlyActivity call, as the embedded
+// store does.
+const maxActivityPeriods = 32
+
+// MonthlyActivity counts active and retained units per period from the
+// source's events; see workflows.ReviewStore.
+func (s *Source) MonthlyActivity(ctx context.Context, bounds []time.Time) ([]workflows.Activity, error) {
+	n := len(bounds) - 1
+	if n < 1 {
+		return nil, nil
+	}
+	if n > maxActivityPeriods {
+		return nil, workflows.Errorf(workflows.EINVALID, "at most %d periods at once, not %d", maxActivityPeriods, n)
+	}
+	out := make([]workflows.Activity, n)
+	err := s.readOnly(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, activitySQL(s.dialect, s.src.Events, bounds))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var period int
+			var a workflows.Activity
+			if err := rows.Scan(&period, &a.Active, &a.Retained); err != nil {
+				return err
+			}
+			if period < 0 || period >= n {
+				return fmt.Errorf("activity for period %d of %d", period, n)
+			}
+			out[period] = a
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, s.problem(err)
+	}
+	return out, nil
+}
+
+// EventSpan returns the times of the source's first and last events.
+func (s *Source) EventSpan(ctx context.Context) (first, last time.Time, err error) {
+	ts := s.dialect.Ident(s.src.Events.Timestamp)
+	rel := s.dialect.Ident(s.src.Events.Table)
+	if s.src.Events.Query != "" {
+		rel = "(" + strings.TrimRight(s.src.Events.Query, "; \n\t") + ") AS q"
+	}
+	var lo, hi *time.Time
+	err = s.readOnly(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, "SELECT min("+ts+"), max("+ts+") FROM "+rel).Scan(&lo, &hi)
+	})
+	if err != nil {
+		return first, last, s.problem(err)
+	}
+	if lo != nil && hi != nil {
+		first, last = lo.UTC(), hi.UTC()
+	}
+	return first, last, nil
 }

@@ -55,9 +55,6 @@ func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'
 
 const dayMillis = int64(24 * time.Hour / time.Millisecond)
 
-// maxDays bounds a window, as the embedded store does.
-const maxDays = 3660
-
 // Result columns, in order: what the row is, its variant and day, then
 // per metric six sums (see field names in plan.columns).
 const (
@@ -100,19 +97,13 @@ type plan struct {
 
 func newPlan(d Dialect, req workflows.AggregateRequest) (*plan, error) {
 	e := req.Experiment
-	p := &plan{req: req, d: d, start: req.Start.UnixMilli(), end: req.End.UnixMilli()}
-	if p.end > p.start {
-		p.days = int((p.end - p.start + dayMillis - 1) / dayMillis)
-	}
-	if p.days > maxDays {
-		return nil, workflows.Errorf(workflows.EINVALID, "experiment %q: a window of %d days is too long to analyse (at most %d)", e.Key, p.days, maxDays)
+	p := &plan{req: req, d: d}
+	var err error
+	if p.start, p.end, p.days, err = req.Window(); err != nil {
+		return nil, err
 	}
 	for _, v := range e.Variants {
 		p.variants = append(p.variants, v.Key)
-	}
-	index := map[string]int{}
-	for i, m := range req.Metrics {
-		index[m.Key] = i
 	}
 	for _, m := range req.Metrics {
 		mi, num, den := -1, -1, -1
@@ -127,15 +118,8 @@ func newPlan(d Dialect, req workflows.AggregateRequest) (*plan, error) {
 				p.measures = append(p.measures, ms)
 			}
 		case workflows.MetricRatio:
-			for _, part := range []struct {
-				key string
-				to  *int
-			}{{m.Numerator, &num}, {m.Denominator, &den}} {
-				i, ok := index[part.key]
-				if !ok || req.Metrics[i].Type == workflows.MetricRatio {
-					return nil, workflows.Errorf(workflows.EINVALID, "ratio metric %q: %q must be a mean or proportion metric of the request", m.Key, part.key)
-				}
-				*part.to = i
+			if num, den, err = req.RatioParts(m); err != nil {
+				return nil, err
 			}
 		default:
 			return nil, workflows.Errorf(workflows.EINVALID, "metric %q has unknown type %q", m.Key, m.Type)
@@ -476,4 +460,27 @@ func (p *plan) arms(block []float64) map[string]map[string]stats.Arm {
 		out[m.Key] = byVariant
 	}
 	return out
+}
+
+// activitySQL counts, per period [bounds[i], bounds[i+1]), the units with
+// any event (active) and those also active in the period before
+// (retained): the embedded store's MonthlyActivity.
+func activitySQL(d Dialect, ev workflows.SourceTable, bounds []time.Time) string {
+	id := d.Ident
+	rel := id(ev.Table)
+	if ev.Query != "" {
+		rel = "(\n    " + strings.ReplaceAll(strings.TrimRight(ev.Query, "; \n\t"), "\n", "\n    ") + "\n  ) AS q"
+	}
+	ts := id(ev.Timestamp)
+	var b strings.Builder
+	b.WriteString("-- growthbot: active and retained units per period (computed KPIs)\n")
+	b.WriteString("WITH active AS (\n  SELECT DISTINCT CAST(" + id(ev.UnitID) + " AS TEXT) AS unit,\n    CASE")
+	for i := 1; i < len(bounds)-1; i++ {
+		fmt.Fprintf(&b, " WHEN %s < %s THEN %d", ts, d.Timestamp(bounds[i].UnixMilli()), i-1)
+	}
+	fmt.Fprintf(&b, " ELSE %d END AS period\n", len(bounds)-2)
+	fmt.Fprintf(&b, "  FROM %s\n  WHERE %s >= %s AND %s < %s\n)\n", rel, ts, d.Timestamp(bounds[0].UnixMilli()), ts, d.Timestamp(bounds[len(bounds)-1].UnixMilli()))
+	b.WriteString("SELECT a.period, count(*) AS active, count(b.unit) AS retained\n")
+	b.WriteString("FROM active a LEFT JOIN active b ON b.unit = a.unit AND b.period = a.period - 1\nGROUP BY a.period\n")
+	return b.String()
 }
