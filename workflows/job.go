@@ -12,7 +12,9 @@ const (
 	JobPulse    = "pulse"
 	JobRollouts = "rollouts"
 	JobDigest   = "digest"
-	JobWeekly   = "weekly"
+	// JobHousekeeping prunes what growthbot no longer needs; see Retention.
+	JobHousekeeping = "housekeeping"
+	JobWeekly       = "weekly"
 )
 
 // JobStatus is where a job run is.

@@ -32,6 +32,9 @@ type Service struct {
 	FrameworkSet []Framework
 	// Renderer renders the messages the service enqueues.
 	Renderer Renderer
+	// Retention says how long the housekeeping job keeps delivery records
+	// and message bodies.
+	Retention Retention
 	// Warehouses opens the sources experiments may read instead of the
 	// embedded store; nil when none may.
 	Warehouses Warehouses

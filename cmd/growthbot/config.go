@@ -5,6 +5,7 @@ import (
 	"flag"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/store"
@@ -28,6 +29,8 @@ const (
 	envLogFormat     = "GROWTHBOT_LOG_FORMAT"
 	envTemplates     = "GROWTHBOT_TEMPLATES"
 	envPoll          = "GROWTHBOT_POLL"
+	envKeepDelivery  = "GROWTHBOT_KEEP_DELIVERIES"
+	envKeepMessages  = "GROWTHBOT_KEEP_MESSAGES"
 )
 
 // dbFlag adds --db, defaulting to $GROWTHBOT_DB or ./growthbot.db.
@@ -73,6 +76,18 @@ func newService(e *env, db *store.DB) (*workflows.Service, error) {
 	}
 	svc.Renderer = renderer
 	svc.Warehouses = &postgres.Warehouses{Getenv: e.getenv}
+	for _, v := range []struct {
+		name string
+		into *time.Duration
+	}{{envKeepDelivery, &svc.Retention.Deliveries}, {envKeepMessages, &svc.Retention.Messages}} {
+		if raw := e.getenv(v.name); raw != "" {
+			d, err := time.ParseDuration(raw)
+			if err != nil || d <= 0 {
+				return nil, usageError("%s=%q: give a positive duration, like 2h or 720h", v.name, raw)
+			}
+			*v.into = d
+		}
+	}
 	return svc, nil
 }
 

@@ -36,7 +36,7 @@ func commands() []command {
 		{"apply", "-f FILE [flags]", "create or update teams, metrics and experiments from a YAML file", runApply},
 		{"import", "exposures|events|kpis FILE [flags]", "import data from NDJSON or CSV (- for standard input)", runImport},
 		{"stats", "FILE", "compute experiment statistics from a JSON array of cases (- for standard input)", runStats},
-		{"jobs", "list | run pulse|rollouts|digest [flags]", "show or run the scheduled jobs", runJobs},
+		{"jobs", "list | run pulse|rollouts|digest|weekly|housekeeping [flags]", "show or run the scheduled jobs", runJobs},
 		{"scorecard", "KEY [--json] [flags]", "print an experiment's scorecard, computed now (--json: one JSON object)", runScorecard},
 		{"audit", "[--experiment KEY] [--limit N] [--json]", "list every change: who, when, what and why", runAudit},
 		{"demo", "[flags]", "build a demo database and show what the bot would post (no Slack needed)", runDemo},

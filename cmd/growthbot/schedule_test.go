@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -20,7 +21,8 @@ import (
 // own. The test below proves each through serve's own wiring; it is written
 // out here, not read from the job table, so that a job dropped from the
 // table fails it.
-var scheduledJobs = []string{workflows.JobPulse, workflows.JobRollouts, workflows.JobDigest, workflows.JobWeekly}
+var scheduledJobs = []string{workflows.JobPulse, workflows.JobRollouts, workflows.JobDigest, workflows.JobHousekeeping,
+	workflows.JobWeekly}
 
 // withClockService runs fn with the domain service over the database at
 // path, on a clock stopped at now.
@@ -169,6 +171,9 @@ func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
 			})
 			return pct == 25 && postedText(fake, "C0ONBOARD", "25 %")
 		},
+		workflows.JobHousekeeping: func() bool { // 03:30 UTC
+			return slices.Contains(jobRuns(t, db, workflows.JobHousekeeping), "* 2026-11-02 done")
+		},
 		workflows.JobDigest: func() bool {
 			return slices.Contains(jobRuns(t, db, workflows.JobDigest), "checkout 2026-10 done") &&
 				postedText(fake, "C0CHECKOUT", "October 2026")
@@ -234,9 +239,9 @@ func TestJobsRunByHandAreDelivered(t *testing.T) {
 		return postedText(fake, "C0CHECKOUT", "Growth review: Checkout, "+title.Format("January 2006")) && postedText(fake, "C0ONBOARD", "25 %")
 	}, logs.String)
 	list := run(t, "", vars, "jobs", "list")
-	for _, want := range []string{"pulse     0 9 * * *", "rollouts  */15 * * * *  * " + time.Now().UTC().Format("2006-01-02T"),
-		"digest    0 9 1-3 * *"} {
-		if !strings.Contains(list.stdout, want) {
+	for _, want := range []string{`(?m)^pulse +0 9 \* \* \*`, `(?m)^rollouts +\*/15 \* \* \* \* +\* ` + time.Now().UTC().Format("2006-01-02T"),
+		`(?m)^digest +0 9 1-3 \* \*`, `(?m)^housekeeping +30 3 \* \* \*`} {
+		if !regexp.MustCompile(want).MatchString(list.stdout) {
 			t.Errorf("jobs list lacks %q:\n%s", want, list.stdout)
 		}
 	}
