@@ -69,17 +69,7 @@ func (s *Service) RunDigest(ctx context.Context, opts JobOptions) (JobReport, er
 			return report, err
 		}
 	}
-	var teams []Team
-	err := s.Store.View(ctx, func(tx Tx) error {
-		if opts.Team != "" {
-			t, err := tx.Team(opts.Team)
-			teams = []Team{t}
-			return err
-		}
-		var err error
-		teams, err = tx.Teams()
-		return err
-	})
+	teams, err := s.jobTeams(ctx, opts)
 	if err != nil {
 		return report, err
 	}
@@ -360,4 +350,20 @@ func describeCourse(r ReviewRecord) string {
 		return "change course"
 	}
 	return "stay the course"
+}
+
+// jobTeams returns the team a job run names (opts.Team), or every team.
+func (s *Service) jobTeams(ctx context.Context, opts JobOptions) ([]Team, error) {
+	var teams []Team
+	err := s.Store.View(ctx, func(tx Tx) error {
+		if opts.Team != "" {
+			t, err := tx.Team(opts.Team)
+			teams = []Team{t}
+			return err
+		}
+		var err error
+		teams, err = tx.Teams()
+		return err
+	})
+	return teams, err
 }

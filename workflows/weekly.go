@@ -92,17 +92,7 @@ func WeeklyKey(team, week string) string { return "weekly:" + team + ":" + week 
 // unless opts.Force.
 func (s *Service) RunWeekly(ctx context.Context, opts JobOptions) (JobReport, error) {
 	var report JobReport
-	var teams []Team
-	err := s.Store.View(ctx, func(tx Tx) error {
-		if opts.Team != "" {
-			t, err := tx.Team(opts.Team)
-			teams = []Team{t}
-			return err
-		}
-		var err error
-		teams, err = tx.Teams()
-		return err
-	})
+	teams, err := s.jobTeams(ctx, opts)
 	if err != nil {
 		return report, err
 	}
