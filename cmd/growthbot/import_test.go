@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/growthbot/growthbot/bot"
-	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -344,7 +343,7 @@ func TestBackfilledExposureMovesTheStart(t *testing.T) {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	started := now.Add(-3 * 24 * time.Hour)
-	withStore(t, db, started, func(svc *workflows.Service) {
+	withClockService(t, db, started, func(svc *workflows.Service) {
 		if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, "one-click-checkout"); err != nil {
 			t.Fatal(err)
 		}
@@ -428,19 +427,4 @@ func TestBackfilledExposureMovesTheStart(t *testing.T) {
 	if res.code != 0 || !strings.Contains(conversion, "75.00%") || !strings.Contains(res.stdout, "Units: control 20 · treatment 20") {
 		t.Errorf("the status card should count 15 of 20 treated units as converted:\n%s%s", res.stdout, res.stderr)
 	}
-}
-
-// withStore runs fn with a service whose clock says now.
-func withStore(t *testing.T, path string, now time.Time, fn func(*workflows.Service)) {
-	t.Helper()
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	clock := workflows.NewFakeClock(now)
-	db.Now = clock.Now
-	svc := workflows.NewService(db, nil)
-	svc.Clock = clock
-	fn(svc)
 }

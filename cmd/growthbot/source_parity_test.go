@@ -183,14 +183,7 @@ func TestScorecardParity(t *testing.T) {
 		if numbers < 30 {
 			t.Errorf("%s: only %d numbers compared", key, numbers)
 		}
-		sort.Strings(diffs)
-		for i, d := range diffs {
-			if i == 20 {
-				t.Errorf("%s: ... and %d more differences", key, len(diffs)-20)
-				break
-			}
-			t.Errorf("%s: %s", key, d)
-		}
+		reportDiffs(t, key, diffs)
 	}
 	// growthbot scorecard KEY --json: every number agrees too.
 	for key := range started {
@@ -210,14 +203,7 @@ func TestScorecardParity(t *testing.T) {
 		if numbers < 10 {
 			t.Errorf("%s: only %d numbers in scorecard --json", key, numbers)
 		}
-		sort.Strings(diffs)
-		for i, d := range diffs {
-			if i == 20 {
-				t.Errorf("%s --json: ... and %d more differences", key, len(diffs)-20)
-				break
-			}
-			t.Errorf("%s --json: %s", key, d)
-		}
+		reportDiffs(t, key+" --json", diffs)
 	}
 	// The data did exercise what the issue lists.
 	sc := cards[embedded]["checkout"].(map[string]any)
@@ -303,4 +289,18 @@ func writeNDJSON(t *testing.T, dir, name string, n int, row func(i int) any) str
 		t.Fatal(err)
 	}
 	return path
+}
+
+// reportDiffs fails the test with the first 20 differences, sorted, and
+// counts the rest.
+func reportDiffs(t *testing.T, what string, diffs []string) {
+	t.Helper()
+	sort.Strings(diffs)
+	for i, d := range diffs {
+		if i == 20 {
+			t.Errorf("%s: ... and %d more differences", what, len(diffs)-20)
+			return
+		}
+		t.Errorf("%s: %s", what, d)
+	}
 }
