@@ -295,7 +295,7 @@ func (s *Service) settle(ctx context.Context, actor string, id int64, sc *Scorec
 			return err
 		}
 		if d.State != DecisionPending {
-			return Errorf(ECONFLICT, "decision #%d: %s", d.ID, Mention(describeSettled(d, team)))
+			return Errorf(ECONFLICT, "decision #%d: %s", d.ID, Mention(describeSettled(d, tx.Now())))
 		}
 		before, beforeExp := d, e
 		reason, err := change(tx, team, &e, &d)
@@ -526,7 +526,7 @@ func openForDecision(tx Tx, e Experiment, team Team) error {
 		for _, d := range decisions {
 			if d.State == DecisionPending {
 				return Errorf(ECONFLICT, "experiment %q already waits for decision #%d to %s, asked by <@%s> %s; approve or reject it in the thread first",
-					e.Key, d.ID, d.Title(), d.Requester, teamTime(d.CreatedAt, team))
+					e.Key, d.ID, d.Title(), d.Requester, ago(d.CreatedAt, tx.Now()))
 			}
 		}
 	}
@@ -543,7 +543,7 @@ func ended(tx Tx, e Experiment, team Team) error {
 	}
 	for _, d := range decisions {
 		if d.State == DecisionApplied && d.Action != ActionExtend {
-			return Errorf(ECONFLICT, "experiment %q: %s", e.Key, Mention(describeSettled(d, team)))
+			return Errorf(ECONFLICT, "experiment %q: %s", e.Key, Mention(describeSettled(d, tx.Now())))
 		}
 	}
 	return Errorf(ECONFLICT, "experiment %q is already %s", e.Key, e.State)
@@ -551,9 +551,9 @@ func ended(tx Tx, e Experiment, team Team) error {
 
 // describeSettled says what became of a decision (mrkdwn: its variant is a
 // key, its mention the domain's own): "already shipped treatment
-// by <@U0PM> at 14:02 CET on 16 Nov".
-func describeSettled(d Decision, team Team) string {
-	when := teamTime(d.ResolvedAt, team)
+// by <@U0PM> 5 minutes ago".
+func describeSettled(d Decision, now time.Time) string {
+	when := ago(d.ResolvedAt, now)
 	by := "<@" + d.SettledBy() + ">"
 	switch d.State {
 	case DecisionRejected:
@@ -568,9 +568,21 @@ func describeSettled(d Decision, team Team) string {
 	return "already " + done + " by " + by + " " + when
 }
 
-// teamTime formats a moment in the team's time zone: "at 14:02 CET on 16 Nov".
-func teamTime(t time.Time, team Team) string {
-	return t.In(team.Location()).Format("at 15:04 MST on 2 Jan")
+// ago says how long ago t was, the same in every reader's time zone: "just
+// now", "5 minutes ago", "3 hours ago", or the day, "on 16 Nov 2026".
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		n := int(d / time.Minute)
+		return fmt.Sprintf("%d minute%s ago", n, plural(n))
+	case d < 24*time.Hour:
+		n := int(d / time.Hour)
+		return fmt.Sprintf("%d hour%s ago", n, plural(n))
+	}
+	return "on " + DayText(t.UTC())
 }
 
 func mentions(users []string) Mention { return MentionUsers(users...) }
