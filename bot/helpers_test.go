@@ -20,6 +20,7 @@ import (
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 const secret = "test-signing-secret"
@@ -67,6 +68,7 @@ func (b *testBot) open() {
 	b.db = db
 	b.svc = workflows.NewService(db, nil)
 	b.svc.Clock = b.clock
+	b.svc.ParseSchedule = schedule.Parse
 	b.svc.Frameworks = templates.FrameworkNames()
 	renderer, err := bot.NewRenderer("")
 	if err != nil {

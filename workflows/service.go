@@ -36,6 +36,10 @@ type Service struct {
 	// Warehouses opens the sources experiments may read instead of the
 	// embedded store; nil when none may.
 	Warehouses Warehouses
+	// ParseSchedule reads the jobs' cron specs. Without it apply checks
+	// only that a spec has five fields, and ScheduledJobs and
+	// JobSummaries fail.
+	ParseSchedule ScheduleParser
 
 	// analyses lets concurrent requests for one experiment's scorecard
 	// share an analysis; see Scorecard.

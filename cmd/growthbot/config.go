@@ -12,6 +12,7 @@ import (
 	"github.com/growthbot/growthbot/store/postgres"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 // Environment variables. Secrets are read only from the environment, never
@@ -70,6 +71,7 @@ func newService(e *env, db *store.DB) (*workflows.Service, error) {
 		svc.FrameworkSet = append(svc.FrameworkSet, f)
 	}
 	svc.Warehouses = &postgres.Warehouses{Getenv: e.getenv}
+	svc.ParseSchedule = schedule.Parse
 	for _, v := range []struct {
 		name string
 		into *time.Duration

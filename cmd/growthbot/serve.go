@@ -19,6 +19,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 // shutdownGrace is how long shutdown waits for work in flight.
@@ -123,7 +124,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		onListen(ln.Addr().String())
 	}
 	// The scheduler runs every job of the domain's table (Service.Jobs).
-	scheduler := &workflows.Scheduler{Service: svc, Log: e.log.With("component", "scheduler"), Tick: *poll}
+	scheduler := &schedule.Scheduler{Service: svc, Log: e.log.With("component", "scheduler"), Tick: *poll}
 	parts := []part{
 		{"http", httpPart(srv, ln, router)},
 		{"outbox", outbox.Run},
