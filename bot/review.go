@@ -44,15 +44,6 @@ func (r *Router) review(ctx context.Context, req CommandRequest, c Command) (Mes
 	return words.ReviewPreview(rv)
 }
 
-// renderer returns the service's Slack renderer, or one with the embedded
-// wording when the service has another (tests of the domain alone).
-func (r *Router) renderer() (*Renderer, error) {
-	if words, ok := r.Service.Renderer.(*Renderer); ok {
-		return words, nil
-	}
-	return NewRenderer("")
-}
-
 func (r *Router) notify() {
 	if r.Notify != nil {
 		r.Notify()

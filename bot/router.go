@@ -29,6 +29,8 @@ type Router struct {
 	Service *workflows.Service
 	Views   Views
 	Log     *slog.Logger
+	// Renderer renders replies; nil means the embedded wording.
+	Renderer *Renderer
 	// Notify wakes the outbox after something was enqueued.
 	Notify func()
 	// ChannelProblems, when set, returns what stops growthbot in team
@@ -39,6 +41,7 @@ type Router struct {
 	Commands CommandNames
 
 	background sync.WaitGroup
+	words      onceRenderer
 	tableOnce  sync.Once
 	table      *routeTable
 }
@@ -351,11 +354,11 @@ func (r *Router) status(ctx context.Context, req CommandRequest, c Command) (Mes
 	if err != nil {
 		return Message{}, err
 	}
-	body, err := r.Service.Renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
+	words, err := r.renderer()
 	if err != nil {
 		return Message{}, err
 	}
-	return fromRendered(body)
+	return words.renderScorecard(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true}), nil
 }
 
 func (r *Router) postScorecard(ctx context.Context, req CommandRequest, c Command) (Message, error) {

@@ -90,12 +90,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *metricsAddr == "" {
 		srv.MountMetrics(api.Token)
 	}
+	words, err := newRenderer(e)
+	if err != nil {
+		return err
+	}
 	client := slackClient(e)
 	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
-		Metrics: srv.Metrics(), Getenv: e.getenv}
+		Metrics: srv.Metrics(), Getenv: e.getenv, Renderer: words}
 	channels := &bot.Channels{Slack: client, Service: svc, Log: e.log.With("component", "channels"), Poll: *poll}
 	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"),
-		Notify: outbox.Notify, ChannelProblems: channels.Problems, Commands: names}
+		Renderer: words, Notify: outbox.Notify, ChannelProblems: channels.Problems, Commands: names}
 	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack"),
 		ResponseHost: apiHost(e.getenv(envSlackAPIURL))}
 	slackAdapter.Mount(srv)
