@@ -5,12 +5,14 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 func TestServiceAggregate(t *testing.T) {
@@ -107,4 +109,44 @@ func TestServiceAggregateErrors(t *testing.T) {
 	if got, err := svc.Aggregate(ctx); err != nil || len(got) != 0 {
 		t.Errorf("no running experiments: %v, %v", got, err)
 	}
+}
+
+// ingestNow is the service clock of the ingestion tests.
+var ingestNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// mustIngestService returns a service over a fresh database holding the
+// example config, with its experiments started two weeks before
+// ingestNow.
+func mustIngestService(tb testing.TB) (*workflows.Service, string) {
+	tb.Helper()
+	ctx := context.Background()
+	path := filepath.Join(tb.TempDir(), "g.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	clock := workflows.NewFakeClock(ingestNow.Add(-14 * 24 * time.Hour))
+	db.Now = clock.Now
+	svc := workflows.NewService(db, nil)
+	svc.Clock = clock
+	if _, err := svc.ApplyConfig(ctx, "example.yaml", templates.ExampleConfig(), workflows.ActorConfig, false); err != nil {
+		tb.Fatal(err)
+	}
+	for _, key := range []string{"one-click-checkout", "free-shipping-banner", "guided-onboarding"} {
+		if _, err := svc.StartExperiment(ctx, workflows.ActorCLI, key); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	clock.Set(ingestNow)
+	return svc, path
+}
+
+func mustImport(tb testing.TB, svc *workflows.Service, kind workflows.ImportKind, data string) workflows.ImportReport {
+	tb.Helper()
+	report, err := codec.Import(context.Background(), svc, kind, strings.NewReader(data), codec.FormatAuto, "input", workflows.ImportOptions{})
+	if err != nil {
+		tb.Fatalf("import %s: %v", kind, err)
+	}
+	return report
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // progressInterval is how often a long import says how far it got; tests
@@ -40,13 +41,13 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError("%s", workflows.ErrorMessage(err))
 	}
-	f, err := workflows.ParseFormat(*format)
+	f, err := codec.ParseFormat(*format)
 	if err != nil {
 		return usageError("%s", workflows.ErrorMessage(err))
 	}
 	path := operands[1]
-	if f == workflows.FormatAuto {
-		f = workflows.FormatOf(path)
+	if f == codec.FormatAuto {
+		f = codec.FormatOf(path)
 	}
 	in, err := openImport(e, path)
 	if err != nil {
@@ -64,7 +65,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		stop := showProgress(e, in, &opts, terminal)
 		defer stop()
 	}
-	report, err := svc.Import(ctx, kind, in, f, in.name, opts)
+	report, err := codec.Import(ctx, svc, kind, in, f, in.name, opts)
 	if err != nil {
 		return err
 	}
