@@ -116,13 +116,11 @@ func TestConsoleShowsSlackErrors(t *testing.T) {
 	db := mustRunningExample(t)
 	var out strings.Builder
 	ctx := context.Background()
-	sdb, svc, err := openService(ctx, &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}, db)
+	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
+	local, err := openLocal(ctx, e, db, appOptions{}, "U0ENG1", "C0CHECKOUT", "", &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sdb.Close()
-	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
-	local := newLocalSlack(sdb, svc, e, "U0ENG1", "C0CHECKOUT", "", &out)
 	defer local.Close()
 	local.fake.FailNext("chat.postMessage", 5, fakeslack.Failure{Error: "channel_not_found"})
 	local.console.Exec(ctx, "/exp scorecard one-click-checkout")

@@ -55,11 +55,12 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	defer in.Close()
 
-	db, svc, err := openService(ctx, e, *dbPath)
+	a, err := openApp(ctx, e, *dbPath, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	db, svc := a.db, a.svc
 	var opts workflows.ImportOptions
 	if terminal := isTerminal(e.stderr); *progress || terminal {
 		stop := showProgress(e, in, &opts, terminal)
