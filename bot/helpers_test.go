@@ -74,7 +74,6 @@ func (b *testBot) open() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.svc.Renderer = renderer
 	for name, data := range templates.Frameworks() {
 		f, err := workflows.ParseFramework(name, data)
 		if err != nil {
@@ -83,8 +82,9 @@ func (b *testBot) open() {
 		b.svc.FrameworkSet = append(b.svc.FrameworkSet, f)
 	}
 	client := slack.New("xoxb-test", slack.OptionAPIURL(b.fake.APIURL()))
-	b.outbox = &bot.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1}
-	b.router = &bot.Router{Service: b.svc, Views: bot.ClientViews{Client: client}, Log: discardLog(), Notify: b.outbox.Notify}
+	b.outbox = &bot.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1, Renderer: renderer}
+	b.router = &bot.Router{Service: b.svc, Views: bot.ClientViews{Client: client}, Log: discardLog(), Notify: b.outbox.Notify,
+		Renderer: renderer}
 	srv := bot.NewServer(nil, db.Ping)
 	b.slack = &bot.Slack{Router: b.router, SigningSecret: secret, Log: discardLog(), ResponseHost: fakeHost(b.fake)}
 	b.slack.Mount(srv)

@@ -186,7 +186,7 @@ func TestGuardrailAlertAndGoldenScorecard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
+	msg, err := renderer.RenderContent(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
 	if err != nil {
 		t.Fatal(err)
 	}

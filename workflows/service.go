@@ -30,8 +30,6 @@ type Service struct {
 	// config may name; FrameworkSet holds the frameworks themselves.
 	Frameworks   []string
 	FrameworkSet []Framework
-	// Renderer renders the messages the service enqueues.
-	Renderer Renderer
 	// Retention says how long the housekeeping job keeps delivery records
 	// and message bodies.
 	Retention Retention

@@ -28,15 +28,18 @@ type app struct {
 	db         *store.DB
 	svc        *workflows.Service
 	warehouses *postgres.Warehouses
-	client     *slack.Client
-	server     *bot.Server
-	outbox     *bot.Outbox
-	router     *bot.Router
-	slack      *bot.Slack
-	channels   *bot.Channels
-	scheduler  *schedule.Scheduler
-	exposures  *workflows.ExposureLog
-	flags      *workflows.FlagBook
+	// words renders messages for Slack: the embedded templates, overridden
+	// from $GROWTHBOT_TEMPLATES when set.
+	words     *bot.Renderer
+	client    *slack.Client
+	server    *bot.Server
+	outbox    *bot.Outbox
+	router    *bot.Router
+	slack     *bot.Slack
+	channels  *bot.Channels
+	scheduler *schedule.Scheduler
+	exposures *workflows.ExposureLog
+	flags     *workflows.FlagBook
 }
 
 // appOptions say what differs between the ways growthbot runs. The zero
@@ -99,6 +102,9 @@ func wireApp(e *env, db *store.DB, opts appOptions) (*app, error) {
 		svc.Clock, db.Now = opts.clock, opts.clock.Now
 	}
 	a.svc = svc
+	if a.words, err = bot.NewRenderer(e.getenv(envTemplates)); err != nil {
+		return nil, err
+	}
 
 	secret, apiURL := e.getenv(envSigningSecret), e.getenv(envSlackAPIURL)
 	a.client = slackClient(e)
@@ -116,7 +122,7 @@ func wireApp(e *env, db *store.DB, opts appOptions) (*app, error) {
 		a.server.MountMetrics(opts.api.Token)
 	}
 	a.outbox = &bot.Outbox{Store: db, Slack: a.client, Clock: svc.Clock, Log: log.With("component", "outbox"),
-		Metrics: a.server.Metrics(), Getenv: e.getenv}
+		Metrics: a.server.Metrics(), Getenv: e.getenv, Renderer: a.words}
 	if opts.fakeSlackURL != "" {
 		// The fake answers at once; the console shows each reply as it is
 		// delivered.
@@ -124,7 +130,7 @@ func wireApp(e *env, db *store.DB, opts appOptions) (*app, error) {
 	}
 	a.channels = &bot.Channels{Slack: a.client, Service: svc, Log: log.With("component", "channels"), Poll: opts.poll}
 	a.router = &bot.Router{Service: svc, Views: bot.ClientViews{Client: a.client}, Log: log.With("component", "slack"),
-		Notify: a.outbox.Notify, ChannelProblems: a.channels.Problems}
+		Renderer: a.words, Notify: a.outbox.Notify, ChannelProblems: a.channels.Problems}
 	a.slack = &bot.Slack{Router: a.router, SigningSecret: secret, Log: log.With("component", "slack"), ResponseHost: apiHost(apiURL)}
 	a.slack.Mount(a.server)
 	a.scheduler = &schedule.Scheduler{Service: svc, Log: log.With("component", "scheduler"), Tick: opts.poll}
@@ -138,8 +144,7 @@ func (a *app) Close() error {
 }
 
 // newService returns the domain service over db with the embedded decision
-// frameworks, the message templates (overridden from $GROWTHBOT_TEMPLATES
-// when set), the cron parser, and the retention periods from the
+// frameworks, the cron parser, and the retention periods from the
 // environment.
 func newService(e *env, db *store.DB, log *slog.Logger) (*workflows.Service, error) {
 	svc := workflows.NewService(db, log)
@@ -151,11 +156,6 @@ func newService(e *env, db *store.DB, log *slog.Logger) (*workflows.Service, err
 		}
 		svc.FrameworkSet = append(svc.FrameworkSet, f)
 	}
-	renderer, err := bot.NewRenderer(e.getenv(envTemplates))
-	if err != nil {
-		return nil, err
-	}
-	svc.Renderer = renderer
 	svc.ParseSchedule = schedule.Parse
 	for _, v := range []struct {
 		name string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
@@ -60,14 +61,18 @@ func (l *localSlack) restore(ctx context.Context) (int, error) {
 			if (m.Parent != "") != replies {
 				continue
 			}
-			msg := fakeslack.Message{Channel: m.Channel, TS: m.TS, ThreadTS: tsOf[m.Parent], Text: m.Body.Text, Blocks: m.Body.Blocks}
+			body, err := l.words.Body(m)
+			if err != nil {
+				return n, fmt.Errorf("restore post %s: %w", m.Key, err)
+			}
+			msg := fakeslack.Message{Channel: m.Channel, TS: m.TS, ThreadTS: tsOf[m.Parent], Text: body.Text, Blocks: body.Blocks}
 			if replies && msg.ThreadTS == "" {
 				continue
 			}
 			if err := l.fake.AddMessage(msg); err == nil {
 				n++
 				// Its buttons work, as they would in Slack.
-				l.console.keepButtons(m.Channel, m.TS, m.Body.Text, m.Body.Blocks)
+				l.console.keepButtons(m.Channel, m.TS, body.Text, body.Blocks)
 			}
 		}
 	}

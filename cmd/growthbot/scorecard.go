@@ -45,7 +45,7 @@ func runScorecard(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	msg, err := svc.Renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: team})
+	msg, err := a.words.RenderContent(workflows.ScorecardMessage{Scorecard: sc, Team: team})
 	if err != nil {
 		return fmt.Errorf("render the scorecard: %w", err)
 	}
