@@ -16,21 +16,37 @@ import (
 )
 
 func TestServiceAggregate(t *testing.T) {
-	svc, _ := mustIngestService(t)
-	ctx := context.Background()
-	mustImport(t, svc, workflows.ImportExposures, `unit_id,experiment,variant,timestamp
-a,one-click-checkout,control,2025-02-20T10:00:00Z
-b,one-click-checkout,control,2025-02-20T11:00:00Z
-c,one-click-checkout,treatment,2025-02-21T10:00:00Z
-d,one-click-checkout,treatment,2025-02-21T10:00:00Z
-`)
-	mustImport(t, svc, workflows.ImportEvents, `unit_id,event,value,timestamp
-a,purchase,30,2025-02-20T12:00:00Z
-a,purchase,10,2025-02-22T12:00:00Z
-c,purchase,50,2025-02-21T12:00:00Z
-d,checkout_error,,2025-02-22T12:00:00Z
-d,purchase,20,2025-02-10T12:00:00Z
-`)
+	d := newDecideEnv(t)
+	for _, key := range []string{"one-click-checkout", "free-shipping-banner", "guided-onboarding"} {
+		d.start(key, workflows.ActorCLI)
+	}
+	now := decideStart.Add(14 * 24 * time.Hour)
+	d.clock.Set(now)
+	svc, ctx := d.svc, context.Background()
+	// at is a time after the experiments started (before, when negative).
+	at := func(days, hours int) string {
+		return decideStart.Add(time.Duration(days*24+hours) * time.Hour).Format(time.RFC3339)
+	}
+	for _, in := range []struct {
+		kind workflows.ImportKind
+		csv  string
+	}{
+		{workflows.ImportExposures, "unit_id,experiment,variant,timestamp\n" +
+			"a,one-click-checkout,control," + at(4, 22) + "\n" +
+			"b,one-click-checkout,control," + at(4, 23) + "\n" +
+			"c,one-click-checkout,treatment," + at(5, 22) + "\n" +
+			"d,one-click-checkout,treatment," + at(5, 22) + "\n"},
+		{workflows.ImportEvents, "unit_id,event,value,timestamp\n" +
+			"a,purchase,30," + at(5, 0) + "\n" +
+			"a,purchase,10," + at(7, 0) + "\n" +
+			"c,purchase,50," + at(6, 0) + "\n" +
+			"d,checkout_error,," + at(7, 0) + "\n" +
+			"d,purchase,20," + at(-5, 0) + "\n"},
+	} {
+		if _, err := codec.Import(ctx, svc, in.kind, strings.NewReader(in.csv), codec.FormatCSV, "input", workflows.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	all, err := svc.Aggregate(ctx)
 	if err != nil {
@@ -49,7 +65,7 @@ d,purchase,20,2025-02-10T12:00:00Z
 		t.Fatal(err)
 	}
 	a := got[0]
-	if !a.Start.Equal(ingestNow.Add(-14*24*time.Hour)) || !a.End.Equal(ingestNow) || len(a.Daily) != 14 {
+	if !a.Start.Equal(decideStart) || !a.End.Equal(now) || len(a.Daily) != 14 {
 		t.Errorf("window %v..%v with %d days; want the experiment's start to now, 14 days", a.Start, a.End, len(a.Daily))
 	}
 	// The ratio's denominator comes along although the experiment does not
@@ -109,44 +125,4 @@ func TestServiceAggregateErrors(t *testing.T) {
 	if got, err := svc.Aggregate(ctx); err != nil || len(got) != 0 {
 		t.Errorf("no running experiments: %v, %v", got, err)
 	}
-}
-
-// ingestNow is the service clock of the ingestion tests.
-var ingestNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// mustIngestService returns a service over a fresh database holding the
-// example config, with its experiments started two weeks before
-// ingestNow.
-func mustIngestService(tb testing.TB) (*workflows.Service, string) {
-	tb.Helper()
-	ctx := context.Background()
-	path := filepath.Join(tb.TempDir(), "g.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	clock := workflows.NewFakeClock(ingestNow.Add(-14 * 24 * time.Hour))
-	db.Now = clock.Now
-	svc := workflows.NewService(db, nil)
-	svc.Clock = clock
-	if _, err := svc.ApplyConfig(ctx, "example.yaml", templates.ExampleConfig(), workflows.ActorConfig, false); err != nil {
-		tb.Fatal(err)
-	}
-	for _, key := range []string{"one-click-checkout", "free-shipping-banner", "guided-onboarding"} {
-		if _, err := svc.StartExperiment(ctx, workflows.ActorCLI, key); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	clock.Set(ingestNow)
-	return svc, path
-}
-
-func mustImport(tb testing.TB, svc *workflows.Service, kind workflows.ImportKind, data string) workflows.ImportReport {
-	tb.Helper()
-	report, err := codec.Import(context.Background(), svc, kind, strings.NewReader(data), codec.FormatAuto, "input", workflows.ImportOptions{})
-	if err != nil {
-		tb.Fatalf("import %s: %v", kind, err)
-	}
-	return report
 }

@@ -8,14 +8,16 @@
 //
 // The JSON tokenizer is hand-written, and stays so for its speed.
 // growthbot's rows are flat objects, so it splits a line into fields
-// without building values, and knows each value's column for messages.
-// Measured with `go test ./cmd/growthbot -run '^$' -bench ImportEvents1M
-// -benchtime 3x` (1M NDJSON events, decoding on one core while SQLite
-// stores on the other), an import costs 2.07 CPU-seconds in all, decoding
-// included; the same input through encoding/json's Decoder into a struct
-// takes about 1.5 CPU-seconds more for decoding alone (0.70 µs against
-// 2.2 µs a row, BenchmarkDecodeEvents in this package), which would make
-// decoding, not SQLite, the bottleneck of an import.
+// without building values, and it knows each value's column for messages.
+// Decoding 100k NDJSON events costs 0.44–0.59 CPU-µs a row with it, and
+// 1.9–2.0 CPU-µs a row with encoding/json's Decoder into a struct, which
+// knows no columns (`go test ./workflows/codec -run '^$' -bench
+// DecodeEvents -benchtime 20x`, load average 21–26 on 2 cores). A whole
+// import of 1M events (`go test ./cmd/growthbot -run '^$' -bench
+// ImportEvents1M`) costs 1.7–1.9 CPU-seconds, decoding on one core while
+// SQLite stores on the other; with encoding/json, decoding alone would
+// take about 2 CPU-seconds, and the decoding core, not SQLite, would set
+// the pace.
 //
 // It imports the domain (for its row types and problems) and the standard
 // library only.
