@@ -60,6 +60,9 @@ type appOptions struct {
 	// api configures the ingestion and flags APIs; with no token they
 	// refuse every request.
 	api bot.APIConfig
+	// commands are the names the slash commands are installed under
+	// (default /exp and /growth).
+	commands bot.CommandNames
 	// metricsElsewhere leaves /metrics off the server: serve has an
 	// address of its own for it.
 	metricsElsewhere bool
@@ -130,7 +133,7 @@ func wireApp(e *env, db *store.DB, opts appOptions) (*app, error) {
 	}
 	a.channels = &bot.Channels{Slack: a.client, Service: svc, Log: log.With("component", "channels"), Poll: opts.poll}
 	a.router = &bot.Router{Service: svc, Views: bot.ClientViews{Client: a.client}, Log: log.With("component", "slack"),
-		Renderer: a.words, Notify: a.outbox.Notify, ChannelProblems: a.channels.Problems}
+		Renderer: a.words, Notify: a.outbox.Notify, ChannelProblems: a.channels.Problems, Commands: opts.commands}
 	a.slack = &bot.Slack{Router: a.router, SigningSecret: secret, Log: log.With("component", "slack"), ResponseHost: apiHost(apiURL)}
 	a.slack.Mount(a.server)
 	a.scheduler = &schedule.Scheduler{Service: svc, Log: log.With("component", "scheduler"), Tick: opts.poll}

@@ -34,6 +34,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	dbPath := dbFlag(e, fs)
 	addr := fs.String("addr", envOr(e, envAddr, ":8080"), "address to listen on (env "+envAddr+")")
 	apiConfig := apiFlags(e, fs)
+	commandNames := commandNameFlags(e, fs)
 	metricsAddr := fs.String("metrics-addr", envOr(e, envMetricsAddr, ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090; without it /metrics is on --addr and needs the API token (env "+envMetricsAddr+")")
 	createDB := fs.Bool("create-db", false, "start with a new, empty database when the --db file does not exist (without it, serve refuses: a missing file usually means a lost one)")
 	poll := fs.Duration("poll", workflows.DefaultSchedulerTick,
@@ -51,13 +52,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	names, err := commandNames()
+	if err != nil {
+		return err
+	}
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))
 	}
 	if err := expectDB(*dbPath, *createDB); err != nil {
 		return err
 	}
-	opts := appOptions{api: api, metricsElsewhere: *metricsAddr != "", poll: *poll}
+	opts := appOptions{api: api, commands: names, metricsElsewhere: *metricsAddr != "", poll: *poll}
 	if serveClock != nil {
 		opts.clock = serveClock
 	}
