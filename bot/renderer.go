@@ -77,6 +77,8 @@ func (r *Renderer) Render(v any) (workflows.Rendered, error) {
 		return r.renderEscalation(v).Rendered()
 	case workflows.LiftChart:
 		return r.renderLiftChart(v)
+	case workflows.IntervalChart:
+		return r.renderIntervalChart(v)
 	case workflows.DecisionRequest:
 		return r.renderDecisionRequest(v).Rendered()
 	case workflows.DecisionOutcome:

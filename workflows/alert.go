@@ -37,6 +37,12 @@ type LiftChart struct {
 	Scorecard Scorecard
 }
 
+// IntervalChart is the picture of every metric of a scorecard, guardrails
+// included: its interval as a bar coloured by its verdict.
+type IntervalChart struct {
+	Scorecard Scorecard
+}
+
 // SourceDown says the pulse could not read an experiment's data source;
 // nothing was posted from it, and the next pulse tries again.
 type SourceDown struct {
