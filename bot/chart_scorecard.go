@@ -41,8 +41,11 @@ type intervalRow struct {
 // intervalPanel is the rows sharing one axis: relative lifts, or absolute
 // differences.
 type intervalPanel struct {
-	XLabel     string
-	Relative   bool
+	XLabel   string
+	Relative bool
+	// Points: every row of an absolute panel is a rate, in percentage
+	// points.
+	Points     bool
 	XMin, XMax float64
 	Rows       []intervalRow // top to bottom
 }
@@ -79,7 +82,7 @@ func intervalChartFigure(sc workflows.Scorecard) (intervalFigure, error) {
 	f := intervalFigure{Title: fmt.Sprintf("%s, day %d: every metric against %s", e.Name, sc.Day, e.Control())}
 	relative := intervalPanel{XLabel: "lift (%)", Relative: true}
 	absolute := intervalPanel{XLabel: "absolute difference (pp for rates, the metric's unit otherwise)"}
-	treatments := len(e.Variants) - 1
+	treatments, rates := len(e.Variants)-1, 0
 	for _, r := range sc.Results {
 		name := r.Metric.Name
 		if name == "" {
@@ -103,9 +106,15 @@ func intervalChartFigure(sc workflows.Scorecard) (intervalFigure, error) {
 		row.Lift, row.Low, row.High = r.Lift*scale, r.Low*scale, r.High*scale
 		if r.Absolute() {
 			absolute.Rows = append(absolute.Rows, row)
+			if r.Metric.Type == workflows.MetricProportion {
+				rates++
+			}
 		} else {
 			relative.Rows = append(relative.Rows, row)
 		}
+	}
+	if len(absolute.Rows) > 0 && rates == len(absolute.Rows) {
+		absolute.XLabel, absolute.Points = "absolute difference (percentage points)", true
 	}
 	for _, panel := range []intervalPanel{relative, absolute} {
 		if len(panel.Rows) == 0 {
@@ -128,8 +137,11 @@ func intervalChartFigure(sc workflows.Scorecard) (intervalFigure, error) {
 
 // tickLabel labels the panel's axis.
 func (panel intervalPanel) tickLabel(v float64) string {
-	if panel.Relative {
+	switch {
+	case panel.Relative:
 		return percentLabel(v)
+	case panel.Points && v != 0:
+		return plainLabel(v) + " pp"
 	}
 	return plainLabel(v)
 }

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"flag"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"gonum.org/v1/plot"
 
 	"github.com/growthbot/growthbot/stats"
 	"github.com/growthbot/growthbot/workflows"
@@ -205,5 +208,78 @@ func TestIntervalChartFigure(t *testing.T) {
 
 	if _, err := IntervalChartPNG(workflows.Scorecard{Experiment: chartExperiment(), Results: sc.Results[2:3]}); err == nil {
 		t.Error("a scorecard without any interval: want an error")
+	}
+}
+
+func TestKPIChartFigure(t *testing.T) {
+	months := []string{"2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05"}
+	rv := workflows.Review{Team: workflows.Team{Key: "checkout", Name: "Checkout", Targets: workflows.Targets{MRRGrowth: 0.05, NPS: 40}},
+		Currency: "EUR"}
+	for i, m := range months {
+		v := func(x float64) workflows.KPIValue { return workflows.KPIValue{Month: m, Value: x, Known: true} }
+		pt := workflows.TrendPoint{Month: m, MRR: v(100000 * (1 + 0.08*float64(i))), ActiveUsers: v(5000 + 400*float64(i)),
+			Retention: v(0.6 + 0.01*float64(i))}
+		if i == 2 {
+			pt.MRR = workflows.KPIValue{Month: m} // a gap
+		}
+		if i == 5 {
+			pt.ActiveUsers.Partial = true
+		}
+		rv.Trend = append(rv.Trend, pt)
+	}
+	f := kpiChartFigure("KPI trends of Checkout", rv)
+	var titles []string
+	for _, p := range f.Panels {
+		titles = append(titles, p.Title+" | "+p.YLabel)
+	}
+	// NPS has no value but a target: its panel shows the target.
+	want := []string{"MRR | MRR (EUR)", "Active users | active users (count)", "Retention | retention (%)", "NPS | NPS (score)"}
+	if !slices.Equal(titles, want) {
+		t.Fatalf("panels %q, want %q", titles, want)
+	}
+	mrr, active, retention, nps := f.Panels[0], f.Panels[1], f.Panels[2], f.Panels[3]
+	if mrr.YMin != 0 || active.YMin != 0 || mrr.YMax < 140000 || active.YMax < 7000 {
+		t.Errorf("counts and money from zero: MRR %v..%v, active users %v..%v", mrr.YMin, mrr.YMax, active.YMin, active.YMax)
+	}
+	if retention.YMin < 0.5 || retention.YMax > 0.7 || retention.tickLabel(0.62) != "62%" {
+		t.Errorf("retention %v..%v, tick %q: want around its values, in percent", retention.YMin, retention.YMax, retention.tickLabel(0.62))
+	}
+	// MRR's target is last month's MRR grown 5 %: none after the gap
+	// (March), none for the first month.
+	wantTargets := []kpiTarget{{1, 105000}, {2, 113400}, {4, 130200}, {5, 138600}}
+	if len(mrr.Targets) != len(wantTargets) || mrr.TargetLabel != "target: +5.0% on the month before" {
+		t.Fatalf("MRR targets %v %q, want %v", mrr.Targets, mrr.TargetLabel, wantTargets)
+	}
+	for i, tg := range mrr.Targets {
+		if tg.X != wantTargets[i].X || math.Abs(tg.Value-wantTargets[i].Value) > 1e-6 {
+			t.Errorf("MRR target %d = %v, want %v", i, tg, wantTargets[i])
+		}
+	}
+	if !nps.Level || nps.TargetLabel != "target: NPS 40" || nps.YMin > 40 || nps.YMax < 40 {
+		t.Errorf("NPS target: level %v, %q, axis %v..%v", nps.Level, nps.TargetLabel, nps.YMin, nps.YMax)
+	}
+	p, err := mrr.plot("MRR", months)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max)
+	if ticks[0].Value != 0 || ticks[0].Label != "0" || !slices.ContainsFunc(ticks, func(t plot.Tick) bool { return t.Label == "100,000" }) {
+		t.Errorf("MRR ticks %v: want 0 and 100,000 among them", ticks)
+	}
+	png, err := KPIChart("KPI trends of Checkout, Dec 2025 to May 2026", rv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, png, "kpi.png", 768, 4*288)
+
+	// Without a currency, targets, retention or NPS: two panels, money
+	// named as such.
+	rv.Currency, rv.Team.Targets = "", workflows.Targets{}
+	for i := range rv.Trend {
+		rv.Trend[i].Retention = workflows.KPIValue{}
+	}
+	f = kpiChartFigure("t", rv)
+	if len(f.Panels) != 2 || f.Panels[0].YLabel != "MRR (money)" || len(f.Panels[0].Targets) != 0 {
+		t.Errorf("plain review: %d panels, %q, targets %v", len(f.Panels), f.Panels[0].YLabel, f.Panels[0].Targets)
 	}
 }
