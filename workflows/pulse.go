@@ -347,7 +347,7 @@ func (s *Service) enqueueCharts(tx Tx, team Team, sc Scorecard, parts ...string)
 	charts := []struct {
 		name  string
 		ready bool
-		value any
+		value Content
 	}{
 		{"intervals", sc.HasIntervals(), IntervalChart{Scorecard: sc}},
 		{"chart", len(sc.VerdictLift()) >= 2, LiftChart{Scorecard: sc}},
