@@ -169,7 +169,7 @@ func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
 		}
 		return reply(fmt.Sprintf(":x: Something went wrong on our side; it has been logged (reference `%s`).", ref))
 	}
-	text := workflows.MrkdwnMessage(err)
+	text := ErrorMrkdwn(err)
 	if code == workflows.ENOTFOUND {
 		if s := r.suggest(ctx, c); s != "" {
 			text += fmt.Sprintf(". Did you mean `%s`?", s)
