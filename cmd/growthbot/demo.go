@@ -176,7 +176,7 @@ func (d *demo) startExperiments(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(d.e.stdout, "/exp start %s -> running since %s, planned to end %s\n", key,
-			e.StartedAt.Format(time.DateOnly), e.EndsAt.Format(time.DateOnly))
+			workflows.DayText(e.StartedAt), workflows.DayText(e.EndsAt))
 	}
 	return nil
 }

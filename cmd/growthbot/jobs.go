@@ -45,7 +45,7 @@ func jobsList(ctx context.Context, e *env, args []string) error {
 	for _, j := range summaries {
 		last := "never"
 		if r := j.Last; r != nil {
-			last = fmt.Sprintf("%s %s %s at %s", r.Scope, r.Period, r.Status, r.StartedAt.Local().Format("2006-01-02 15:04"))
+			last = fmt.Sprintf("%s %s %s at %s", r.Scope, r.Period, r.Status, workflows.MomentText(r.StartedAt))
 			if r.Error != "" {
 				last += ": " + r.Error
 			}
