@@ -164,7 +164,7 @@ func TestMissingKPIReminderThroughServe(t *testing.T) {
 	_, stop, logs := startServeLogged(t, map[string]string{envDB: db, envBotToken: "xoxb-test", envSlackAPIURL: fake.APIURL()},
 		"--poll", "20ms")
 	const (
-		reminder = "growth review of Checkout posts on Monday 2 November"
+		reminder = "growth review of Checkout posts on"
 		cleared  = "is in for the Checkout growth review"
 	)
 	count := func(s string) int { return countTexts(fake, "C0CHECKOUT", s) }
