@@ -30,11 +30,12 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	if *limit < 0 {
 		return usageError("--limit %d: give 0 for all, or a positive number", *limit)
 	}
-	db, svc, err := openService(ctx, e, *dbPath)
+	a, err := openApp(ctx, e, *dbPath, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	svc := a.svc
 	entries, err := auditEntries(ctx, svc, *key, *limit)
 	if err != nil {
 		return err

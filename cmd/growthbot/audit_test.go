@@ -20,17 +20,18 @@ func TestAuditCommand(t *testing.T) {
 	}
 	ctx := context.Background()
 	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
-	store, svc, err := openService(ctx, e, db)
+	a, err := openApp(ctx, e, db, appOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := a.svc
 	if _, err := svc.StartExperiment(ctx, "U0ENG1", "one-click-checkout"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Kill(ctx, "U0ENG2", "one-click-checkout", "errors up\nin Safari"); err != nil {
 		t.Fatal(err)
 	}
-	store.Close()
+	a.Close()
 
 	table := run(t, "", nil, "audit", "--db", db, "--experiment", "one-click-checkout")
 	if table.code != 0 {

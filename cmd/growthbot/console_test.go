@@ -117,13 +117,8 @@ func TestConsoleShowsSlackErrors(t *testing.T) {
 	db := mustRunningExample(t)
 	var out strings.Builder
 	ctx := context.Background()
-	sdb, svc, err := openService(ctx, &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sdb.Close()
 	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
-	local, err := newLocalSlack(sdb, svc, e, "U0ENG1", "C0CHECKOUT", "", &out)
+	local, err := openLocal(ctx, e, db, appOptions{}, "U0ENG1", "C0CHECKOUT", "", &out)
 	if err != nil {
 		t.Fatal(err)
 	}
