@@ -28,6 +28,12 @@ var scheduledJobs = []string{workflows.JobPulse, workflows.JobRollouts, workflow
 // path, on a clock stopped at now.
 func withClockService(t *testing.T, path string, now time.Time, fn func(*workflows.Service)) {
 	t.Helper()
+	withClockServiceEnv(t, path, now, nil, fn)
+}
+
+// withClockServiceEnv is withClockService with the environment vars.
+func withClockServiceEnv(t *testing.T, path string, now time.Time, vars map[string]string, fn func(*workflows.Service)) {
+	t.Helper()
 	db, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +41,7 @@ func withClockService(t *testing.T, path string, now time.Time, fn func(*workflo
 	defer db.Close()
 	clock := workflows.NewFakeClock(now)
 	db.Now = clock.Now
-	svc, err := newService(&env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}, db)
+	svc, err := newService(&env{getenv: func(k string) string { return vars[k] }, log: slog.New(slog.DiscardHandler)}, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,6 +287,49 @@ func TestServePicksUpAppliedTeams(t *testing.T) {
 	clock.Set(time.Date(2026, 11, 2, 9, 0, 30, 0, time.UTC))
 	waitUntil(t, "the new team's pulse", func() bool {
 		return slices.Contains(jobRuns(t, db, workflows.JobPulse), "growth 2026-11-02 done")
+	}, logs.String)
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited with %d", code)
+	}
+}
+
+// Without SLACK_BOT_TOKEN, serve keeps messages to Slack in the outbox, as
+// it warns, and sends no request Slack could only refuse; started again
+// with the token, it delivers them.
+func TestServeWithoutBotTokenHoldsMessages(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	fake := fakeslack.New()
+	defer fake.Close()
+	vars := map[string]string{envDB: db, envSlackAPIURL: fake.APIURL()}
+	// The weekly update: a post to each team channel.
+	if res := run(t, "", vars, "jobs", "run", "weekly"); res.code != 0 || !strings.Contains(res.stdout, "posted") {
+		t.Fatal(res)
+	}
+	_, stop, logs := startServeLogged(t, vars, "--poll", "20ms")
+	time.Sleep(time.Second) // fifty polls of the outbox
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited with %d:\n%s", code, logs)
+	}
+	if !strings.Contains(logs.String(), "SLACK_BOT_TOKEN is not set: messages to Slack channels wait in the outbox") {
+		t.Errorf("serve did not warn:\n%s", logs)
+	}
+	if calls := fake.Calls(); len(calls) != 0 {
+		t.Errorf("serve without a bot token called Slack: %+v", calls)
+	}
+	vars[envBotToken] = "xoxb-test"
+	_, stop, logs = startServeLogged(t, vars, "--poll", "20ms")
+	waitUntil(t, "the weekly updates", func() bool {
+		posted := map[string]bool{}
+		for _, c := range fake.Calls() {
+			if c.Method == "chat.postMessage" && c.Error == "" {
+				posted[c.Params.Get("channel")] = true
+			}
+		}
+		return posted["C0CHECKOUT"] && posted["C0ONBOARD"]
 	}, logs.String)
 	if code := stop(); code != 0 {
 		t.Errorf("serve exited with %d", code)
