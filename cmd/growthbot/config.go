@@ -31,6 +31,8 @@ const (
 	envPoll          = "GROWTHBOT_POLL"
 	envKeepDelivery  = "GROWTHBOT_KEEP_DELIVERIES"
 	envKeepMessages  = "GROWTHBOT_KEEP_MESSAGES"
+	envKeepJobRuns   = "GROWTHBOT_KEEP_JOB_RUNS"
+	envKeepSnapshots = "GROWTHBOT_KEEP_SNAPSHOTS"
 )
 
 // dbFlag adds --db, defaulting to $GROWTHBOT_DB or ./growthbot.db.
@@ -79,7 +81,8 @@ func newService(e *env, db *store.DB) (*workflows.Service, error) {
 	for _, v := range []struct {
 		name string
 		into *time.Duration
-	}{{envKeepDelivery, &svc.Retention.Deliveries}, {envKeepMessages, &svc.Retention.Messages}} {
+	}{{envKeepDelivery, &svc.Retention.Deliveries}, {envKeepMessages, &svc.Retention.Messages},
+		{envKeepJobRuns, &svc.Retention.JobRuns}, {envKeepSnapshots, &svc.Retention.Snapshots}} {
 		if raw := e.getenv(v.name); raw != "" {
 			d, err := time.ParseDuration(raw)
 			if err != nil || d <= 0 {
