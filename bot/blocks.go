@@ -155,17 +155,3 @@ func reply(text string, blocks ...slack.Block) Message {
 	}
 	return Message{Text: text, Blocks: blocks}
 }
-
-// fromRendered turns a body the domain rendered back into a message, so a
-// command can answer with it.
-func fromRendered(r workflows.Rendered) (Message, error) {
-	m := Message{Text: r.Text}
-	if len(r.Blocks) > 0 {
-		var blocks slack.Blocks
-		if err := json.Unmarshal(r.Blocks, &blocks); err != nil {
-			return m, fmt.Errorf("decode rendered blocks: %w", err)
-		}
-		m.Blocks = blocks.BlockSet
-	}
-	return m, nil
-}

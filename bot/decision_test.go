@@ -100,7 +100,7 @@ func TestGoldenDecisionMessages(t *testing.T) {
 
 	tests := []struct {
 		name string
-		v    any
+		v    workflows.Content
 	}{
 		{"decision-request", workflows.DecisionRequest{Decision: ship, Experiment: e, Team: team, Scorecard: &sc}},
 		{"decision-request-without-data", workflows.DecisionRequest{Decision: workflows.Decision{ID: 8, Experiment: e.Key,
@@ -134,7 +134,7 @@ func TestGoldenDecisionMessages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := renderer.Render(tc.v)
+			r, err := renderer.RenderContent(tc.v)
 			if err != nil {
 				t.Fatal(err)
 			}

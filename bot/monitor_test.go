@@ -40,7 +40,7 @@ func TestRenderDataAlerts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := r.Render(tt.alert)
+			out, err := r.RenderContent(tt.alert)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +93,7 @@ func TestReviewQuestionsComeFromTheData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := r.Render(workflows.ReviewMessage{Review: tt.rv, Section: workflows.SectionQuestions})
+			out, err := r.RenderContent(workflows.ReviewMessage{Review: tt.rv, Section: workflows.SectionQuestions})
 			if err != nil {
 				t.Fatal(err)
 			}

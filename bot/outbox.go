@@ -36,6 +36,9 @@ type Outbox struct {
 	Clock   workflows.Clock
 	Log     *slog.Logger
 	Metrics *Metrics
+	// Renderer renders each message's payload when it is delivered, outside
+	// any transaction; nil means the embedded wording.
+	Renderer *Renderer
 	// Getenv reads webhook secrets; they are never stored.
 	Getenv func(string) string
 
@@ -64,6 +67,7 @@ type Outbox struct {
 
 	lastStoreErr   string // the store failure logged last, and when
 	lastStoreErrAt time.Time
+	words          onceRenderer
 }
 
 func (o *Outbox) init() {
@@ -295,8 +299,13 @@ func (o *Outbox) deliver(ctx context.Context, m workflows.Message) bool {
 	}
 
 	// The due list carries messages without their bodies; the claim read
-	// the whole message, as it was before the claim.
+	// the whole message, as it was before the claim. It is rendered now,
+	// with no transaction open: a chart takes milliseconds to draw.
 	m = prior
+	if err := o.render(&m); err != nil {
+		o.finish(ctx, log, m, "", err, false)
+		return true
+	}
 	var ts string
 	// An earlier attempt that was cut off (a crash, a timeout) may have
 	// reached Slack: it stays in doubt until Slack says it has not.
@@ -357,7 +366,7 @@ func mayHaveArrived(err error) bool {
 	var he *httpStatusError
 	var op *net.OpError
 	switch {
-	case err == nil, errors.Is(err, errDependencyFailed), errors.As(err, &rl), errors.As(err, &se):
+	case err == nil, errors.Is(err, errDependencyFailed), errors.Is(err, errUnrenderable), errors.As(err, &rl), errors.As(err, &se):
 		return false
 	case errors.As(err, &sc):
 		return sc.Code >= 500
@@ -370,6 +379,28 @@ func mayHaveArrived(err error) bool {
 }
 
 var errDependencyFailed = errors.New("an earlier message it depends on could not be delivered")
+
+// errUnrenderable means a message's payload cannot be rendered (it does not
+// decode, a chart cannot be drawn): no retry can fix it.
+var errUnrenderable = errors.New("cannot render the message")
+
+// render fills in m's body (and, for an upload, its file and title) from its
+// payload.
+func (o *Outbox) render(m *workflows.Message) error {
+	words, err := o.words.get(o.Renderer)
+	if err == nil {
+		var body workflows.Rendered
+		if body, err = words.Body(*m); err == nil {
+			m.Body = body
+			if body.File != nil {
+				m.File, m.Filename, m.Title = body.File, body.Filename, body.Text
+				m.Body.File = nil
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %w", errUnrenderable, err)
+}
 
 // dependency returns the delivered message m refers to (its thread parent or
 // the message it updates), errNotReady while that one is on its way, or
@@ -464,7 +495,7 @@ func classify(err error) (retryAfter time.Duration, permanent bool) {
 	switch {
 	case err == nil:
 		return 0, false
-	case errors.Is(err, errDependencyFailed):
+	case errors.Is(err, errDependencyFailed), errors.Is(err, errUnrenderable):
 		return 0, true
 	case errors.As(err, &rl):
 		return rl.RetryAfter, false

@@ -14,6 +14,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 // seedExperiment starts one-click-checkout ten days before testNow and
@@ -184,7 +185,7 @@ func TestGuardrailAlertAndGoldenScorecard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
+	msg, err := renderer.RenderContent(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func TestSchedulerCatchesUpAMissedPulseOnce(t *testing.T) {
 		return b.svc.RunPulse(ctx, o)
 	}
 	for i := range 2 { // a restart, or a second process, must not post twice
-		sched := &workflows.Scheduler{Service: b.svc, Jobs: []workflows.Job{pulse}, Log: discardLog()}
+		sched := &schedule.Scheduler{Service: b.svc, Jobs: []workflows.Job{pulse}, Log: discardLog()}
 		runScheduler(t, sched, func() bool {
 			mu.Lock()
 			defer mu.Unlock()
@@ -260,7 +261,7 @@ func TestSchedulerPeriodsInTeamTimeZones(t *testing.T) {
 		}
 		jobs = append(jobs, j)
 	}
-	sched := &workflows.Scheduler{Service: b.svc, Jobs: jobs, Log: discardLog()}
+	sched := &schedule.Scheduler{Service: b.svc, Jobs: jobs, Log: discardLog()}
 	runScheduler(t, sched, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -275,7 +276,7 @@ func TestSchedulerPeriodsInTeamTimeZones(t *testing.T) {
 
 // runScheduler runs sched until done holds (checked every few
 // milliseconds), then stops it and waits for its runs to finish.
-func runScheduler(t *testing.T, sched *workflows.Scheduler, done func() bool) {
+func runScheduler(t *testing.T, sched *schedule.Scheduler, done func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)

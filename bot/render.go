@@ -14,20 +14,9 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
-// RenderHelp lists the commands of /exp or /growth.
-func RenderHelp(root string) Message {
-	var b strings.Builder
-	for _, u := range usages {
-		if strings.HasPrefix(u.name, root+" ") {
-			fmt.Fprintf(&b, "`%s`  %s\n", u.usage, u.summary)
-		}
-	}
-	title := map[string]string{"exp": "Experiments: run, read, decide", "growth": "Growth reviews, goals and KPIs"}[root]
-	return Message{Text: "growthbot: /" + root + " commands", Blocks: []slack.Block{
-		Header(title), Section(b.String()),
-		Context("Decisions happen in each experiment's thread. Anything you type after `--` is recorded as the reason."),
-	}}
-}
+// RenderHelp lists the commands of /exp or /growth ("exp" or "growth"),
+// installed under their usual names.
+func RenderHelp(root string) Message { return newCommandTable(CommandNames{}).help(root) }
 
 var stateIcons = map[workflows.State]string{
 	workflows.StateDraft:           ":pencil2:",

@@ -605,8 +605,18 @@ func (r *Renderer) reviewChart(rv workflows.Review) (workflows.Rendered, error) 
 // renderReviewDecided is the posted summary once decided: as it was
 // posted, with the decision where the lead's buttons were.
 func (r *Renderer) renderReviewDecided(v workflows.ReviewDecided) (workflows.Rendered, error) {
+	original := v.OriginalBody
+	if v.Original.Kind != "" {
+		if v.Original.Kind != workflows.KindReview {
+			return workflows.Rendered{}, fmt.Errorf("bot: the posted review is a %s payload", v.Original.Kind)
+		}
+		var err error
+		if original, err = r.Render(v.Original); err != nil {
+			return workflows.Rendered{}, fmt.Errorf("bot: the posted review: %w", err)
+		}
+	}
 	var blocks []json.RawMessage
-	if err := json.Unmarshal(v.Original.Blocks, &blocks); err != nil {
+	if err := json.Unmarshal(original.Blocks, &blocks); err != nil {
 		return workflows.Rendered{}, fmt.Errorf("bot: the posted review: %w", err)
 	}
 	decision, err := json.Marshal(Section(r.text("review.decision", decisionData(v.Record))))
@@ -627,7 +637,7 @@ func (r *Renderer) renderReviewDecided(v workflows.ReviewDecided) (workflows.Ren
 	if err != nil {
 		return workflows.Rendered{}, fmt.Errorf("bot: render the decision: %w", err)
 	}
-	return workflows.Rendered{Text: v.Original.Text + " · decided: " + describeCourse(v.Record.Course), Blocks: body}, nil
+	return workflows.Rendered{Text: original.Text + " · decided: " + describeCourse(v.Record.Course), Blocks: body}, nil
 }
 
 func describeCourse(c workflows.Course) string {

@@ -86,6 +86,9 @@ type ConfigEnv struct {
 	Teams   []string
 	Metrics []string
 	Sources []string
+	// ParseSchedule, when set, checks the schedules' cron specs in full;
+	// without it only their five fields are counted.
+	ParseSchedule ScheduleParser
 }
 
 // The file format. Field tags are also the list of allowed keys.
@@ -816,8 +819,15 @@ func (p *configParser) settings(r *settingsYAML, n *yaml.Node) {
 		sched := item{child(n, "schedules")}
 		for _, spec := range []struct{ field, value string }{{"pulse", s.PulseSchedule}, {"rollouts", s.RolloutsSchedule},
 			{"digest", s.DigestSchedule}, {"weekly", s.WeeklySchedule}} {
-			if spec.value != "" && len(strings.Fields(spec.value)) != 5 {
+			if spec.value == "" {
+				continue
+			}
+			if len(strings.Fields(spec.value)) != 5 {
 				p.add(sched.line(spec.field), "settings: schedules.%s %q must be a cron spec with five fields, like \"0 9 * * *\"", spec.field, spec.value)
+			} else if parse := p.env.ParseSchedule; parse != nil {
+				if _, err := parse(spec.value, time.UTC); err != nil {
+					p.add(sched.line(spec.field), "settings: schedules.%s %q is not a cron spec: %v", spec.field, spec.value, err)
+				}
 			}
 		}
 	}

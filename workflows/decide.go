@@ -36,6 +36,9 @@ type DecisionRequest struct {
 	Scorecard *Scorecard
 }
 
+// PayloadKind implements Content.
+func (DecisionRequest) PayloadKind() PayloadKind { return KindDecisionRequest }
+
 // DecisionOutcome is what became of a decision: it replaces the request
 // message (without buttons) once the decision is applied, rejected or
 // superseded, and is the only message of a decision applied at once (a
@@ -53,6 +56,9 @@ type DecisionOutcome struct {
 	Scorecard *Scorecard
 }
 
+// PayloadKind implements Content.
+func (DecisionOutcome) PayloadKind() PayloadKind { return KindDecisionOutcome }
+
 // ExperimentReview closes an experiment's thread when it is shipped or
 // killed: the hypothesis, the result, the decision and what we learned.
 type ExperimentReview struct {
@@ -62,6 +68,9 @@ type ExperimentReview struct {
 	Scorecard  *Scorecard
 }
 
+// PayloadKind implements Content.
+func (ExperimentReview) PayloadKind() PayloadKind { return KindExperimentReview }
+
 // PostMortemAsk asks the owner, after a kill, for a short post-mortem in
 // the thread.
 type PostMortemAsk struct {
@@ -69,6 +78,9 @@ type PostMortemAsk struct {
 	Team       Team
 	Decision   Decision
 }
+
+// PayloadKind implements Content.
+func (PostMortemAsk) PayloadKind() PayloadKind { return KindPostMortemAsk }
 
 // Title says what a decision does, in a few words: "ship treatment",
 // "extend by 7 days", "kill".

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
@@ -21,7 +20,7 @@ import (
 var decideStart = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 // decideEnv is the domain over a real SQLite file with the example config
-// applied, the embedded frameworks, the Slack renderer and a fake clock.
+// applied, the embedded frameworks and a fake clock.
 type decideEnv struct {
 	t     testing.TB
 	db    *store.DB
@@ -48,9 +47,6 @@ func newDecideEnv(t testing.TB) *decideEnv {
 			t.Fatal(err)
 		}
 		svc.FrameworkSet = append(svc.FrameworkSet, f)
-	}
-	if svc.Renderer, err = bot.NewRenderer(""); err != nil {
-		t.Fatal(err)
 	}
 	if _, err := svc.ApplyConfig(ctx, "example.yaml", templates.ExampleConfig(), workflows.ActorConfig, false); err != nil {
 		t.Fatal(err)
@@ -328,7 +324,7 @@ func TestShipMatchingTheRecommendationIsAutoApproved(t *testing.T) {
 	// The outcome is posted (there was no request to update), the review
 	// closes the thread, and the headline shows the final state.
 	req := d.message(e.MessageKey("decision", fmt.Sprint(dec.ID)))
-	if req.Op != workflows.OpPost || req.Parent != e.ThreadKey() || strings.Contains(string(req.Body.Blocks), "decision.approve") {
+	if req.Op != workflows.OpPost || req.Parent != e.ThreadKey() || req.Payload.Kind != workflows.KindDecisionOutcome {
 		t.Errorf("outcome message: %+v", req)
 	}
 	for _, key := range []string{e.MessageKey("review"), e.ThreadKey(), e.MessageKey("headline", "decision", fmt.Sprint(dec.ID))} {
@@ -390,15 +386,21 @@ func TestApprovalFlow(t *testing.T) {
 	}
 
 	request := e.MessageKey("decision", "1")
-	if m := d.message(request); m.Op != workflows.OpPost || !strings.Contains(string(m.Body.Blocks), `"decision.approve"`) {
+	if m := d.message(request); m.Op != workflows.OpPost || m.Payload.Kind != workflows.KindDecisionRequest {
 		t.Errorf("request message: %+v", m)
+	} else if v, err := workflows.DecodePayload[workflows.DecisionRequest](m.Payload); err != nil ||
+		v.Decision.ID != 1 || v.Decision.State != workflows.DecisionPending || v.Experiment.Key != e.Key {
+		t.Errorf("request payload: %+v, %v", v, err)
 	}
 	if m := d.message(request + ":approvals:1"); m.Op != workflows.OpUpdate || m.Target != request {
 		t.Errorf("progress update: %+v", m)
 	}
 	outcome := d.message(request + ":outcome")
-	if outcome.Op != workflows.OpUpdate || outcome.Target != request || strings.Contains(string(outcome.Body.Blocks), "decision.approve") {
+	if outcome.Op != workflows.OpUpdate || outcome.Target != request || outcome.Payload.Kind != workflows.KindDecisionOutcome {
 		t.Errorf("outcome update: %+v", outcome)
+	} else if v, err := workflows.DecodePayload[workflows.DecisionOutcome](outcome.Payload); err != nil ||
+		v.Decision.State != workflows.DecisionApplied || v.Actor != "U0LEAD" || v.Experiment.State != workflows.StateShipped {
+		t.Errorf("outcome payload: %+v, %v", v, err)
 	}
 	var hook workflows.DecisionWebhook
 	m := d.message("webhook:decision:1:applied")

@@ -37,19 +37,31 @@ type ReviewMessage struct {
 	Preview bool
 }
 
+// PayloadKind implements Content.
+func (ReviewMessage) PayloadKind() PayloadKind { return KindReview }
+
 // ReviewDecided replaces the posted summary once the lead has decided:
-// Original is the summary as posted, Record holds the decision.
+// Original is the summary's payload (or, for a summary enqueued before
+// messages carried data, OriginalBody its body as posted), Record holds the
+// decision.
 type ReviewDecided struct {
-	Team     Team
-	Record   ReviewRecord
-	Original Rendered
+	Team         Team
+	Record       ReviewRecord
+	Original     Payload  `json:",omitzero"`
+	OriginalBody Rendered `json:",omitzero"`
 }
+
+// PayloadKind implements Content.
+func (ReviewDecided) PayloadKind() PayloadKind { return KindReviewDecided }
 
 // ReviewDecisionNote tells the review's thread what the lead decided.
 type ReviewDecisionNote struct {
 	Team   Team
 	Record ReviewRecord
 }
+
+// PayloadKind implements Content.
+func (ReviewDecisionNote) PayloadKind() PayloadKind { return KindReviewDecisionNote }
 
 // maxChanges bounds the text of a change of course.
 const maxChanges = 2000
@@ -306,7 +318,7 @@ func (s *Service) DecideReview(ctx context.Context, actor, team, month string, c
 			return err
 		}
 		if _, err := s.Enqueue(tx, Message{Key: r.MessageKey + ":decision", Op: OpUpdate, Target: r.MessageKey},
-			ReviewDecided{Team: t, Record: r, Original: parent.Body}); err != nil {
+			ReviewDecided{Team: t, Record: r, Original: parent.Payload, OriginalBody: parent.Body}); err != nil {
 			return err
 		}
 		_, err = s.Enqueue(tx, Message{Key: r.MessageKey + ":decision:reply", Op: OpPost, Channel: t.Channel, Parent: r.MessageKey},

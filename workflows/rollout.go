@@ -55,6 +55,9 @@ type RolloutAlert struct {
 	Reason    string
 }
 
+// PayloadKind implements Content.
+func (RolloutAlert) PayloadKind() PayloadKind { return KindRolloutAlert }
+
 // RunRollouts moves every running, unpaused rollout (of opts.Team, or just
 // opts.Experiment) along its plan. Each change is audited and announced in
 // the experiment's thread in the same transaction, and made only if the

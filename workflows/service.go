@@ -30,14 +30,16 @@ type Service struct {
 	// config may name; FrameworkSet holds the frameworks themselves.
 	Frameworks   []string
 	FrameworkSet []Framework
-	// Renderer renders the messages the service enqueues.
-	Renderer Renderer
 	// Retention says how long the housekeeping job keeps delivery records
 	// and message bodies.
 	Retention Retention
 	// Warehouses opens the sources experiments may read instead of the
 	// embedded store; nil when none may.
 	Warehouses Warehouses
+	// ParseSchedule reads the jobs' cron specs. Without it apply checks
+	// only that a spec has five fields, and ScheduledJobs and
+	// JobSummaries fail.
+	ParseSchedule ScheduleParser
 
 	// analyses lets concurrent requests for one experiment's scorecard
 	// share an analysis; see Scorecard.

@@ -12,6 +12,7 @@ import (
 	"github.com/growthbot/growthbot/store/postgres"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 // Environment variables. Secrets are read only from the environment, never
@@ -60,8 +61,7 @@ func openService(ctx context.Context, e *env, path string) (*store.DB, *workflow
 }
 
 // newService returns the domain service over db with the embedded decision
-// frameworks and the message templates (overridden from
-// $GROWTHBOT_TEMPLATES when set).
+// frameworks.
 func newService(e *env, db *store.DB) (*workflows.Service, error) {
 	svc := workflows.NewService(db, e.log)
 	svc.Frameworks = templates.FrameworkNames()
@@ -72,12 +72,8 @@ func newService(e *env, db *store.DB) (*workflows.Service, error) {
 		}
 		svc.FrameworkSet = append(svc.FrameworkSet, f)
 	}
-	renderer, err := bot.NewRenderer(e.getenv(envTemplates))
-	if err != nil {
-		return nil, err
-	}
-	svc.Renderer = renderer
 	svc.Warehouses = &postgres.Warehouses{Getenv: e.getenv}
+	svc.ParseSchedule = schedule.Parse
 	for _, v := range []struct {
 		name string
 		into *time.Duration
@@ -92,6 +88,12 @@ func newService(e *env, db *store.DB) (*workflows.Service, error) {
 		}
 	}
 	return svc, nil
+}
+
+// newRenderer returns the Slack renderer with the embedded message
+// templates, overridden from $GROWTHBOT_TEMPLATES when set.
+func newRenderer(e *env) (*bot.Renderer, error) {
+	return bot.NewRenderer(e.getenv(envTemplates))
 }
 
 func newLogger(e *env) *slog.Logger {

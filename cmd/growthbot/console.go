@@ -32,7 +32,10 @@ func runConsole(ctx context.Context, e *env, args []string) error {
 		quiet.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	svc.Log = quiet.log
-	local := newLocalSlack(db, svc, &quiet, *user, *channel, *files, e.stdout)
+	local, err := newLocalSlack(db, svc, &quiet, *user, *channel, *files, e.stdout)
+	if err != nil {
+		return err
+	}
 	defer local.Close()
 	if _, err := local.restore(ctx, db); err != nil {
 		return err

@@ -122,7 +122,10 @@ func TestConsoleShowsSlackErrors(t *testing.T) {
 	}
 	defer sdb.Close()
 	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
-	local := newLocalSlack(sdb, svc, e, "U0ENG1", "C0CHECKOUT", "", &out)
+	local, err := newLocalSlack(sdb, svc, e, "U0ENG1", "C0CHECKOUT", "", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer local.Close()
 	local.fake.FailNext("chat.postMessage", 5, fakeslack.Failure{Error: "channel_not_found"})
 	local.console.Exec(ctx, "/exp scorecard one-click-checkout")

@@ -113,7 +113,10 @@ func openDemo(ctx context.Context, e *env, dbPath, out string) (*demo, error) {
 	quiet.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	svc.Log = quiet.log
 	d := &demo{e: e, db: db, svc: svc, clock: clock, out: out, config: templates.ExampleConfig()}
-	d.slack = newLocalSlack(db, svc, &quiet, "U0ENG1", "C0CHECKOUT", out, e.stdout)
+	if d.slack, err = newLocalSlack(db, svc, &quiet, "U0ENG1", "C0CHECKOUT", out, e.stdout); err != nil {
+		db.Close()
+		return nil, err
+	}
 	fmt.Fprintf(e.stdout, "growthbot demo: no Slack workspace, no network. Database: %s\n", dbPath)
 	return d, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/slack-go/slack"
@@ -18,20 +19,25 @@ import (
 type localSlack struct {
 	fake    *fakeslack.Server
 	console *console
+	words   *bot.Renderer
 }
 
 const localSecret = "local-signing-secret"
 
-func newLocalSlack(db *store.DB, svc *workflows.Service, e *env, user, channel, files string, out io.Writer) *localSlack {
+func newLocalSlack(db *store.DB, svc *workflows.Service, e *env, user, channel, files string, out io.Writer) (*localSlack, error) {
+	words, err := newRenderer(e)
+	if err != nil {
+		return nil, err
+	}
 	fake := fakeslack.New()
 	client := slack.New("xoxb-local", slack.OptionAPIURL(fake.APIURL()))
 	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
-		PostInterval: -1, Getenv: e.getenv}
-	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack")}
+		PostInterval: -1, Getenv: e.getenv, Renderer: words}
+	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"), Renderer: words}
 	srv := bot.NewServer(e.log, db.Ping)
 	(&bot.Slack{Router: router, SigningSecret: localSecret, Log: e.log.With("component", "slack"), ResponseHost: apiHost(fake.APIURL())}).Mount(srv)
 	return &localSlack{fake: fake, console: &console{handler: srv, secret: localSecret, router: router,
-		outbox: outbox, fake: fake, User: user, Channel: channel, files: files, out: out}}
+		outbox: outbox, fake: fake, User: user, Channel: channel, files: files, out: out}, words: words}, nil
 }
 
 func (l *localSlack) Close() { l.fake.Close() }
@@ -59,14 +65,18 @@ func (l *localSlack) restore(ctx context.Context, db *store.DB) (int, error) {
 			if (m.Parent != "") != replies {
 				continue
 			}
-			msg := fakeslack.Message{Channel: m.Channel, TS: m.TS, ThreadTS: tsOf[m.Parent], Text: m.Body.Text, Blocks: m.Body.Blocks}
+			body, err := l.words.Body(m)
+			if err != nil {
+				return n, fmt.Errorf("restore post %s: %w", m.Key, err)
+			}
+			msg := fakeslack.Message{Channel: m.Channel, TS: m.TS, ThreadTS: tsOf[m.Parent], Text: body.Text, Blocks: body.Blocks}
 			if replies && msg.ThreadTS == "" {
 				continue
 			}
 			if err := l.fake.AddMessage(msg); err == nil {
 				n++
 				// Its buttons work, as they would in Slack.
-				l.console.keepButtons(m.Channel, m.TS, m.Body.Text, m.Body.Blocks)
+				l.console.keepButtons(m.Channel, m.TS, body.Text, body.Blocks)
 			}
 		}
 	}

@@ -108,6 +108,23 @@ func TestApplyBadFileChangesNothing(t *testing.T) {
 	})
 }
 
+// A cron spec with five fields that cron cannot read is refused by apply,
+// by file and line, before serve's scheduler would stumble on it.
+func TestApplyRefusesABadCronSpec(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	bad := strings.Replace(string(templates.ExampleConfig()), `digest: "0 9 1-3 * *"`, `digest: "0 25 1-3 * *"`, 1)
+	if bad == string(templates.ExampleConfig()) {
+		t.Fatal("the edit did not apply to the example")
+	}
+	cfg := writeFile(t, dir, "bad.yaml", bad)
+	res := run(t, "", nil, "apply", "-f", cfg, "--db", db)
+	want := `bad.yaml:104: settings: schedules.digest "0 25 1-3 * *" is not a cron spec: `
+	if res.code != 1 || !strings.Contains(res.stderr, want) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant %q in it", res.code, res.stderr, want)
+	}
+}
+
 func TestApplyRefusesChangingARunningExperimentsVariants(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "g.db")

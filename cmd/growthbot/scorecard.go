@@ -44,7 +44,11 @@ func runScorecard(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	msg, err := svc.Renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: team})
+	words, err := newRenderer(e)
+	if err != nil {
+		return err
+	}
+	msg, err := words.RenderContent(workflows.ScorecardMessage{Scorecard: sc, Team: team})
 	if err != nil {
 		return fmt.Errorf("render the scorecard: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 // shutdownGrace is how long shutdown waits for work in flight.
@@ -84,12 +85,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *metricsAddr == "" {
 		srv.MountMetrics(api.Token)
 	}
+	words, err := newRenderer(e)
+	if err != nil {
+		return err
+	}
 	client := slackClient(e)
 	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
-		Metrics: srv.Metrics(), Getenv: e.getenv}
+		Metrics: srv.Metrics(), Getenv: e.getenv, Renderer: words}
 	channels := &bot.Channels{Slack: client, Service: svc, Log: e.log.With("component", "channels"), Poll: *poll}
 	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"),
-		Notify: outbox.Notify, ChannelProblems: channels.Problems}
+		Renderer: words, Notify: outbox.Notify, ChannelProblems: channels.Problems}
 	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack"),
 		ResponseHost: apiHost(e.getenv(envSlackAPIURL))}
 	slackAdapter.Mount(srv)
@@ -120,7 +125,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		onListen(ln.Addr().String())
 	}
 	// The scheduler runs every job of the domain's table (Service.Jobs).
-	scheduler := &workflows.Scheduler{Service: svc, Log: e.log.With("component", "scheduler"), Tick: *poll}
+	scheduler := &schedule.Scheduler{Service: svc, Log: e.log.With("component", "scheduler"), Tick: *poll}
 	parts := []part{
 		{"http", httpPart(srv, ln, router)},
 		{"outbox", outbox.Run},
