@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -132,7 +130,10 @@ func soak(t *testing.T, dir string, p soakParams) soakResult {
 	withClockServiceEnv(t, db, start, p.vars, func(svc *workflows.Service) {
 		clock := svc.Clock.(*workflows.FakeClock)
 		e := &env{getenv: func(k string) string { return p.vars[k] }, log: slog.New(slog.DiscardHandler)}
-		local := newLocalSlack(svc.Store.(*store.DB), svc, e, "U0PM0", "C0TEAM0", "", io.Discard)
+		local, err := newLocalSlack(svc.Store.(*store.DB), svc, e, "U0PM0", "C0TEAM0", "", io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer local.Close()
 		con := local.console
 		var keys []string
@@ -148,45 +149,22 @@ func soak(t *testing.T, dir string, p soakParams) soakResult {
 			job  workflows.Job
 			opts workflows.JobOptions
 		}
-		parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
 		r := rand.New(rand.NewPCG(12, 30))
 		for day := range p.days {
 			from := start.AddDate(0, 0, day)
 			// The schedules as serve reads them: the job table, the
 			// settings, each team's time zone.
-			var settings workflows.Settings
-			var teams []workflows.Team
-			if err := svc.Store.View(ctx, func(tx workflows.Tx) error {
-				var err error
-				if settings, err = tx.Settings(); err != nil {
-					return err
-				}
-				teams, err = tx.Teams()
-				return err
-			}); err != nil {
+			scheduled, err := svc.ScheduledJobs(ctx, svc.Jobs())
+			if err != nil {
 				t.Fatal(err)
 			}
 			var due []firing
-			for _, j := range svc.Jobs() {
-				if j.Name == workflows.JobHousekeeping && !p.housekeeping {
+			for _, sj := range scheduled {
+				if sj.Job.Name == workflows.JobHousekeeping && !p.housekeeping {
 					continue
 				}
-				scopes := []workflows.Team{{}}
-				if j.PerTeam {
-					scopes = teams
-				}
-				for _, team := range scopes {
-					sched, err := parser.Parse("CRON_TZ=" + team.Location().String() + " " + j.Spec(settings.WithDefaults()))
-					if err != nil {
-						t.Fatal(err)
-					}
-					for at := sched.Next(from.Add(-time.Nanosecond)); at.Before(from.AddDate(0, 0, 1)); at = sched.Next(at) {
-						opts := workflows.JobOptions{Team: team.Key}
-						if j.Period != nil {
-							opts.Period = j.Period(at.In(team.Location()))
-						}
-						due = append(due, firing{at, j, opts})
-					}
+				for at := sj.Schedule.Next(from.Add(-time.Nanosecond)); at.Before(from.AddDate(0, 0, 1)); at = sj.Schedule.Next(at) {
+					due = append(due, firing{at, sj.Job, sj.Options(at)})
 				}
 			}
 			// Yesterday's data arrives at 00:05; commands during office
