@@ -255,7 +255,7 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) (Decision
 	sc := s.decisionScorecard(ctx, key)
 	return s.settle(ctx, actor, id, sc, func(tx Tx, team Team, e *Experiment, d *Decision) (string, error) {
 		if !team.IsApprover(actor) {
-			return "", Errorf(EFORBIDDEN, "only approvers of team %s (%s) can approve decisions", team.Name, mentions(team.Approvers))
+			return "", Errorf(EFORBIDDEN, "only approvers of team %s (%s) can approve decisions", team.Name, Users(team.Approvers))
 		}
 		if actor == d.Requester {
 			return "", Errorf(EFORBIDDEN, "you asked to %s, so another approver must approve it: a decision the data does not settle needs two people", d.Title())
@@ -281,8 +281,8 @@ func (s *Service) Reject(ctx context.Context, actor string, id int64, reason str
 	reason = strings.TrimSpace(reason)
 	return s.settle(ctx, actor, id, nil, func(tx Tx, team Team, e *Experiment, d *Decision) (string, error) {
 		if !team.IsApprover(actor) && actor != d.Requester {
-			return "", Errorf(EFORBIDDEN, "only approvers of team %s (%s), or <@%s> who asked, can reject this decision",
-				team.Name, mentions(team.Approvers), d.Requester)
+			return "", Errorf(EFORBIDDEN, "only approvers of team %s (%s), or %s who asked, can reject this decision",
+				team.Name, Users(team.Approvers), User(d.Requester))
 		}
 		d.State, d.RejectedBy, d.ResolvedAt = DecisionRejected, actor, tx.Now()
 		return reason, e.Reject()
@@ -307,7 +307,8 @@ func (s *Service) settle(ctx context.Context, actor string, id int64, sc *Scorec
 			return err
 		}
 		if d.State != DecisionPending {
-			return Errorf(ECONFLICT, "decision #%d: %s", d.ID, Mention(describeSettled(d, team)))
+			what, by, rest := describeSettled(d, team)
+			return Errorf(ECONFLICT, "decision #%d: %s%s%s", d.ID, what, by, rest)
 		}
 		before, beforeExp := d, e
 		reason, err := change(tx, team, &e, &d)
@@ -519,7 +520,7 @@ func shipVariant(e Experiment, variant string, sc *Scorecard) (string, error) {
 func approvalsNeeded(team Team, requester string) (int, error) {
 	eligible := EligibleApprovers(team, Decision{Requester: requester})
 	if len(eligible) == 0 {
-		return 0, Errorf(ECONFLICT, "team %s has no approver besides <@%s> to approve this decision; add one to the config file", team.Name, requester)
+		return 0, Errorf(ECONFLICT, "team %s has no approver besides %s to approve this decision; add one to the config file", team.Name, User(requester))
 	}
 	return min(max(team.RequiredApprovals, 1), len(eligible)), nil
 }
@@ -537,8 +538,8 @@ func openForDecision(tx Tx, e Experiment, team Team) error {
 		}
 		for _, d := range decisions {
 			if d.State == DecisionPending {
-				return Errorf(ECONFLICT, "experiment %q already waits for decision #%d to %s, asked by <@%s> %s; approve or reject it in the thread first",
-					e.Key, d.ID, d.Title(), d.Requester, teamTime(d.CreatedAt, team))
+				return Errorf(ECONFLICT, "experiment %q already waits for decision #%d to %s, asked by %s %s; approve or reject it in the thread first",
+					e.Key, d.ID, d.Title(), User(d.Requester), teamTime(d.CreatedAt, team))
 			}
 		}
 	}
@@ -555,37 +556,36 @@ func ended(tx Tx, e Experiment, team Team) error {
 	}
 	for _, d := range decisions {
 		if d.State == DecisionApplied && d.Action != ActionExtend {
-			return Errorf(ECONFLICT, "experiment %q: %s", e.Key, Mention(describeSettled(d, team)))
+			what, by, rest := describeSettled(d, team)
+			return Errorf(ECONFLICT, "experiment %q: %s%s%s", e.Key, what, by, rest)
 		}
 	}
 	return Errorf(ECONFLICT, "experiment %q is already %s", e.Key, e.State)
 }
 
-// describeSettled says what became of a decision (mrkdwn: its variant is a
-// key, its mention the domain's own): "already shipped treatment
-// by <@U0PM> at 14:02 CET on 16 Nov".
-func describeSettled(d Decision, team Team) string {
-	when := teamTime(d.ResolvedAt, team)
-	by := "<@" + d.SettledBy() + ">"
+// describeSettled says what became of a decision, in three parts around
+// who settled it, so that who stays data: "already shipped treatment by ",
+// U0PM, " at 14:02 CET on 16 Nov".
+func describeSettled(d Decision, team Team) (what string, by User, rest string) {
+	rest = " " + teamTime(d.ResolvedAt, team)
+	by = User(d.SettledBy())
 	switch d.State {
 	case DecisionRejected:
 		if d.RejectedBy == d.Requester {
-			return "already withdrawn by " + by + " " + when
+			return "already withdrawn by ", by, rest
 		}
-		return "already rejected by " + by + " " + when
+		return "already rejected by ", by, rest
 	case DecisionSuperseded:
-		return "already superseded: " + by + " killed the experiment " + when
+		return "already superseded: ", by, " killed the experiment" + rest
 	}
 	done := map[Action]string{ActionShip: "shipped " + d.Variant, ActionExtend: fmt.Sprintf("extended by %d day%s", d.Days, plural(d.Days)), ActionKill: "killed"}[d.Action]
-	return "already " + done + " by " + by + " " + when
+	return "already " + done + " by ", by, rest
 }
 
 // teamTime formats a moment in the team's time zone: "at 14:02 CET on 16 Nov".
 func teamTime(t time.Time, team Team) string {
 	return t.In(team.Location()).Format("at 15:04 MST on 2 Jan")
 }
-
-func mentions(users []string) Mention { return MentionUsers(users...) }
 
 func requestKey(e Experiment, d Decision) string {
 	return e.MessageKey("decision", strconv.FormatInt(d.ID, 10))

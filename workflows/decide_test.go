@@ -338,7 +338,7 @@ func TestShipMatchingTheRecommendationIsAutoApproved(t *testing.T) {
 
 	_, err = d.svc.RequestDecision(ctx, "U0ENG2", "one-click-checkout", workflows.ActionShip, "", 0, "")
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already shipped treatment by <@U0ENG1> at 10:00 CET on 17 Nov") {
+	if !strings.Contains(err.Error(), "already shipped treatment by @U0ENG1 at 10:00 CET on 17 Nov") {
 		t.Errorf("a ship of a shipped experiment says %q", err)
 	}
 }
@@ -363,7 +363,7 @@ func TestApprovalFlow(t *testing.T) {
 	}
 	_, err = d.svc.RequestDecision(ctx, "U0ENG2", "one-click-checkout", workflows.ActionExtend, "", 3, "")
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already waits for decision #1 to ship treatment, asked by <@U0ENG1>") {
+	if !strings.Contains(err.Error(), "already waits for decision #1 to ship treatment, asked by @U0ENG1") {
 		t.Errorf("second request: %v", err)
 	}
 
@@ -381,7 +381,7 @@ func TestApprovalFlow(t *testing.T) {
 	}
 	_, err = d.svc.Approve(ctx, "U0ENG2", dec.ID)
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already shipped treatment by <@U0LEAD>") {
+	if !strings.Contains(err.Error(), "already shipped treatment by @U0LEAD") {
 		t.Errorf("a late approval says %q", err)
 	}
 
@@ -443,7 +443,7 @@ func TestRejectAndKill(t *testing.T) {
 	}
 	_, err = d.svc.Approve(ctx, "U0LEAD", dec.ID)
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already rejected by <@U0PM>") {
+	if !strings.Contains(err.Error(), "already rejected by @U0PM") {
 		t.Errorf("approving a rejected decision says %q", err)
 	}
 
@@ -462,7 +462,7 @@ func TestRejectAndKill(t *testing.T) {
 	}
 	_, err = d.svc.Approve(ctx, "U0PM", pending.ID)
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already superseded: <@U0ENG1> killed the experiment") {
+	if !strings.Contains(err.Error(), "already superseded: @U0ENG1 killed the experiment") {
 		t.Errorf("approving a superseded decision says %q", err)
 	}
 	for _, key := range []string{e.MessageKey("decision", fmt.Sprint(pending.ID), "outcome"), e.MessageKey("decision", fmt.Sprint(kill.ID)),
@@ -473,7 +473,7 @@ func TestRejectAndKill(t *testing.T) {
 	}
 	_, err = d.svc.Kill(ctx, "U0ENG2", "one-click-checkout", "")
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already killed by <@U0ENG1>") {
+	if !strings.Contains(err.Error(), "already killed by @U0ENG1") {
 		t.Errorf("a second kill says %q", err)
 	}
 	want := "decision.request decision.reject decision.request decision.supersede experiment.kill"

@@ -146,10 +146,10 @@ func mayAct(actor string, team Team) error {
 	if IsSystemActor(actor) || team.IsMember(actor) {
 		return nil
 	}
-	ask := "the team's lead"
-	if team.Lead != "" {
-		ask = string(MentionUsers(team.Lead)) + ", the team's lead,"
+	if team.Lead == "" {
+		return Errorf(EFORBIDDEN, "only members of team %s can do that, and %s is not one: ask the team's lead to add you to the team's members in the config file",
+			team.Name, User(actor))
 	}
-	return Errorf(EFORBIDDEN, "only members of team %s can do that, and <@%s> is not one: ask %s to add you to the team's members in the config file",
-		team.Name, actor, Mention(ask))
+	return Errorf(EFORBIDDEN, "only members of team %s can do that, and %s is not one: ask %s, the team's lead, to add you to the team's members in the config file",
+		team.Name, User(actor), User(team.Lead))
 }
