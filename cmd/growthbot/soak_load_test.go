@@ -10,9 +10,11 @@ import (
 // running experiments in five teams, through the real wiring (see soak):
 // every job on its schedule (rollouts every quarter hour, each team's pulse
 // daily, the digest on the month's first weekday, weekly updates,
-// housekeeping daily), 10,000 active units a day out of 200,000, each
-// exposed to 5 experiments and sending 5 events (50,000 events a day), and
-// 50 slash commands a day. It runs three databases side by side: without
+// housekeeping daily), 2,000 active units a day out of 50,000, each
+// exposed to 5 experiments and sending 5 events (10,000 events a day), and
+// 50 slash commands a day. Every tenth experiment is a phased rollout, so
+// the rollouts job analyses them every quarter hour: that analysis, over
+// all the events since they started, is most of the soak's time. It runs three databases side by side: without
 // housekeeping, with it at the default periods, and with every period at 7
 // days, and reports file sizes and each table's rows and bytes.
 //
@@ -24,8 +26,8 @@ import (
 // GROWTHBOT_SOAK_DAYS, GROWTHBOT_SOAK_ACTIVE (units a day) and
 // GROWTHBOT_SOAK_EVENTS (events per active unit) change the size.
 func TestSoakMonth(t *testing.T) {
-	base := soakParams{days: envInt("GROWTHBOT_SOAK_DAYS", 30), teams: 5, experiments: 50, population: 200_000,
-		activePerDay: envInt("GROWTHBOT_SOAK_ACTIVE", 10_000), experimentsPerUnit: 5,
+	base := soakParams{days: envInt("GROWTHBOT_SOAK_DAYS", 30), teams: 5, experiments: 50, population: 50_000,
+		activePerDay: envInt("GROWTHBOT_SOAK_ACTIVE", 2_000), experimentsPerUnit: 5,
 		eventsPerUnit: envInt("GROWTHBOT_SOAK_EVENTS", 5), commandsPerDay: 50}
 	week := "168h"
 	for _, c := range []struct {
