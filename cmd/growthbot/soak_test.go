@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -127,15 +126,15 @@ func soak(t *testing.T, dir string, p soakParams) soakResult {
 	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -p.days-1)
 	res := soakResult{runs: map[string]int{}}
 	began := time.Now()
-	withClockServiceEnv(t, db, start, p.vars, func(svc *workflows.Service) {
-		clock := svc.Clock.(*workflows.FakeClock)
-		e := &env{getenv: func(k string) string { return p.vars[k] }, log: slog.New(slog.DiscardHandler)}
-		local, err := newLocalSlack(svc.Store.(*store.DB), svc, e, "U0PM0", "C0TEAM0", "", io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
+	e := &env{getenv: func(k string) string { return p.vars[k] }, log: slog.New(slog.DiscardHandler)}
+	clock := workflows.NewFakeClock(start)
+	local, err := openLocal(ctx, e, db, appOptions{clock: clock, log: e.log}, "U0PM0", "C0TEAM0", "", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
 		defer local.Close()
-		con := local.console
+		svc, con := local.svc, local.console
 		var keys []string
 		for i := range p.experiments {
 			keys = append(keys, fmt.Sprintf("exp-%02d", i))
@@ -197,7 +196,7 @@ func soak(t *testing.T, dir string, p soakParams) soakResult {
 				break
 			}
 		}
-	})
+	}()
 	res.elapsed = time.Since(began)
 	res.measure(t, db)
 	return res
