@@ -57,7 +57,8 @@ type loadResult struct {
 	lat     []time.Duration // sorted
 	elapsed time.Duration
 	// client and server are the CPU time the load generator (this
-	// process) and the server process used during the run.
+	// process) used during the run, and the server process until it was
+	// quiet again (with the exposures the run left written).
 	client, server time.Duration
 }
 
@@ -128,7 +129,9 @@ func ofrepLoad(b *testing.B, p *serveProcess, reqs [][]byte, c int, rate float64
 	wg.Wait()
 	res := loadResult{elapsed: time.Since(start)}
 	b.StopTimer()
-	res.client, res.server = cpuTime()-cpu0, processCPU(b, p.cmd.Process.Pid)-server0
+	// The server's CPU counts until it is quiet again: the exposures the
+	// requests left are written by then.
+	res.client, res.server = cpuTime()-cpu0, waitQuiet(b, p)-server0
 	if err := failed.Load(); err != nil {
 		b.Fatalf("a request failed: %v", err)
 	}
@@ -255,9 +258,17 @@ func startOFREPProcess(b *testing.B, db string) *serveProcess {
 	}
 	p := startServeProcess(b, buildGrowthbot(b), db, map[string]string{envAPIToken: ofrepToken,
 		envBotToken: "xoxb-bench", envSlackAPIURL: fake.APIURL()})
-	// Quiet: less than 20 ms of CPU in half a second, twice in a row.
+	waitQuiet(b, p)
+	return p
+}
+
+// waitQuiet waits until the server process is quiet, less than 20 ms of
+// CPU in half a second twice in a row, and returns the CPU time it has
+// used.
+func waitQuiet(b *testing.B, p *serveProcess) time.Duration {
 	deadline, quiet := time.Now().Add(2*time.Minute), 0
-	for last := processCPU(b, p.cmd.Process.Pid); quiet < 2; {
+	last := processCPU(b, p.cmd.Process.Pid)
+	for quiet < 2 {
 		if time.Now().After(deadline) {
 			b.Fatalf("serve is still busy after two minutes:\n%s", p.logs)
 		}
@@ -268,7 +279,7 @@ func startOFREPProcess(b *testing.B, db string) *serveProcess {
 		}
 		last = now
 	}
-	return p
+	return last
 }
 
 // BenchmarkOFREPSingle: single-flag evaluations on loopback, 50 at a time
