@@ -2,18 +2,17 @@ package bot
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // API defaults.
@@ -23,10 +22,8 @@ const (
 )
 
 // Importer is what the ingestion API needs of the domain; it is
-// *workflows.Service.
-type Importer interface {
-	Import(ctx context.Context, kind workflows.ImportKind, r io.Reader, format workflows.Format, source string, opts workflows.ImportOptions) (workflows.ImportReport, error)
-}
+// *workflows.Service. The API decodes bodies into rows with package codec.
+type Importer interface{ codec.Importer }
 
 // APIConfig configures the ingestion API.
 type APIConfig struct {
@@ -51,8 +48,6 @@ func (s *Server) MountAPI(imp Importer, cfg APIConfig) {
 	if cfg.MaxItems <= 0 {
 		cfg.MaxItems = DefaultMaxItems
 	}
-	s.metrics.Describe("growthbot_ingested_rows_total", "Rows sent to the ingestion API and accepted, by kind and outcome (imported or duplicate).")
-	s.metrics.Describe("growthbot_ingest_refused_total", "Ingestion API requests refused, by kind and reason.")
 	h := &apiHandler{imp: imp, cfg: cfg, log: s.log.With("component", "api"), metrics: s.metrics}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
@@ -74,9 +69,7 @@ func (s *Server) MountAPI(imp Importer, cfg APIConfig) {
 
 // SegmentImporter is what the Segment endpoints need of the domain; it is
 // *workflows.Service.
-type SegmentImporter interface {
-	ImportSegment(ctx context.Context, r io.Reader, batch bool, opts workflows.ImportOptions) (workflows.SegmentReport, error)
-}
+type SegmentImporter interface{ codec.SegmentImporter }
 
 // serveSegment takes a Segment track or batch call: the same token, limits
 // and all-or-nothing rules as the other endpoints. The token comes as a
@@ -91,7 +84,7 @@ func (h *apiHandler) serveSegment(w http.ResponseWriter, r *http.Request, imp Se
 	if !ok {
 		return
 	}
-	report, err := imp.ImportSegment(r.Context(), body, batch, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
+	report, err := codec.ImportSegment(r.Context(), imp, body, batch, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
 	if err != nil {
 		code, reason, reply := h.errorReply(err)
 		if code >= 500 {
@@ -102,14 +95,14 @@ func (h *apiHandler) serveSegment(w http.ResponseWriter, r *http.Request, imp Se
 	}
 	h.log.Info("imported", "kind", kind, "read", report.Read, "exposures", report.Exposures, "events", report.Events,
 		"duplicates", report.Duplicates, "skipped", report.Skipped)
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Exposures), "kind", string(workflows.ImportExposures), "outcome", "imported")
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Events), "kind", string(workflows.ImportEvents), "outcome", "imported")
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Duplicates), "kind", kind, "outcome", "duplicate")
+	h.metrics.ingested(string(workflows.ImportExposures), "imported", report.Exposures)
+	h.metrics.ingested(string(workflows.ImportEvents), "imported", report.Events)
+	h.metrics.ingested(kind, "duplicate", report.Duplicates)
 	writeJSON(w, http.StatusOK, report)
 }
 
 func (h *apiHandler) refuse(w http.ResponseWriter, kind string, code int, reason string, body apiError) {
-	h.metrics.Add("growthbot_ingest_refused_total", 1, "kind", kind, "reason", reason)
+	h.metrics.refused(kind, reason)
 	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
 	}
@@ -180,11 +173,11 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 	if !ok {
 		return
 	}
-	format := workflows.FormatAuto
+	format := codec.FormatAuto
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "text/csv" {
-		format = workflows.FormatCSV
+		format = codec.FormatCSV
 	}
-	report, err := h.imp.Import(r.Context(), kind, body, format, apiSource, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
+	report, err := codec.Import(r.Context(), h.imp, kind, body, format, apiSource, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
 	if err != nil {
 		code, reason, reply := h.errorReply(err)
 		if code >= 500 {
@@ -195,8 +188,8 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 	}
 	h.log.Info("imported", "kind", kind, "read", report.Read, "imported", report.Imported, "duplicates", report.Duplicates,
 		"duration", report.Duration)
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Imported), "kind", string(kind), "outcome", "imported")
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Duplicates), "kind", string(kind), "outcome", "duplicate")
+	h.metrics.ingested(string(kind), "imported", report.Imported)
+	h.metrics.ingested(string(kind), "duplicate", report.Duplicates)
 	writeJSON(w, http.StatusOK, apiReport{Kind: kind, Read: report.Read, Imported: report.Imported, Duplicates: report.Duplicates})
 }
 

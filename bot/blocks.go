@@ -2,7 +2,9 @@ package bot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -26,11 +28,66 @@ const (
 	maxFallbackText  = 4000
 )
 
+// mrkdwnEscaper escapes the three characters Slack's mrkdwn treats as
+// control characters; built once, since building costs more than using.
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
 // Escape escapes the three characters Slack's mrkdwn treats as control
-// characters (workflows.EscapeMrkdwn, the one escaping path). Every piece
-// of user or data text goes through it.
-func Escape(s string) string {
-	return workflows.EscapeMrkdwn(s)
+// characters. It is the one escaping path: every piece of user or data text
+// goes through it.
+func Escape(s string) string { return mrkdwnEscaper.Replace(s) }
+
+// mention mentions a Slack user.
+func mention(user string) string { return "<@" + user + ">" }
+
+// ErrorMrkdwn returns err's message as Slack mrkdwn: the domain's text
+// escaped, its users (workflows.User, workflows.Users) mentioned. Errors
+// that are not the domain's say only that something went wrong.
+func ErrorMrkdwn(err error) string {
+	var e *workflows.Error
+	if !errors.As(err, &e) {
+		return Escape(workflows.ErrorMessage(err))
+	}
+	msg := Escape(e.Message)
+	if e.Format != "" {
+		args := make([]any, len(e.Args))
+		for i, a := range e.Args {
+			args[i] = mrkdwnArg(a)
+		}
+		msg = fmt.Sprintf(e.Format, args...)
+	}
+	if e.Hint != "" {
+		msg += " (" + Escape(e.Hint) + ")"
+	}
+	return msg
+}
+
+// mrkdwnArg is an argument of a domain message as Slack shows it.
+func mrkdwnArg(a any) any {
+	switch a := a.(type) {
+	case workflows.User:
+		return mention(string(a))
+	case workflows.Users:
+		if len(a) == 0 {
+			return a.String()
+		}
+		out := make([]string, len(a))
+		for i, u := range a {
+			out[i] = mention(u)
+		}
+		return strings.Join(out, ", ")
+	case string:
+		return Escape(a)
+	case fmt.Stringer:
+		return Escape(a.String())
+	case error:
+		return Escape(a.Error())
+	}
+	// A named string type (a state, a key) is text too.
+	if v := reflect.ValueOf(a); v.Kind() == reflect.String {
+		return Escape(v.String())
+	}
+	return a
 }
 
 // truncate cuts s to at most n characters (Slack counts characters, not
@@ -154,18 +211,4 @@ func reply(text string, blocks ...slack.Block) Message {
 		blocks = []slack.Block{Section(text)}
 	}
 	return Message{Text: text, Blocks: blocks}
-}
-
-// fromRendered turns a body the domain rendered back into a message, so a
-// command can answer with it.
-func fromRendered(r workflows.Rendered) (Message, error) {
-	m := Message{Text: r.Text}
-	if len(r.Blocks) > 0 {
-		var blocks slack.Blocks
-		if err := json.Unmarshal(r.Blocks, &blocks); err != nil {
-			return m, fmt.Errorf("decode rendered blocks: %w", err)
-		}
-		m.Blocks = blocks.BlockSet
-	}
-	return m, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -28,39 +27,6 @@ type Command struct {
 	Owner     string // Slack user id
 	Quarter   string // YYYY-Qn
 	GoalID    int64
-}
-
-// usages is the grammar users and docs rely on: one line per command.
-var usages = []struct{ name, usage, summary string }{
-	{"exp help", "/exp help", "this list"},
-	{"exp list", "/exp list [TEAM]", "experiments and their state"},
-	{"exp new", "/exp new", "define an experiment in a form"},
-	{"exp status", "/exp status KEY", "the scorecard, only to you"},
-	{"exp scorecard", "/exp scorecard KEY", "post the scorecard to the experiment's thread"},
-	{"exp start", "/exp start KEY", "start a draft experiment"},
-	{"exp ship", "/exp ship KEY [VARIANT] [-- REASON]", "ship a variant to everyone"},
-	{"exp extend", "/exp extend KEY DAYS [-- REASON]", "run longer"},
-	{"exp kill", "/exp kill KEY [-- REASON]", "stop now; everyone gets the control"},
-	{"exp rollout", "/exp rollout KEY PERCENT|pause|resume|advance", "steer a phased rollout"},
-	{"exp history", "/exp history KEY", "every change: who, when, what and why"},
-	{"growth help", "/growth help", "this list"},
-	{"growth review", "/growth review [TEAM] [YYYY-MM]", "preview the monthly growth review, only to you"},
-	{"growth goals", "/growth goals [TEAM]", "the quarter's goals"},
-	{"growth goal add", `/growth goal add TEAM "TITLE" [@OWNER] [QUARTER]`, "add a goal (the quarter defaults to this one)"},
-	{"growth goal done", "/growth goal done ID", "mark a goal done"},
-	{"growth goal drop", "/growth goal drop ID", "drop a goal"},
-	{"growth kpi", "/growth kpi [TEAM]", "the team's KPIs, month by month (your team unless named)"},
-	{"growth program", "/growth program [TEAM] [YYYY-MM]", "the experiment program: started, decided, win rate, speed, impact"},
-}
-
-// Usage returns the usage line of a command name ("exp ship").
-func Usage(name string) string {
-	for _, u := range usages {
-		if u.name == name {
-			return u.usage
-		}
-	}
-	return ""
 }
 
 // UsageError is a command that does not parse: what is wrong, and how the
@@ -88,14 +54,30 @@ var (
 const MaxCommandLength = 4000
 
 // ParseCommand parses the text of /exp or /growth (command is "/exp" or
-// "/growth"). Text arrives escaped by Slack (&amp; &lt; &gt;, <@U123|name>).
+// "/growth") by the grammar as installed under its usual names. Text
+// arrives escaped by Slack (&amp; &lt; &gt;, <@U123|name>).
 func ParseCommand(command, text string) (Command, error) {
-	root := strings.TrimPrefix(strings.TrimSpace(command), "/")
-	if root != "exp" && root != "growth" {
-		return Command{}, &UsageError{Message: fmt.Sprintf("growthbot does not know the command /%s", root), Usage: "/exp help or /growth help"}
+	c, _, err := newCommandTable(CommandNames{}).parse(command, text)
+	return c, err
+}
+
+// Usage returns the usage line of a command name ("exp ship"), with the
+// commands under their usual names.
+func Usage(name string) string { return newCommandTable(CommandNames{}).usage(name) }
+
+// parse parses the text of one of the table's slash commands and returns
+// the command, its route and, when it does not parse, a *UsageError. The
+// route is nil when the command names no route.
+func (t *commandTable) parse(command, text string) (Command, *commandRoute, error) {
+	installed := strings.TrimPrefix(strings.TrimSpace(command), "/")
+	root, ok := t.roots[installed]
+	if !ok {
+		return Command{}, nil, &UsageError{Message: fmt.Sprintf("growthbot does not know the command /%s", installed),
+			Usage: t.names.Exp + " help or " + t.names.Growth + " help"}
 	}
+	help := t.names.of(root) + " help"
 	if len(text) > MaxCommandLength {
-		return Command{}, &UsageError{Message: fmt.Sprintf("that command is %d characters long; the limit is %d", len(text), MaxCommandLength), Usage: "/" + root + " help"}
+		return Command{}, nil, &UsageError{Message: fmt.Sprintf("that command is %d characters long; the limit is %d", len(text), MaxCommandLength), Usage: help}
 	}
 	// Phones turn -- into a dash: " — " and " – " separate the reason too.
 	var head, reason string
@@ -111,40 +93,46 @@ func ParseCommand(command, text string) (Command, error) {
 	}
 	words, err := tokenize(head)
 	if err != nil {
-		return Command{}, &UsageError{Message: err.Error(), Usage: "/" + root + " help"}
+		return Command{}, nil, &UsageError{Message: err.Error(), Usage: help}
 	}
 	if len(words) == 0 {
 		words = []string{"help"}
 	}
-	p := &parser{root: root, words: words}
+	p := &parser{words: words, pos: 1, names: t.names}
 	c := Command{Reason: strings.TrimSpace(html.UnescapeString(reason))}
 	sub := strings.ToLower(words[0])
-	if root == "growth" && sub == "goal" && len(words) > 1 {
-		sub = "goal " + strings.ToLower(words[1])
+	// A subcommand of two words ("goal add") is one when its first word
+	// opens one.
+	if len(words) > 1 && t.groups[root+" "+sub] {
+		sub += " " + strings.ToLower(words[1])
 		p.pos = 2
-	} else {
-		p.pos = 1
 	}
 	c.Name = root + " " + sub
-	if Usage(c.Name) == "" {
-		return c, p.unknown(sub)
+	rt := t.byName[c.Name]
+	if rt == nil {
+		return c, nil, t.unknown(root, sub)
 	}
-	if hasReason && !slices.Contains([]string{"exp ship", "exp extend", "exp kill"}, c.Name) {
-		return c, p.fail(c.Name, "only ship, extend and kill take a reason after --")
+	p.usage = t.usage(c.Name)
+	if hasReason && !rt.reason {
+		return c, rt, p.fail(t.reasonNote)
 	}
-	if err := p.args(&c); err != nil {
-		return c, err
+	if rt.parse != nil {
+		if err := rt.parse(p, &c); err != nil {
+			return c, rt, err
+		}
 	}
 	if p.pos < len(p.words) {
-		return c, p.fail(c.Name, fmt.Sprintf("unexpected %q", p.words[p.pos]))
+		return c, rt, p.fail(fmt.Sprintf("unexpected %q", p.words[p.pos]))
 	}
-	return c, nil
+	return c, rt, nil
 }
 
+// parser reads the words of one command's arguments.
 type parser struct {
-	root  string
 	words []string
 	pos   int
+	usage string // the command's usage line, for its errors
+	names CommandNames
 }
 
 func (p *parser) next() (string, bool) {
@@ -163,19 +151,21 @@ func (p *parser) peek() string {
 	return p.words[p.pos]
 }
 
-func (p *parser) fail(name, msg string) error {
-	return &UsageError{Message: msg, Usage: Usage(name)}
+func (p *parser) fail(msg string) error {
+	return &UsageError{Message: msg, Usage: p.usage}
 }
 
-func (p *parser) unknown(sub string) error {
+// unknown refuses a subcommand the grammar does not have, with a guess and
+// every usage line of the command.
+func (t *commandTable) unknown(root, sub string) error {
 	var names, lines []string
-	for _, u := range usages {
-		if strings.HasPrefix(u.name, p.root+" ") {
-			names = append(names, strings.TrimPrefix(u.name, p.root+" "))
-			lines = append(lines, u.usage)
+	for _, rt := range t.routes {
+		if rt.root == root {
+			names = append(names, rt.sub)
+			lines = append(lines, t.usage(rt.name()))
 		}
 	}
-	msg := fmt.Sprintf("/%s has no subcommand %q", p.root, sub)
+	msg := fmt.Sprintf("%s has no subcommand %q", t.names.of(root), sub)
 	// What the word begins is a better guess than the nearest spelling:
 	// "stat" is short for status, not a typo of start.
 	var prefixed []string
@@ -193,106 +183,128 @@ func (p *parser) unknown(sub string) error {
 }
 
 // required takes the next word as the argument what, or fails.
-func (p *parser) required(name, what string) (string, error) {
+func (p *parser) required(what string) (string, error) {
 	w, ok := p.next()
 	if !ok {
-		return "", p.fail(name, "missing "+what)
+		return "", p.fail("missing " + what)
 	}
 	return w, nil
 }
 
-func (p *parser) args(c *Command) error {
-	var err error
-	switch c.Name {
-	case "exp help", "exp new", "growth help":
-	case "exp list", "growth goals", "growth kpi":
-		c.Team, _ = p.next()
-	case "exp status", "exp scorecard", "exp start", "exp history", "exp kill":
-		c.Key, err = p.required(c.Name, "the experiment KEY")
-	case "exp ship":
-		if c.Key, err = p.required(c.Name, "the experiment KEY"); err == nil {
-			c.Variant, _ = p.next()
-		}
-	case "exp extend":
-		if c.Key, err = p.required(c.Name, "the experiment KEY"); err != nil {
-			return err
-		}
-		days, err := p.required(c.Name, "DAYS, the number of days to add")
-		if err != nil {
-			return err
-		}
-		c.Days, err = strconv.Atoi(strings.TrimSuffix(strings.ToLower(days), "d"))
-		if err != nil || c.Days < 1 || c.Days > 365 {
-			return p.fail(c.Name, fmt.Sprintf("DAYS must be a whole number of days from 1 to 365, not %q", days))
-		}
-	case "exp rollout":
-		if c.Key, err = p.required(c.Name, "the experiment KEY"); err != nil {
-			return err
-		}
-		arg, err := p.required(c.Name, "a PERCENT, or pause, resume or advance")
-		if err != nil {
-			return err
-		}
-		switch op := strings.ToLower(arg); op {
-		case "pause", "resume", "advance":
-			c.RolloutOp = op
-		default:
-			pct, perr := strconv.ParseFloat(strings.TrimSuffix(arg, "%"), 64)
-			if perr != nil || pct < 0 || pct > 100 || pct != pct {
-				return p.fail(c.Name, fmt.Sprintf("%q is not a percent from 0 to 100, nor pause, resume or advance", arg))
-			}
-			c.Percent = pct
-		}
-	case "growth review", "growth program":
-		for w, ok := p.next(); ok; w, ok = p.next() {
-			if monthPattern.MatchString(w) {
-				c.Period = w
-			} else if c.Team == "" && c.Period == "" {
-				c.Team = w
-			} else {
-				return p.fail(c.Name, fmt.Sprintf("%q is not a month like 2026-10", w))
-			}
-		}
-	case "growth goal add":
-		return p.goalAdd(c)
-	case "growth goal done", "growth goal drop":
-		id, err := p.required(c.Name, "the goal ID (see /growth goals)")
-		if err != nil {
-			return err
-		}
-		c.GoalID, err = strconv.ParseInt(strings.TrimPrefix(id, "#"), 10, 64)
-		if err != nil || c.GoalID < 1 {
-			return p.fail(c.Name, fmt.Sprintf("%q is not a goal ID; /growth goals lists them", id))
-		}
-	}
+// The argument parsers of the routes (commandRoutes).
+
+// parseTeam reads an optional TEAM.
+func parseTeam(p *parser, c *Command) error {
+	c.Team, _ = p.next()
+	return nil
+}
+
+// parseKey reads the experiment KEY.
+func parseKey(p *parser, c *Command) (err error) {
+	c.Key, err = p.required("the experiment KEY")
 	return err
 }
 
-func (p *parser) goalAdd(c *Command) error {
-	var err error
-	if c.Team, err = p.required(c.Name, "the TEAM"); err != nil {
+// parseShip reads KEY [VARIANT].
+func parseShip(p *parser, c *Command) error {
+	if err := parseKey(p, c); err != nil {
 		return err
 	}
-	if c.Title, err = p.required(c.Name, `the "TITLE", in quotes`); err != nil {
+	c.Variant, _ = p.next()
+	return nil
+}
+
+// parseExtend reads KEY DAYS.
+func parseExtend(p *parser, c *Command) error {
+	if err := parseKey(p, c); err != nil {
+		return err
+	}
+	days, err := p.required("DAYS, the number of days to add")
+	if err != nil {
+		return err
+	}
+	c.Days, err = strconv.Atoi(strings.TrimSuffix(strings.ToLower(days), "d"))
+	if err != nil || c.Days < 1 || c.Days > 365 {
+		return p.fail(fmt.Sprintf("DAYS must be a whole number of days from 1 to 365, not %q", days))
+	}
+	return nil
+}
+
+// parseRollout reads KEY PERCENT|pause|resume|advance.
+func parseRollout(p *parser, c *Command) error {
+	if err := parseKey(p, c); err != nil {
+		return err
+	}
+	arg, err := p.required("a PERCENT, or pause, resume or advance")
+	if err != nil {
+		return err
+	}
+	switch op := strings.ToLower(arg); op {
+	case "pause", "resume", "advance":
+		c.RolloutOp = op
+	default:
+		pct, perr := strconv.ParseFloat(strings.TrimSuffix(arg, "%"), 64)
+		if perr != nil || pct < 0 || pct > 100 || pct != pct {
+			return p.fail(fmt.Sprintf("%q is not a percent from 0 to 100, nor pause, resume or advance", arg))
+		}
+		c.Percent = pct
+	}
+	return nil
+}
+
+// parseTeamMonth reads [TEAM] [YYYY-MM].
+func parseTeamMonth(p *parser, c *Command) error {
+	for w, ok := p.next(); ok; w, ok = p.next() {
+		if monthPattern.MatchString(w) {
+			c.Period = w
+		} else if c.Team == "" && c.Period == "" {
+			c.Team = w
+		} else {
+			return p.fail(fmt.Sprintf("%q is not a month like 2026-10", w))
+		}
+	}
+	return nil
+}
+
+// parseGoalID reads a goal's ID.
+func parseGoalID(p *parser, c *Command) error {
+	id, err := p.required("the goal ID (see " + p.names.Growth + " goals)")
+	if err != nil {
+		return err
+	}
+	c.GoalID, err = strconv.ParseInt(strings.TrimPrefix(id, "#"), 10, 64)
+	if err != nil || c.GoalID < 1 {
+		return p.fail(fmt.Sprintf("%q is not a goal ID; %s goals lists them", id, p.names.Growth))
+	}
+	return nil
+}
+
+// parseGoalAdd reads TEAM "TITLE" [@OWNER] [QUARTER].
+func parseGoalAdd(p *parser, c *Command) error {
+	var err error
+	if c.Team, err = p.required("the TEAM"); err != nil {
+		return err
+	}
+	if c.Title, err = p.required(`the "TITLE", in quotes`); err != nil {
 		return err
 	}
 	if strings.TrimSpace(c.Title) == "" {
-		return p.fail(c.Name, "the goal's title is empty")
+		return p.fail("the goal's title is empty")
 	}
 	if len(c.Title) > 200 {
-		return p.fail(c.Name, fmt.Sprintf("the title is %d characters; keep it under 200", len(c.Title)))
+		return p.fail(fmt.Sprintf("the title is %d characters; keep it under 200", len(c.Title)))
 	}
 	if w := p.peek(); w != "" && !workflows.ValidQuarter(strings.ToUpper(w)) {
 		p.pos++
 		owner, ok := parseUser(w)
 		if !ok {
-			return p.fail(c.Name, fmt.Sprintf("%q is neither an @mention of the owner nor a quarter like 2026-Q4 (put a title of several words in quotes)", w))
+			return p.fail(fmt.Sprintf("%q is neither an @mention of the owner nor a quarter like 2026-Q4 (put a title of several words in quotes)", w))
 		}
 		c.Owner = owner
 	}
 	if w, ok := p.next(); ok {
 		if !workflows.ValidQuarter(strings.ToUpper(w)) {
-			return p.fail(c.Name, fmt.Sprintf("%q is not a quarter like 2026-Q4", w))
+			return p.fail(fmt.Sprintf("%q is not a quarter like 2026-Q4", w))
 		}
 		c.Quarter = strings.ToUpper(w)
 	}

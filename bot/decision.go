@@ -28,33 +28,28 @@ const (
 	defaultExtensionDays = 7 // the scorecard's Extend 7 days button
 )
 
-func init() {
-	for _, name := range []string{"exp ship", "exp extend", "exp kill"} {
-		commandHandlers[name] = (*Router).decide
-	}
-	commandHandlers["exp rollout"] = (*Router).rollout
-	actionHandlers[ActionApprove] = decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
-		return r.Service.Approve(ctx, user, id)
+// requestButton handles Ship, Extend 7 days and Kill on a scorecard or an
+// alert: the value is the experiment key.
+func requestButton(action workflows.Action) actionHandler {
+	return experimentButton(func(r *Router, ctx context.Context, user, key string) (Message, error) {
+		return r.requestDecision(ctx, user, key, action, "", defaultExtensionDays, "")
 	})
-	actionHandlers[ActionReject] = decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
-		return r.Service.Reject(ctx, user, id, "")
+}
+
+// shipVariant handles "Ship VARIANT" on an experiment with several
+// treatments: the value is "KEY VARIANT".
+func (r *Router) shipVariant(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) (Message, error) {
+	key, variant, _ := strings.Cut(a.Value, " ")
+	return r.later(ctx, cb, a, func(ctx context.Context) (Message, error) {
+		return r.requestDecision(ctx, cb.User.ID, key, workflows.ActionShip, variant, 0, "")
 	})
-	for id, action := range map[string]workflows.Action{ActionShip: workflows.ActionShip, ActionExtend: workflows.ActionExtend, ActionKill: workflows.ActionKill} {
-		actionHandlers[id] = experimentButton(func(r *Router, ctx context.Context, user, key string) (Message, error) {
-			return r.requestDecision(ctx, user, key, action, "", defaultExtensionDays, "")
-		})
-	}
-	actionHandlers[ActionShipVariant] = func(r *Router, ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) (Message, error) {
-		key, variant, _ := strings.Cut(a.Value, " ")
-		return r.later(ctx, cb, a, func(ctx context.Context) (Message, error) {
-			return r.requestDecision(ctx, cb.User.ID, key, workflows.ActionShip, variant, 0, "")
-		})
-	}
-	for id, op := range map[string]workflows.RolloutOp{ActionRolloutPause: workflows.RolloutPause, ActionRolloutResume: workflows.RolloutResume} {
-		actionHandlers[id] = experimentButton(func(r *Router, ctx context.Context, user, key string) (Message, error) {
-			return r.steerRollout(ctx, user, key, op, 0)
-		})
-	}
+}
+
+// rolloutButton handles Pause and Resume on a rollout alert.
+func rolloutButton(op workflows.RolloutOp) actionHandler {
+	return experimentButton(func(r *Router, ctx context.Context, user, key string) (Message, error) {
+		return r.steerRollout(ctx, user, key, op, 0)
+	})
 }
 
 // decide answers /exp ship, /exp extend and /exp kill.

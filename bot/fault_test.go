@@ -123,7 +123,8 @@ func wireOutbox(b *testBot, timeout time.Duration) *slackWire {
 	return w
 }
 
-// outboxMessages returns every message in the outbox, in enqueue order.
+// outboxMessages returns every message in the outbox, in enqueue order,
+// with the body (and, for an upload, the title) it is delivered with.
 func (b *testBot) outboxMessages() []workflows.Message {
 	b.t.Helper()
 	raw, err := sql.Open("sqlite", "file:"+b.dbPath)
@@ -144,7 +145,16 @@ func (b *testBot) outboxMessages() []workflows.Message {
 	rows.Close()
 	var out []workflows.Message
 	for _, k := range keys {
-		out = append(out, b.message(k))
+		m := b.message(k)
+		body, err := b.outbox.Renderer.Body(m)
+		if err != nil {
+			b.t.Fatalf("render %s: %v", k, err)
+		}
+		m.Body = body
+		if body.File != nil {
+			m.Title = body.Text
+		}
+		out = append(out, m)
 	}
 	return out
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 const secret = "test-signing-secret"
@@ -67,12 +68,12 @@ func (b *testBot) open() {
 	b.db = db
 	b.svc = workflows.NewService(db, nil)
 	b.svc.Clock = b.clock
+	b.svc.ParseSchedule = schedule.Parse
 	b.svc.Frameworks = templates.FrameworkNames()
 	renderer, err := bot.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.svc.Renderer = renderer
 	for name, data := range templates.Frameworks() {
 		f, err := workflows.ParseFramework(name, data)
 		if err != nil {
@@ -81,8 +82,9 @@ func (b *testBot) open() {
 		b.svc.FrameworkSet = append(b.svc.FrameworkSet, f)
 	}
 	client := slack.New("xoxb-test", slack.OptionAPIURL(b.fake.APIURL()))
-	b.outbox = &bot.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1}
-	b.router = &bot.Router{Service: b.svc, Views: bot.ClientViews{Client: client}, Log: discardLog(), Notify: b.outbox.Notify}
+	b.outbox = &bot.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1, Renderer: renderer}
+	b.router = &bot.Router{Service: b.svc, Views: bot.ClientViews{Client: client}, Log: discardLog(), Notify: b.outbox.Notify,
+		Renderer: renderer}
 	srv := bot.NewServer(nil, db.Ping)
 	b.slack = &bot.Slack{Router: b.router, SigningSecret: secret, Log: discardLog(), ResponseHost: fakeHost(b.fake)}
 	b.slack.Mount(srv)

@@ -9,12 +9,6 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
-// actionHandler answers a button press; the reply goes to the presser only.
-type actionHandler func(r *Router, ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) (Message, error)
-
-// actionHandlers routes button presses by action id. Features add theirs.
-var actionHandlers = map[string]actionHandler{}
-
 // Interaction handles a button press or a modal submission. For a
 // submission it may return a response that keeps the modal open with errors.
 func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
@@ -40,11 +34,7 @@ func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) 
 			// values, and the handlers must not dereference nil.
 			cb.View.State = &slack.ViewState{}
 		}
-		switch cb.View.CallbackID {
-		case callbackNewExperiment:
-			return r.submitNewExperiment(ctx, cb)
-		}
-		if h := submissionHandlers[cb.View.CallbackID]; h != nil {
+		if h := r.routes().submissions[cb.View.CallbackID]; h != nil {
 			return h(r, ctx, cb)
 		}
 		r.Log.Warn("submission of an unknown form", "callback_id", cb.View.CallbackID)
@@ -52,14 +42,8 @@ func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) 
 	return nil
 }
 
-// submissionHandler handles a modal's submission.
-type submissionHandler func(r *Router, ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse
-
-// submissionHandlers routes modal submissions by callback id.
-var submissionHandlers = map[string]submissionHandler{}
-
 func (r *Router) action(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
-	h := actionHandlers[a.ActionID]
+	h := r.routes().actions[a.ActionID]
 	var msg Message
 	if err := slackUser(cb.User.ID); err != nil {
 		msg = r.errorReply(ctx, err, Command{})

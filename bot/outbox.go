@@ -36,6 +36,9 @@ type Outbox struct {
 	Clock   workflows.Clock
 	Log     *slog.Logger
 	Metrics *Metrics
+	// Renderer renders each message's payload when it is delivered, outside
+	// any transaction; nil means the embedded wording.
+	Renderer *Renderer
 	// Getenv reads webhook secrets; they are never stored.
 	Getenv func(string) string
 
@@ -59,6 +62,7 @@ type Outbox struct {
 
 	lastStoreErr   string // the store failure logged last, and when
 	lastStoreErrAt time.Time
+	words          onceRenderer
 }
 
 func (o *Outbox) init() {
@@ -92,9 +96,6 @@ func (o *Outbox) init() {
 	if o.Workers <= 0 {
 		o.Workers = 4
 	}
-	o.Metrics.Describe("growthbot_outbox_delivered_total", "Messages delivered, by operation.")
-	o.Metrics.Describe("growthbot_outbox_retries_total", "Delivery attempts that will be retried, by operation.")
-	o.Metrics.Describe("growthbot_outbox_failed_total", "Messages given up for good, by operation.")
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -285,8 +286,13 @@ func (o *Outbox) deliver(ctx context.Context, m workflows.Message) bool {
 	}
 
 	// The due list carries messages without their bodies; the claim read
-	// the whole message, as it was before the claim.
+	// the whole message, as it was before the claim. It is rendered now,
+	// with no transaction open: a chart takes milliseconds to draw.
 	m = prior
+	if err := o.render(&m); err != nil {
+		o.finish(ctx, log, m, "", err, false)
+		return true
+	}
 	var ts string
 	// An earlier attempt that was cut off (a crash, a timeout) may have
 	// reached Slack: it stays in doubt until Slack says it has not.
@@ -347,7 +353,7 @@ func mayHaveArrived(err error) bool {
 	var he *httpStatusError
 	var op *net.OpError
 	switch {
-	case err == nil, errors.Is(err, errDependencyFailed), errors.As(err, &rl), errors.As(err, &se):
+	case err == nil, errors.Is(err, errDependencyFailed), errors.Is(err, errUnrenderable), errors.As(err, &rl), errors.As(err, &se):
 		return false
 	case errors.As(err, &sc):
 		return sc.Code >= 500
@@ -360,6 +366,28 @@ func mayHaveArrived(err error) bool {
 }
 
 var errDependencyFailed = errors.New("an earlier message it depends on could not be delivered")
+
+// errUnrenderable means a message's payload cannot be rendered (it does not
+// decode, a chart cannot be drawn): no retry can fix it.
+var errUnrenderable = errors.New("cannot render the message")
+
+// render fills in m's body (and, for an upload, its file and title) from its
+// payload.
+func (o *Outbox) render(m *workflows.Message) error {
+	words, err := o.words.get(o.Renderer)
+	if err == nil {
+		var body workflows.Rendered
+		if body, err = words.Body(*m); err == nil {
+			m.Body = body
+			if body.File != nil {
+				m.File, m.Filename, m.Title = body.File, body.Filename, body.Text
+				m.Body.File = nil
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %w", errUnrenderable, err)
+}
 
 // dependency returns the delivered message m refers to (its thread parent or
 // the message it updates), errNotReady while that one is on its way, or
@@ -412,15 +440,15 @@ func (o *Outbox) finish(ctx context.Context, log *slog.Logger, m workflows.Messa
 	}
 	switch {
 	case sendErr == nil:
-		o.Metrics.Add("growthbot_outbox_delivered_total", 1, "op", op)
+		o.Metrics.delivered(op)
 		log.Debug("outbox: delivered", "ts", ts)
 		return true
 	case permanent:
-		o.Metrics.Add("growthbot_outbox_failed_total", 1, "op", op)
+		o.Metrics.failed(op)
 		log.Error("outbox: giving up on message", "err", sendErr, "attempts", m.Attempts+1)
 		return true
 	}
-	o.Metrics.Add("growthbot_outbox_retries_total", 1, "op", op)
+	o.Metrics.retried(op)
 	log.Warn("outbox: delivery failed; will retry", "err", sendErr, "attempts", m.Attempts+1, "retry_after", retryAfter)
 	return false
 }
@@ -454,7 +482,7 @@ func classify(err error) (retryAfter time.Duration, permanent bool) {
 	switch {
 	case err == nil:
 		return 0, false
-	case errors.Is(err, errDependencyFailed):
+	case errors.Is(err, errDependencyFailed), errors.Is(err, errUnrenderable):
 		return 0, true
 	case errors.As(err, &rl):
 		return rl.RetryAfter, false

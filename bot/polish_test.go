@@ -87,7 +87,7 @@ func TestButtonsFollowTheRecommendation(t *testing.T) {
 	three.Variants = append(three.Variants, workflows.Variant{Key: "bold", Weight: 1})
 	buttons := func(e workflows.Experiment, rec workflows.Recommendation) []map[string]any {
 		t.Helper()
-		out, err := r.Render(workflows.OverdueReminder{Experiment: e, DaysOver: 2, Recommendation: rec})
+		out, err := r.RenderContent(workflows.OverdueReminder{Experiment: e, DaysOver: 2, Recommendation: rec})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,10 +10,6 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
-func init() {
-	commandHandlers["growth program"] = (*Router).program
-}
-
 // program shows a team's experiment program this month and quarter, each
 // beside the period before, only to its asker.
 func (r *Router) program(ctx context.Context, req CommandRequest, c Command) (Message, error) {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
+	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 // seedExperiment starts one-click-checkout ten days before testNow and
@@ -61,7 +63,7 @@ func seedExperiment(t *testing.T, b *testBot) {
 		kind workflows.ImportKind
 		data *bytes.Buffer
 	}{{workflows.ImportExposures, &exposures}, {workflows.ImportEvents, &events}} {
-		if _, err := b.svc.Import(ctx, in.kind, in.data, workflows.FormatJSON, string(in.kind)+".ndjson", workflows.ImportOptions{}); err != nil {
+		if _, err := codec.Import(ctx, b.svc, in.kind, in.data, codec.FormatJSON, string(in.kind)+".ndjson", workflows.ImportOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -105,8 +107,14 @@ func TestPulsePostsOnceADayAndOnlyWhatIsNew(t *testing.T) {
 	if len(replies) != 2 || !strings.HasPrefix(replies[0], "One-click checkout: ") || !strings.Contains(replies[1], "guardrail") {
 		t.Fatalf("first pulse's thread: %q, want the scorecard and a guardrail alert", replies)
 	}
-	if files := b.fake.Files(); len(files) != 1 || !bytes.HasPrefix(files[0].Bytes, []byte("\x89PNG")) {
-		t.Fatalf("want one PNG chart uploaded into the thread, got %d files", len(files))
+	files := b.fake.Files()
+	if len(files) != 2 {
+		t.Fatalf("want two PNG charts uploaded into the thread (every metric's interval, the lift), got %d files", len(files))
+	}
+	for i, suffix := range []string{"-metrics-day-", "-lift-day-"} {
+		if !strings.Contains(files[i].Name, suffix) || !bytes.HasPrefix(files[i].Bytes, []byte("\x89PNG")) {
+			t.Errorf("file %d is %q, want a PNG named *%s*", i, files[i].Name, suffix)
+		}
 	}
 
 	report := b.pulse(workflows.JobOptions{Team: "checkout"})
@@ -184,7 +192,7 @@ func TestGuardrailAlertAndGoldenScorecard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
+	msg, err := renderer.RenderContent(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +220,7 @@ func TestSchedulerCatchesUpAMissedPulseOnce(t *testing.T) {
 		return b.svc.RunPulse(ctx, o)
 	}
 	for i := range 2 { // a restart, or a second process, must not post twice
-		sched := &workflows.Scheduler{Service: b.svc, Jobs: []workflows.Job{pulse}, Log: discardLog()}
+		sched := &schedule.Scheduler{Service: b.svc, Jobs: []workflows.Job{pulse}, Log: discardLog()}
 		runScheduler(t, sched, func() bool {
 			mu.Lock()
 			defer mu.Unlock()
@@ -260,7 +268,7 @@ func TestSchedulerPeriodsInTeamTimeZones(t *testing.T) {
 		}
 		jobs = append(jobs, j)
 	}
-	sched := &workflows.Scheduler{Service: b.svc, Jobs: jobs, Log: discardLog()}
+	sched := &schedule.Scheduler{Service: b.svc, Jobs: jobs, Log: discardLog()}
 	runScheduler(t, sched, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -275,7 +283,7 @@ func TestSchedulerPeriodsInTeamTimeZones(t *testing.T) {
 
 // runScheduler runs sched until done holds (checked every few
 // milliseconds), then stops it and waits for its runs to finish.
-func runScheduler(t *testing.T, sched *workflows.Scheduler, done func() bool) {
+func runScheduler(t *testing.T, sched *schedule.Scheduler, done func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
@@ -313,7 +321,7 @@ func seedExposures(t *testing.T, b *testBot, key string, start time.Time, contro
 		fmt.Fprintf(&buf, `{"unit_id":"u%d","experiment":%q,"variant":%q,"timestamp":%q}`+"\n", i, key, v, at.Format(time.RFC3339))
 	}
 	b.clock.Set(testNow)
-	if _, err := b.svc.Import(ctx, workflows.ImportExposures, &buf, workflows.FormatJSON, "exposures.ndjson", workflows.ImportOptions{}); err != nil {
+	if _, err := codec.Import(ctx, b.svc, workflows.ImportExposures, &buf, codec.FormatJSON, "exposures.ndjson", workflows.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

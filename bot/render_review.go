@@ -134,7 +134,7 @@ func (r *Renderer) reviewSummary(rv workflows.Review, preview bool) Message {
 		blocks = append(blocks, Context(r.text("review.preview", map[string]string{"Channel": rv.Team.Channel})),
 			Actions(reviewActionsBlock, Button("Post to channel", actionReviewPost, ref, StylePrimary)))
 	case preview:
-		blocks = append(blocks, Context(r.text("review.not-over", map[string]string{"Month": rv.Month, "Zone": rv.Team.Location().String()})))
+		blocks = append(blocks, Context(r.text("review.not-over", map[string]string{"Month": monthName(rv.Month), "Zone": rv.Team.Location().String()})))
 	default:
 		blocks = append(blocks, Actions(reviewActionsBlock, Button("Stay the course", actionReviewStay, ref, StylePrimary),
 			Button("Change course", actionReviewChange, ref, StyleDefault)))
@@ -144,7 +144,7 @@ func (r *Renderer) reviewSummary(rv workflows.Review, preview bool) Message {
 
 // decisionData is what the decision templates read.
 func decisionData(rec workflows.ReviewRecord) map[string]any {
-	return map[string]any{"By": rec.DecidedBy, "Month": rec.Month, "Change": rec.Course == workflows.CourseChange,
+	return map[string]any{"By": rec.DecidedBy, "Month": monthName(rec.Month), "Change": rec.Course == workflows.CourseChange,
 		"Changes": quote(rec.Changes), "At": rec.DecidedAt}
 }
 
@@ -229,7 +229,7 @@ func countOf(n int, one, many string) string {
 }
 
 func (r *Renderer) missingLine(m *workflows.MissingData) string {
-	return r.text("review.missing", map[string]any{"Label": Escape(m.Label), "Month": m.Month, "Needs": Escape(strings.Join(m.Needs, " and ")), "Fix": m.Fix})
+	return r.text("review.missing", map[string]any{"Label": Escape(m.Label), "Month": monthName(m.Month), "Needs": Escape(strings.Join(m.Needs, " and ")), "Fix": m.Fix, "FromEvents": m.FromEvents})
 }
 
 // headlineLine is a headline number in one line: the value, its changes
@@ -595,7 +595,7 @@ func (r *Renderer) chartTitle(rv workflows.Review) string {
 
 func (r *Renderer) reviewChart(rv workflows.Review) (workflows.Rendered, error) {
 	title := r.chartTitle(rv)
-	png, err := KPIChart(title, rv.Trend)
+	png, err := KPIChart(title, rv)
 	if err != nil {
 		return workflows.Rendered{}, err
 	}
@@ -605,8 +605,18 @@ func (r *Renderer) reviewChart(rv workflows.Review) (workflows.Rendered, error) 
 // renderReviewDecided is the posted summary once decided: as it was
 // posted, with the decision where the lead's buttons were.
 func (r *Renderer) renderReviewDecided(v workflows.ReviewDecided) (workflows.Rendered, error) {
+	original := v.OriginalBody
+	if v.Original.Kind != "" {
+		if v.Original.Kind != workflows.KindReview {
+			return workflows.Rendered{}, fmt.Errorf("bot: the posted review is a %s payload", v.Original.Kind)
+		}
+		var err error
+		if original, err = r.Render(v.Original); err != nil {
+			return workflows.Rendered{}, fmt.Errorf("bot: the posted review: %w", err)
+		}
+	}
 	var blocks []json.RawMessage
-	if err := json.Unmarshal(v.Original.Blocks, &blocks); err != nil {
+	if err := json.Unmarshal(original.Blocks, &blocks); err != nil {
 		return workflows.Rendered{}, fmt.Errorf("bot: the posted review: %w", err)
 	}
 	decision, err := json.Marshal(Section(r.text("review.decision", decisionData(v.Record))))
@@ -627,7 +637,7 @@ func (r *Renderer) renderReviewDecided(v workflows.ReviewDecided) (workflows.Ren
 	if err != nil {
 		return workflows.Rendered{}, fmt.Errorf("bot: render the decision: %w", err)
 	}
-	return workflows.Rendered{Text: v.Original.Text + " · decided: " + describeCourse(v.Record.Course), Blocks: body}, nil
+	return workflows.Rendered{Text: original.Text + " · decided: " + describeCourse(v.Record.Course), Blocks: body}, nil
 }
 
 func describeCourse(c workflows.Course) string {

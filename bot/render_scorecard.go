@@ -348,9 +348,9 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 			}
 		}
 	} else if e.State.Terminal() {
-		outcome := fmt.Sprintf(":rocket: *Shipped %s* on %s: everyone gets it.", Escape(e.Winner), e.DecidedAt.Format("2 Jan 2006"))
+		outcome := fmt.Sprintf(":rocket: *Shipped %s* on %s: everyone gets it.", Escape(e.Winner), slackDay(e.DecidedAt))
 		if e.State == workflows.StateKilled {
-			outcome = fmt.Sprintf(":no_entry_sign: *Killed* on %s: everyone gets %s.", e.DecidedAt.Format("2 Jan 2006"), Escape(e.Control()))
+			outcome = fmt.Sprintf(":no_entry_sign: *Killed* on %s: everyone gets %s.", slackDay(e.DecidedAt), Escape(e.Control()))
 		}
 		blocks = append(blocks, Section(outcome+" The experiment review is in the thread."))
 	} else {
@@ -407,13 +407,18 @@ func (r *Renderer) renderLiftChart(c workflows.LiftChart) (workflows.Rendered, e
 		return workflows.Rendered{}, err
 	}
 	e := c.Scorecard.Experiment
-	metric := ""
-	if len(e.PrimaryMetrics) > 0 {
-		metric = e.PrimaryMetrics[0]
-		if res := slices.IndexFunc(c.Scorecard.Results, func(m workflows.MetricResult) bool { return m.Role == workflows.RolePrimary }); res >= 0 {
-			metric = c.Scorecard.Results[res].Metric.Name
-		}
-	}
-	title := fmt.Sprintf("%s: cumulative lift of %s, day %d", e.Name, metric, c.Scorecard.Day)
+	res, _ := primaryResult(c.Scorecard)
+	title := fmt.Sprintf("%s: cumulative lift of %s, day %d", e.Name, res.Metric.Name, c.Scorecard.Day)
 	return workflows.Rendered{Text: title, File: png, Filename: fmt.Sprintf("%s-lift-day-%d.png", e.Key, c.Scorecard.Day)}, nil
+}
+
+// renderIntervalChart draws every metric's interval and titles the upload.
+func (r *Renderer) renderIntervalChart(c workflows.IntervalChart) (workflows.Rendered, error) {
+	png, err := IntervalChartPNG(c.Scorecard)
+	if err != nil {
+		return workflows.Rendered{}, err
+	}
+	e := c.Scorecard.Experiment
+	title := fmt.Sprintf("%s: every metric's lift and interval, coloured by verdict, day %d", e.Name, c.Scorecard.Day)
+	return workflows.Rendered{Text: title, File: png, Filename: fmt.Sprintf("%s-metrics-day-%d.png", e.Key, c.Scorecard.Day)}, nil
 }

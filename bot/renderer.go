@@ -3,20 +3,19 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
 )
 
-// Renderer renders the domain's messages as Block Kit; it implements
-// workflows.Renderer. Each message type has its renderer function, all pure;
-// their wording comes from the message templates.
+// Renderer renders the domain's messages as Block Kit. Each kind of payload
+// has its renderer function, all pure; their wording comes from the message
+// templates, parsed once.
 type Renderer struct {
 	words *template.Template
 }
-
-var _ workflows.Renderer = (*Renderer)(nil)
 
 // TemplateFuncs are the functions message templates may call.
 var TemplateFuncs = template.FuncMap{
@@ -36,6 +35,25 @@ func NewRenderer(dir string) (*Renderer, error) {
 	return &Renderer{words: t}, nil
 }
 
+// onceRenderer holds the renderer of a Router or Outbox given none: the
+// embedded wording, parsed once.
+type onceRenderer struct {
+	once  sync.Once
+	words *Renderer
+	err   error
+}
+
+func (o *onceRenderer) get(given *Renderer) (*Renderer, error) {
+	if given != nil {
+		return given, nil
+	}
+	o.once.Do(func() { o.words, o.err = NewRenderer("") })
+	return o.words, o.err
+}
+
+// renderer returns the router's renderer.
+func (r *Router) renderer() (*Renderer, error) { return r.words.get(r.Renderer) }
+
 // text executes the named template; a template an operator broke shows its
 // error in place rather than losing the message.
 func (r *Renderer) text(name string, data any) string {
@@ -46,47 +64,91 @@ func (r *Renderer) text(name string, data any) string {
 	return strings.TrimSpace(b.String())
 }
 
-// Render renders a domain value for Slack.
-func (r *Renderer) Render(v any) (workflows.Rendered, error) {
-	switch v := v.(type) {
-	case Message:
-		return v.Rendered()
-	case workflows.ReviewMessage:
-		return r.renderReview(v)
-	case workflows.ReviewDecided:
-		return r.renderReviewDecided(v)
-	case workflows.ReviewDecisionNote:
-		return r.reviewDecisionNote(v).Rendered()
-	case workflows.ThreadHeadline:
-		return r.renderHeadline(v).Rendered()
-	case workflows.ScorecardMessage:
-		return r.renderScorecard(v).Rendered()
-	case workflows.GuardrailAlert:
-		return r.renderGuardrailAlert(v).Rendered()
-	case workflows.SRMAlert:
-		return r.renderSRMAlert(v).Rendered()
-	case workflows.DataAlert:
-		return r.renderDataAlert(v).Rendered()
-	case workflows.WeeklyUpdate:
-		return r.renderWeekly(v).Rendered()
-	case workflows.SourceDown:
-		return r.renderSourceDown(v).Rendered()
-	case workflows.OverdueReminder:
-		return r.renderOverdue(v).Rendered()
-	case workflows.OwnerEscalation:
-		return r.renderEscalation(v).Rendered()
-	case workflows.LiftChart:
-		return r.renderLiftChart(v)
-	case workflows.DecisionRequest:
-		return r.renderDecisionRequest(v).Rendered()
-	case workflows.DecisionOutcome:
-		return r.renderDecisionOutcome(v).Rendered()
-	case workflows.ExperimentReview:
-		return r.renderExperimentReview(v).Rendered()
-	case workflows.PostMortemAsk:
-		return r.renderPostMortemAsk(v).Rendered()
-	case workflows.RolloutAlert:
-		return r.renderRolloutAlert(v).Rendered()
+// Render renders a message's payload for Slack. It is the one place that
+// knows every kind of payload (its test ranges over
+// workflows.PayloadKinds); each case decodes the domain value and hands it
+// to its renderer. Rendering is pure: the same payload gives the same
+// message.
+func (r *Renderer) Render(p workflows.Payload) (workflows.Rendered, error) {
+	switch p.Kind {
+	case workflows.KindReview:
+		return decoded(p, r.renderReview)
+	case workflows.KindReviewDecided:
+		return decoded(p, r.renderReviewDecided)
+	case workflows.KindReviewDecisionNote:
+		return decodedMessage(p, r.reviewDecisionNote)
+	case workflows.KindThreadHeadline:
+		return decodedMessage(p, r.renderHeadline)
+	case workflows.KindScorecard:
+		return decodedMessage(p, r.renderScorecard)
+	case workflows.KindLiftChart:
+		return decoded(p, r.renderLiftChart)
+	case workflows.KindIntervalChart:
+		return decoded(p, r.renderIntervalChart)
+	case workflows.KindGuardrailAlert:
+		return decodedMessage(p, r.renderGuardrailAlert)
+	case workflows.KindSRMAlert:
+		return decodedMessage(p, r.renderSRMAlert)
+	case workflows.KindDataAlert:
+		return decodedMessage(p, r.renderDataAlert)
+	case workflows.KindSourceDown:
+		return decodedMessage(p, r.renderSourceDown)
+	case workflows.KindOverdueReminder:
+		return decodedMessage(p, r.renderOverdue)
+	case workflows.KindOwnerEscalation:
+		return decodedMessage(p, r.renderEscalation)
+	case workflows.KindWeeklyUpdate:
+		return decodedMessage(p, r.renderWeekly)
+	case workflows.KindDecisionRequest:
+		return decodedMessage(p, r.renderDecisionRequest)
+	case workflows.KindDecisionOutcome:
+		return decodedMessage(p, r.renderDecisionOutcome)
+	case workflows.KindExperimentReview:
+		return decodedMessage(p, r.renderExperimentReview)
+	case workflows.KindPostMortemAsk:
+		return decodedMessage(p, r.renderPostMortemAsk)
+	case workflows.KindRolloutAlert:
+		return decodedMessage(p, r.renderRolloutAlert)
 	}
-	return workflows.Rendered{}, fmt.Errorf("bot: no renderer for %T", v)
+	return workflows.Rendered{}, fmt.Errorf("bot: no renderer for payload kind %q", p.Kind)
+}
+
+// RenderContent renders a domain value as it is rendered when delivered:
+// encoded as a payload, decoded and rendered.
+func (r *Renderer) RenderContent(c workflows.Content) (workflows.Rendered, error) {
+	p, err := workflows.NewPayload(c)
+	if err != nil {
+		return workflows.Rendered{}, err
+	}
+	return r.Render(p)
+}
+
+// Body returns what delivering m sends: its payload rendered, or, for a
+// message enqueued with its body (a reply, a webhook, a row from before
+// messages carried data), that body and file.
+func (r *Renderer) Body(m workflows.Message) (workflows.Rendered, error) {
+	if m.Payload.Kind == "" {
+		body := m.Body
+		if m.File != nil {
+			body.Text, body.File, body.Filename = m.Title, m.File, m.Filename
+		}
+		return body, nil
+	}
+	return r.Render(m.Payload)
+}
+
+func decoded[T workflows.Content](p workflows.Payload, render func(T) (workflows.Rendered, error)) (workflows.Rendered, error) {
+	v, err := workflows.DecodePayload[T](p)
+	if err != nil {
+		return workflows.Rendered{}, err
+	}
+	return render(v)
+}
+
+func decodedMessage[T workflows.Content](p workflows.Payload, render func(T) Message) (workflows.Rendered, error) {
+	v, err := workflows.DecodePayload[T](p)
+	if err != nil {
+		return workflows.Rendered{}, err
+	}
+	return render(v).Rendered()
 }

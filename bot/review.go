@@ -23,16 +23,6 @@ const (
 	changesBlock   = "changes"
 )
 
-func init() {
-	commandHandlers["growth review"] = (*Router).review
-	actionHandlers[actionReviewPost] = reviewAction((*Router).reviewPost)
-	actionHandlers[actionReviewStay] = reviewAction((*Router).reviewStay)
-	actionHandlers[actionReviewChange] = reviewAction((*Router).reviewChange)
-	actionHandlers[actionGoalDrop] = goalButton(workflows.GoalDropped)
-	actionHandlers[actionGoalDone] = goalButton(workflows.GoalDone)
-	submissionHandlers[callbackReviewChange] = (*Router).submitReviewChange
-}
-
 // review previews a team's review of a month (the previous month by
 // default) only to its asker, with a "Post to channel" button.
 func (r *Router) review(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -52,15 +42,6 @@ func (r *Router) review(ctx context.Context, req CommandRequest, c Command) (Mes
 		return Message{}, err
 	}
 	return words.ReviewPreview(rv)
-}
-
-// renderer returns the service's Slack renderer, or one with the embedded
-// wording when the service has another (tests of the domain alone).
-func (r *Router) renderer() (*Renderer, error) {
-	if words, ok := r.Service.Renderer.(*Renderer); ok {
-		return words, nil
-	}
-	return NewRenderer("")
 }
 
 func (r *Router) notify() {

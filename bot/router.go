@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,18 +30,37 @@ type Router struct {
 	Service *workflows.Service
 	Views   Views
 	Log     *slog.Logger
+	// Renderer renders replies; nil means the embedded wording.
+	Renderer *Renderer
 	// Notify wakes the outbox after something was enqueued.
 	Notify func()
 	// ChannelProblems, when set, returns what stops growthbot in team
 	// channels (Channels.Problems), for the App Home.
 	ChannelProblems func() map[string]string
+	// Commands are the names the slash commands are installed under; the
+	// zero value is /exp and /growth.
+	Commands CommandNames
 
 	background sync.WaitGroup
+	words      onceRenderer
+	tableOnce  sync.Once
+	table      *routeTable
+}
+
+// command returns the installed name of "exp" or "growth", for replies
+// that show a command to type.
+func (r *Router) command(root string) string { return r.routes().commands.names.of(root) }
+
+// routes returns the router's lookup tables, built from the route
+// declarations (routes.go) on first use.
+func (r *Router) routes() *routeTable {
+	r.tableOnce.Do(func() { r.table = newRouteTable(r.Commands) })
+	return r.table
 }
 
 // CommandRequest is one slash command as Slack sent it.
 type CommandRequest struct {
-	Command     string // "/exp" or "/growth"
+	Command     string // "/exp" or "/growth", or the names they are installed under
 	Text        string
 	UserID      string
 	ChannelID   string
@@ -48,51 +68,41 @@ type CommandRequest struct {
 	TriggerID   string
 }
 
-// commandHandler answers one parsed command with an ephemeral reply.
-type commandHandler func(r *Router, ctx context.Context, req CommandRequest, c Command) (Message, error)
-
-// commandHandlers maps every command name of the grammar to its handler.
-var commandHandlers = map[string]commandHandler{
-	"exp help":         (*Router).help,
-	"growth help":      (*Router).help,
-	"exp list":         (*Router).list,
-	"exp new":          (*Router).newExperiment,
-	"exp start":        (*Router).start,
-	"exp history":      (*Router).history,
-	"exp status":       (*Router).status,
-	"exp scorecard":    (*Router).postScorecard,
-	"growth goals":     (*Router).goals,
-	"growth goal add":  (*Router).goalAdd,
-	"growth goal done": (*Router).goalStatus,
-	"growth goal drop": (*Router).goalStatus,
-	"growth kpi":       (*Router).kpis,
+// commandCall is a slash command parsed once: its request, the command,
+// the route it takes (nil when it names none) and why it does not parse.
+type commandCall struct {
+	req   CommandRequest
+	cmd   Command
+	route *commandRoute
+	err   error
 }
 
-// slowCommands run an analysis or assemble a review, which takes tens of
-// milliseconds or more. Slack is acknowledged at once with what is being
-// done, and the answer follows through the response URL: the
-// acknowledgement path stays fast however large the data.
-var slowCommands = map[string]string{
-	"exp status":    ":hourglass_flowing_sand: Working out the scorecard of `%s`; it appears here in a moment.",
-	"exp scorecard": ":hourglass_flowing_sand: Working out the scorecard of `%s` to post it in its thread.",
-	"growth review": ":hourglass_flowing_sand: Putting the growth review together; it appears here in a moment.",
+// parse parses a slash command by the router's grammar.
+func (r *Router) parse(req CommandRequest) commandCall {
+	c, rt, err := r.routes().commands.parse(req.Command, req.Text)
+	return commandCall{req: req, cmd: c, route: rt, err: err}
 }
 
 // Acknowledge returns the immediate answer to a slow command, and true; for
 // any other command (or one without a response URL to answer later) false.
-// A slow command that will be refused at once (a malformed one, one that
-// names no user or an experiment or team that does not exist) is not slow:
-// its refusal is the answer.
 func (r *Router) Acknowledge(ctx context.Context, req CommandRequest) (Message, bool) {
-	c, err := ParseCommand(req.Command, req.Text)
-	format, slow := slowCommands[c.Name]
-	if err != nil || !slow || req.ResponseURL == "" || slackUser(req.UserID) != nil || !r.exists(ctx, c) {
+	return r.acknowledge(ctx, r.parse(req))
+}
+
+// acknowledge is Acknowledge for a parsed command. A slow command that
+// will be refused at once (a malformed one, one that names no user or an
+// experiment or team that does not exist) is not slow: its refusal is the
+// answer.
+func (r *Router) acknowledge(ctx context.Context, call commandCall) (Message, bool) {
+	if call.err != nil || call.route == nil || call.route.ack == "" || call.req.ResponseURL == "" ||
+		slackUser(call.req.UserID) != nil || !r.exists(ctx, call.cmd) {
 		return Message{}, false
 	}
-	if strings.Contains(format, "%s") {
-		format = fmt.Sprintf(format, Escape(c.Key))
+	text := call.route.ack
+	if strings.Contains(text, "%s") {
+		text = fmt.Sprintf(text, Escape(call.cmd.Key))
 	}
-	return reply(format), true
+	return reply(text), true
 }
 
 // exists reports whether the experiment or team a command names exists (a
@@ -117,20 +127,20 @@ func (r *Router) exists(ctx context.Context, c Command) bool {
 // Command answers a slash command. It always returns a reply: errors become
 // replies here, never silence.
 func (r *Router) Command(ctx context.Context, req CommandRequest) Message {
-	if err := slackUser(req.UserID); err != nil {
+	return r.answer(ctx, r.parse(req))
+}
+
+// answer is Command for a parsed command.
+func (r *Router) answer(ctx context.Context, call commandCall) Message {
+	if err := slackUser(call.req.UserID); err != nil {
 		return r.errorReply(ctx, err, Command{})
 	}
-	c, err := ParseCommand(req.Command, req.Text)
-	if err != nil {
-		return r.errorReply(ctx, err, c)
+	if call.err != nil {
+		return r.errorReply(ctx, call.err, call.cmd)
 	}
-	h := commandHandlers[c.Name]
-	if h == nil {
-		return r.errorReply(ctx, fmt.Errorf("no handler for %q", c.Name), c)
-	}
-	msg, err := h(r, ctx, req, c)
+	msg, err := call.route.handle(r, ctx, call.req, call.cmd)
 	if err != nil {
-		return r.errorReply(ctx, err, c)
+		return r.errorReply(ctx, err, call.cmd)
 	}
 	return msg
 }
@@ -164,7 +174,7 @@ func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
 		}
 		return reply(fmt.Sprintf(":x: Something went wrong on our side; it has been logged (reference `%s`).", ref))
 	}
-	text := workflows.MrkdwnMessage(err)
+	text := ErrorMrkdwn(err)
 	if code == workflows.ENOTFOUND {
 		if s := r.suggest(ctx, c); s != "" {
 			text += fmt.Sprintf(". Did you mean `%s`?", s)
@@ -177,7 +187,7 @@ func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
 	msg := icon + " " + text
 	// A usage line helps when the command was malformed or named something
 	// unknown, not when it was refused or clashed with the state.
-	if u := Usage(c.Name); u != "" && (code == workflows.EINVALID || code == workflows.ENOTFOUND) {
+	if u := r.routes().commands.usage(c.Name); u != "" && (code == workflows.EINVALID || code == workflows.ENOTFOUND) {
 		msg += "\n```" + u + "```"
 	}
 	return reply(msg)
@@ -239,7 +249,7 @@ func (r *Router) respond(ctx context.Context, url, key string, msg Message) erro
 func (r *Router) Wait() { r.background.Wait() }
 
 func (r *Router) help(ctx context.Context, req CommandRequest, c Command) (Message, error) {
-	return RenderHelp(strings.Fields(c.Name)[0]), nil
+	return r.routes().commands.help(strings.Fields(c.Name)[0]), nil
 }
 
 func (r *Router) list(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -247,7 +257,18 @@ func (r *Router) list(ctx context.Context, req CommandRequest, c Command) (Messa
 	if err != nil {
 		return Message{}, err
 	}
-	return RenderExperimentList(c.Team, exps, r.Service.Clock.Now()), nil
+	names := map[string]string{}
+	err = r.Service.Store.View(ctx, func(tx workflows.Tx) error {
+		teams, err := tx.Teams()
+		for _, t := range teams {
+			names[t.Key] = cmp.Or(t.Name, t.Key)
+		}
+		return err
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	return RenderExperimentList(names[c.Team], names, exps, r.Service.Clock.Now()), nil
 }
 
 func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -256,7 +277,7 @@ func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (Mess
 		return Message{}, err
 	}
 	return reply(fmt.Sprintf(":rocket: *%s* is running: day 1 of %d, planned to end %s. Scorecards will follow in its thread.",
-		Escape(e.Name), e.PlannedDays, e.EndsAt.Format("Mon 2 Jan"))), nil
+		Escape(e.Name), e.PlannedDays, slackDate(e.EndsAt))), nil
 }
 
 func (r *Router) history(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -308,8 +329,8 @@ func (r *Router) goalAdd(ctx context.Context, req CommandRequest, c Command) (Me
 	if err != nil {
 		return Message{}, err
 	}
-	return reply(fmt.Sprintf(":dart: Goal #%d added for %s: *%s*, owned by <@%s>. Mark it with `/growth goal done %d`.",
-		g.ID, g.Quarter, Escape(g.Title), g.Owner, g.ID)), nil
+	return reply(fmt.Sprintf(":dart: Goal #%d added for %s: *%s*, owned by <@%s>. Mark it with `%s goal done %d`.",
+		g.ID, g.Quarter, Escape(g.Title), g.Owner, r.command("growth"), g.ID)), nil
 }
 
 func (r *Router) goalStatus(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -345,11 +366,11 @@ func (r *Router) status(ctx context.Context, req CommandRequest, c Command) (Mes
 	if err != nil {
 		return Message{}, err
 	}
-	body, err := r.Service.Renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
+	words, err := r.renderer()
 	if err != nil {
 		return Message{}, err
 	}
-	return fromRendered(body)
+	return words.renderScorecard(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true}), nil
 }
 
 func (r *Router) postScorecard(ctx context.Context, req CommandRequest, c Command) (Message, error) {

@@ -407,16 +407,17 @@ func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte, si
 // is too, and either way the answer is delivered through the response URL.
 func (s *Slack) command(ctx context.Context, req CommandRequest) Message {
 	ctx = context.WithoutCancel(ctx) // the work outlives the HTTP request when it is slow
-	if ack, slow := s.Router.Acknowledge(ctx, req); slow {
+	call := s.Router.parse(req)
+	if ack, slow := s.Router.acknowledge(ctx, call); slow {
 		s.Router.background.Go(func() {
-			if err := s.Router.respond(ctx, req.ResponseURL, "respond:"+req.TriggerID, s.Router.Command(ctx, req)); err != nil {
+			if err := s.Router.respond(ctx, req.ResponseURL, "respond:"+req.TriggerID, s.Router.answer(ctx, call)); err != nil {
 				s.Log.Error("deliver a reply", "err", err)
 			}
 		})
 		return ack
 	}
 	done := make(chan Message, 1)
-	go func() { done <- s.Router.Command(ctx, req) }()
+	go func() { done <- s.Router.answer(ctx, call) }()
 	select {
 	case msg := <-done:
 		return msg

@@ -72,7 +72,7 @@ func TestGoldenVerdicts(t *testing.T) {
 				"control": int64(tc.arms[tc.primary.Key]["control"].N), "treatment": int64(tc.arms[tc.primary.Key]["treatment"].N)}}
 			sc := workflows.Analyze(agg, workflows.AnalyzeInput{Experiment: e, Metrics: metrics, Framework: framework,
 				Now: start.Add(time.Duration(tc.day)*24*time.Hour - time.Hour)})
-			msg, err := renderer.Render(workflows.ScorecardMessage{Scorecard: sc, Team: workflows.Team{Key: "checkout", Name: "Checkout"}, Buttons: true})
+			msg, err := renderer.RenderContent(workflows.ScorecardMessage{Scorecard: sc, Team: workflows.Team{Key: "checkout", Name: "Checkout"}, Buttons: true})
 			if err != nil {
 				t.Fatal(err)
 			}

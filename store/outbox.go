@@ -10,11 +10,11 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
-const messageColumns = `id, key, op, channel, parent, target, url, user_id, secret_env, body, file, filename, title, state,
+const messageColumns = `id, key, op, channel, parent, target, url, user_id, secret_env, kind, payload, body, file, filename, title, state,
 	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
 
 // messageColumnsNoFile are messageColumns with NULL for the file.
-const messageColumnsNoFile = `id, key, op, channel, parent, target, url, user_id, secret_env, body, NULL, filename, title, state,
+const messageColumnsNoFile = `id, key, op, channel, parent, target, url, user_id, secret_env, kind, payload, body, NULL, filename, title, state,
 	attempts, next_attempt_at, lease_until, ts, last_error, created_at, sent_at`
 
 // messageHeadColumns are a message without its body and file: what the
@@ -32,8 +32,8 @@ func scanMessageHead(s scanner) (workflows.Message, error) {
 
 func scanMessage(s scanner) (workflows.Message, error) {
 	var m workflows.Message
-	var body string
-	err := s.Scan(&m.ID, &m.Key, &m.Op, &m.Channel, &m.Parent, &m.Target, &m.URL, &m.User, &m.SecretEnv, &body, &m.File,
+	var body, payload string
+	err := s.Scan(&m.ID, &m.Key, &m.Op, &m.Channel, &m.Parent, &m.Target, &m.URL, &m.User, &m.SecretEnv, &m.Payload.Kind, &payload, &body, &m.File,
 		&m.Filename, &m.Title, &m.State, &m.Attempts, scanTime(&m.NextAttemptAt), scanTime(&m.LeaseUntil), &m.TS,
 		&m.LastError, scanTime(&m.CreatedAt), scanTime(&m.SentAt))
 	if err != nil {
@@ -41,6 +41,9 @@ func scanMessage(s scanner) (workflows.Message, error) {
 	}
 	if err := json.Unmarshal([]byte(body), &m.Body); err != nil {
 		return m, fmt.Errorf("message %s: body: %w", m.Key, err)
+	}
+	if payload != "" {
+		m.Payload.Data = json.RawMessage(payload)
 	}
 	return m, nil
 }
@@ -54,11 +57,12 @@ func (t *Tx) Enqueue(m workflows.Message) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("store: enqueue %s: %w", m.Key, err)
 	}
-	res, err := t.exec(`INSERT INTO outbox (key, op, lane, channel, parent, target, url, user_id, secret_env, body, file,
-		filename, title, state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+	res, err := t.exec(`INSERT INTO outbox (key, op, lane, channel, parent, target, url, user_id, secret_env, kind, payload,
+		body, file, filename, title, state, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
 		ON CONFLICT (key) DO NOTHING`,
-		m.Key, m.Op, m.Lane(), m.Channel, m.Parent, m.Target, m.URL, m.User, m.SecretEnv, string(body), m.File, m.Filename,
-		m.Title, formatTime(t.now), formatTime(t.now))
+		m.Key, m.Op, m.Lane(), m.Channel, m.Parent, m.Target, m.URL, m.User, m.SecretEnv, m.Payload.Kind, string(m.Payload.Data),
+		string(body), m.File, m.Filename, m.Title, formatTime(t.now), formatTime(t.now))
 	if err != nil {
 		return false, fmt.Errorf("store: enqueue %s: %w", m.Key, err)
 	}
@@ -166,12 +170,13 @@ func (t *Tx) SentPosts() ([]workflows.Message, error) {
 // prunedBody is what a pruned message's body becomes: an empty rendering.
 const prunedBody = `{}`
 
-// PruneOutbox clears the bodies and files of messages delivered or given up
-// before the time, except thread parents and messages that are updated.
+// PruneOutbox clears the payloads, bodies and files of messages delivered or
+// given up before the time, except thread parents and messages that are
+// updated. The kind stays, to tell what the message was.
 func (t *Tx) PruneOutbox(before time.Time) (int64, error) {
-	res, err := t.exec(`UPDATE outbox SET body = ?, file = NULL
+	res, err := t.exec(`UPDATE outbox SET payload = '', body = ?, file = NULL
 		WHERE state IN ('sent', 'failed') AND COALESCE(sent_at, created_at) < ?
-		AND (body != ? OR file IS NOT NULL)
+		AND (body != ? OR payload != '' OR file IS NOT NULL)
 		AND key NOT IN (SELECT parent FROM outbox WHERE parent != '')
 		AND key NOT IN (SELECT target FROM outbox WHERE target != '')`, prunedBody, formatTime(before), prunedBody)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -17,18 +16,15 @@ import (
 // BenchmarkPulse runs the whole daily pulse over the pulse fixture (200
 // running experiments of 10 metrics over 10M events of 1M units), as the
 // scheduler does: one aggregation pass, the 200 analyses, the snapshots, and
-// the rendered scorecards, headlines, charts and alerts written to the
-// outbox. Issue 6's target is under 60 s.
+// the payloads of scorecards, headlines, charts and alerts written to the
+// outbox (they are rendered when the outbox delivers them). Issue 6's
+// target is under 60 s.
 //
 //	go test ./store -run '^$' -bench '^BenchmarkPulse$' -benchtime 1x
 func BenchmarkPulse(b *testing.B) {
 	fixture := filepath.Join(os.TempDir(), "growthbot-bench", "aggregate-pulse-200x10-v2.db")
 	if _, err := os.Stat(fixture); err != nil {
 		b.Skipf("no pulse fixture: build it with go test ./store -run XXX -bench AggregatePulse -benchtime 1x (%v)", err)
-	}
-	renderer, err := bot.NewRenderer("")
-	if err != nil {
-		b.Fatal(err)
 	}
 	for b.Loop() {
 		b.StopTimer()
@@ -45,7 +41,6 @@ func BenchmarkPulse(b *testing.B) {
 		db.Now = func() time.Time { return benchNow }
 		svc := workflows.NewService(db, nil)
 		svc.Clock = workflows.NewFakeClock(benchNow)
-		svc.Renderer = renderer
 		b.StartTimer()
 
 		report, err := svc.RunPulse(context.Background(), workflows.JobOptions{})

@@ -10,11 +10,17 @@ type GuardrailAlert struct {
 	Result     MetricResult
 }
 
+// PayloadKind implements Content.
+func (GuardrailAlert) PayloadKind() PayloadKind { return KindGuardrailAlert }
+
 // SRMAlert says the split of units differs from the planned weights.
 type SRMAlert struct {
 	Experiment Experiment
 	Scorecard  Scorecard
 }
+
+// PayloadKind implements Content.
+func (SRMAlert) PayloadKind() PayloadKind { return KindSRMAlert }
 
 // OverdueReminder reminds the owner that an experiment passed its planned
 // end with no decision.
@@ -24,6 +30,9 @@ type OverdueReminder struct {
 	Recommendation Recommendation
 }
 
+// PayloadKind implements Content.
+func (OverdueReminder) PayloadKind() PayloadKind { return KindOverdueReminder }
+
 // OwnerEscalation tells the team lead an experiment has no owner, or that
 // its owner left the team.
 type OwnerEscalation struct {
@@ -31,11 +40,26 @@ type OwnerEscalation struct {
 	Team       Team
 }
 
+// PayloadKind implements Content.
+func (OwnerEscalation) PayloadKind() PayloadKind { return KindOwnerEscalation }
+
 // LiftChart is the picture of an experiment's primary metric's cumulative
 // lift, day by day, with its interval.
 type LiftChart struct {
 	Scorecard Scorecard
 }
+
+// PayloadKind implements Content.
+func (LiftChart) PayloadKind() PayloadKind { return KindLiftChart }
+
+// IntervalChart is the picture of every metric of a scorecard, guardrails
+// included: its interval as a bar coloured by its verdict.
+type IntervalChart struct {
+	Scorecard Scorecard
+}
+
+// PayloadKind implements Content.
+func (IntervalChart) PayloadKind() PayloadKind { return KindIntervalChart }
 
 // SourceDown says the pulse could not read an experiment's data source;
 // nothing was posted from it, and the next pulse tries again.
@@ -45,3 +69,6 @@ type SourceDown struct {
 	// DSN.
 	Problem string
 }
+
+// PayloadKind implements Content.
+func (SourceDown) PayloadKind() PayloadKind { return KindSourceDown }

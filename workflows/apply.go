@@ -93,7 +93,7 @@ func (s *Service) ApplyConfig(ctx context.Context, file string, data []byte, act
 
 // configEnv is what a config file is checked against in the stored state.
 func (s *Service) configEnv(tx Tx) (ConfigEnv, []Team, []Metric, error) {
-	env := ConfigEnv{Frameworks: s.Frameworks}
+	env := ConfigEnv{Frameworks: s.Frameworks, ParseSchedule: s.ParseSchedule}
 	teams, err := tx.Teams()
 	if err != nil {
 		return env, nil, nil, err

@@ -36,6 +36,9 @@ type DecisionRequest struct {
 	Scorecard *Scorecard
 }
 
+// PayloadKind implements Content.
+func (DecisionRequest) PayloadKind() PayloadKind { return KindDecisionRequest }
+
 // DecisionOutcome is what became of a decision: it replaces the request
 // message (without buttons) once the decision is applied, rejected or
 // superseded, and is the only message of a decision applied at once (a
@@ -53,6 +56,9 @@ type DecisionOutcome struct {
 	Scorecard *Scorecard
 }
 
+// PayloadKind implements Content.
+func (DecisionOutcome) PayloadKind() PayloadKind { return KindDecisionOutcome }
+
 // ExperimentReview closes an experiment's thread when it is shipped or
 // killed: the hypothesis, the result, the decision and what we learned.
 type ExperimentReview struct {
@@ -62,6 +68,9 @@ type ExperimentReview struct {
 	Scorecard  *Scorecard
 }
 
+// PayloadKind implements Content.
+func (ExperimentReview) PayloadKind() PayloadKind { return KindExperimentReview }
+
 // PostMortemAsk asks the owner, after a kill, for a short post-mortem in
 // the thread.
 type PostMortemAsk struct {
@@ -69,6 +78,9 @@ type PostMortemAsk struct {
 	Team       Team
 	Decision   Decision
 }
+
+// PayloadKind implements Content.
+func (PostMortemAsk) PayloadKind() PayloadKind { return KindPostMortemAsk }
 
 // Title says what a decision does, in a few words: "ship treatment",
 // "extend by 7 days", "kill".
@@ -243,7 +255,7 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) (Decision
 	sc := s.decisionScorecard(ctx, key)
 	return s.settle(ctx, actor, id, sc, func(tx Tx, team Team, e *Experiment, d *Decision) (string, error) {
 		if !team.IsApprover(actor) {
-			return "", Errorf(EFORBIDDEN, "only approvers of team %s (%s) can approve decisions", team.Name, mentions(team.Approvers))
+			return "", Errorf(EFORBIDDEN, "only approvers of team %s (%s) can approve decisions", team.Name, Users(team.Approvers))
 		}
 		if actor == d.Requester {
 			return "", Errorf(EFORBIDDEN, "you asked to %s, so another approver must approve it: a decision the data does not settle needs two people", d.Title())
@@ -269,8 +281,8 @@ func (s *Service) Reject(ctx context.Context, actor string, id int64, reason str
 	reason = strings.TrimSpace(reason)
 	return s.settle(ctx, actor, id, nil, func(tx Tx, team Team, e *Experiment, d *Decision) (string, error) {
 		if !team.IsApprover(actor) && actor != d.Requester {
-			return "", Errorf(EFORBIDDEN, "only approvers of team %s (%s), or <@%s> who asked, can reject this decision",
-				team.Name, mentions(team.Approvers), d.Requester)
+			return "", Errorf(EFORBIDDEN, "only approvers of team %s (%s), or %s who asked, can reject this decision",
+				team.Name, Users(team.Approvers), User(d.Requester))
 		}
 		d.State, d.RejectedBy, d.ResolvedAt = DecisionRejected, actor, tx.Now()
 		return reason, e.Reject()
@@ -295,7 +307,8 @@ func (s *Service) settle(ctx context.Context, actor string, id int64, sc *Scorec
 			return err
 		}
 		if d.State != DecisionPending {
-			return Errorf(ECONFLICT, "decision #%d: %s", d.ID, Mention(describeSettled(d, team)))
+			what, by, rest := describeSettled(d, tx.Now())
+			return Errorf(ECONFLICT, "decision #%d: %s%s%s", d.ID, what, by, rest)
 		}
 		before, beforeExp := d, e
 		reason, err := change(tx, team, &e, &d)
@@ -507,7 +520,7 @@ func shipVariant(e Experiment, variant string, sc *Scorecard) (string, error) {
 func approvalsNeeded(team Team, requester string) (int, error) {
 	eligible := EligibleApprovers(team, Decision{Requester: requester})
 	if len(eligible) == 0 {
-		return 0, Errorf(ECONFLICT, "team %s has no approver besides <@%s> to approve this decision; add one to the config file", team.Name, requester)
+		return 0, Errorf(ECONFLICT, "team %s has no approver besides %s to approve this decision; add one to the config file", team.Name, User(requester))
 	}
 	return min(max(team.RequiredApprovals, 1), len(eligible)), nil
 }
@@ -525,8 +538,8 @@ func openForDecision(tx Tx, e Experiment, team Team) error {
 		}
 		for _, d := range decisions {
 			if d.State == DecisionPending {
-				return Errorf(ECONFLICT, "experiment %q already waits for decision #%d to %s, asked by <@%s> %s; approve or reject it in the thread first",
-					e.Key, d.ID, d.Title(), d.Requester, teamTime(d.CreatedAt, team))
+				return Errorf(ECONFLICT, "experiment %q already waits for decision #%d to %s, asked by %s %s; approve or reject it in the thread first",
+					e.Key, d.ID, d.Title(), User(d.Requester), ago(d.CreatedAt, tx.Now()))
 			}
 		}
 	}
@@ -543,37 +556,48 @@ func ended(tx Tx, e Experiment, team Team) error {
 	}
 	for _, d := range decisions {
 		if d.State == DecisionApplied && d.Action != ActionExtend {
-			return Errorf(ECONFLICT, "experiment %q: %s", e.Key, Mention(describeSettled(d, team)))
+			what, by, rest := describeSettled(d, tx.Now())
+			return Errorf(ECONFLICT, "experiment %q: %s%s%s", e.Key, what, by, rest)
 		}
 	}
 	return Errorf(ECONFLICT, "experiment %q is already %s", e.Key, e.State)
 }
 
-// describeSettled says what became of a decision (mrkdwn: its variant is a
-// key, its mention the domain's own): "already shipped treatment
-// by <@U0PM> at 14:02 CET on 16 Nov".
-func describeSettled(d Decision, team Team) string {
-	when := teamTime(d.ResolvedAt, team)
-	by := "<@" + d.SettledBy() + ">"
+// describeSettled says what became of a decision, in three parts around
+// who settled it, so that who stays data: "already shipped treatment by ",
+// U0PM, " 5 minutes ago".
+func describeSettled(d Decision, now time.Time) (what string, by User, rest string) {
+	rest = " " + ago(d.ResolvedAt, now)
+	by = User(d.SettledBy())
 	switch d.State {
 	case DecisionRejected:
 		if d.RejectedBy == d.Requester {
-			return "already withdrawn by " + by + " " + when
+			return "already withdrawn by ", by, rest
 		}
-		return "already rejected by " + by + " " + when
+		return "already rejected by ", by, rest
 	case DecisionSuperseded:
-		return "already superseded: " + by + " killed the experiment " + when
+		return "already superseded: ", by, " killed the experiment" + rest
 	}
 	done := map[Action]string{ActionShip: "shipped " + d.Variant, ActionExtend: fmt.Sprintf("extended by %d day%s", d.Days, plural(d.Days)), ActionKill: "killed"}[d.Action]
-	return "already " + done + " by " + by + " " + when
+	return "already " + done + " by ", by, rest
 }
 
-// teamTime formats a moment in the team's time zone: "at 14:02 CET on 16 Nov".
-func teamTime(t time.Time, team Team) string {
-	return t.In(team.Location()).Format("at 15:04 MST on 2 Jan")
+// ago says how long ago t was, the same in every reader's time zone: "just
+// now", "5 minutes ago", "3 hours ago", or the day, "on 16 Nov 2026".
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		n := int(d / time.Minute)
+		return fmt.Sprintf("%d minute%s ago", n, plural(n))
+	case d < 24*time.Hour:
+		n := int(d / time.Hour)
+		return fmt.Sprintf("%d hour%s ago", n, plural(n))
+	}
+	return "on " + DayText(t.UTC())
 }
-
-func mentions(users []string) Mention { return MentionUsers(users...) }
 
 func requestKey(e Experiment, d Decision) string {
 	return e.MessageKey("decision", strconv.FormatInt(d.ID, 10))

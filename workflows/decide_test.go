@@ -11,17 +11,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // decideStart is when the decision tests' experiments start.
 var decideStart = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 // decideEnv is the domain over a real SQLite file with the example config
-// applied, the embedded frameworks, the Slack renderer and a fake clock.
+// applied, the embedded frameworks and a fake clock.
 type decideEnv struct {
 	t     testing.TB
 	db    *store.DB
@@ -48,9 +48,6 @@ func newDecideEnv(t testing.TB) *decideEnv {
 			t.Fatal(err)
 		}
 		svc.FrameworkSet = append(svc.FrameworkSet, f)
-	}
-	if svc.Renderer, err = bot.NewRenderer(""); err != nil {
-		t.Fatal(err)
 	}
 	if _, err := svc.ApplyConfig(ctx, "example.yaml", templates.ExampleConfig(), workflows.ActorConfig, false); err != nil {
 		t.Fatal(err)
@@ -99,7 +96,7 @@ func (d *decideEnv) seed(key string, at time.Time, from int, arms ...arm) {
 		if in.data.Len() == 0 {
 			continue
 		}
-		if _, err := d.svc.Import(context.Background(), in.kind, in.data, workflows.FormatJSON, "seed", workflows.ImportOptions{}); err != nil {
+		if _, err := codec.Import(context.Background(), d.svc, in.kind, in.data, codec.FormatJSON, "seed", workflows.ImportOptions{}); err != nil {
 			d.t.Fatal(err)
 		}
 	}
@@ -328,7 +325,7 @@ func TestShipMatchingTheRecommendationIsAutoApproved(t *testing.T) {
 	// The outcome is posted (there was no request to update), the review
 	// closes the thread, and the headline shows the final state.
 	req := d.message(e.MessageKey("decision", fmt.Sprint(dec.ID)))
-	if req.Op != workflows.OpPost || req.Parent != e.ThreadKey() || strings.Contains(string(req.Body.Blocks), "decision.approve") {
+	if req.Op != workflows.OpPost || req.Parent != e.ThreadKey() || req.Payload.Kind != workflows.KindDecisionOutcome {
 		t.Errorf("outcome message: %+v", req)
 	}
 	for _, key := range []string{e.MessageKey("review"), e.ThreadKey(), e.MessageKey("headline", "decision", fmt.Sprint(dec.ID))} {
@@ -342,7 +339,7 @@ func TestShipMatchingTheRecommendationIsAutoApproved(t *testing.T) {
 
 	_, err = d.svc.RequestDecision(ctx, "U0ENG2", "one-click-checkout", workflows.ActionShip, "", 0, "")
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already shipped treatment by <@U0ENG1> at 10:00 CET on 17 Nov") {
+	if !strings.Contains(err.Error(), "already shipped treatment by @U0ENG1 just now") {
 		t.Errorf("a ship of a shipped experiment says %q", err)
 	}
 }
@@ -367,7 +364,7 @@ func TestApprovalFlow(t *testing.T) {
 	}
 	_, err = d.svc.RequestDecision(ctx, "U0ENG2", "one-click-checkout", workflows.ActionExtend, "", 3, "")
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already waits for decision #1 to ship treatment, asked by <@U0ENG1>") {
+	if !strings.Contains(err.Error(), "already waits for decision #1 to ship treatment, asked by @U0ENG1") {
 		t.Errorf("second request: %v", err)
 	}
 
@@ -385,20 +382,26 @@ func TestApprovalFlow(t *testing.T) {
 	}
 	_, err = d.svc.Approve(ctx, "U0ENG2", dec.ID)
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already shipped treatment by <@U0LEAD>") {
+	if !strings.Contains(err.Error(), "already shipped treatment by @U0LEAD") {
 		t.Errorf("a late approval says %q", err)
 	}
 
 	request := e.MessageKey("decision", "1")
-	if m := d.message(request); m.Op != workflows.OpPost || !strings.Contains(string(m.Body.Blocks), `"decision.approve"`) {
+	if m := d.message(request); m.Op != workflows.OpPost || m.Payload.Kind != workflows.KindDecisionRequest {
 		t.Errorf("request message: %+v", m)
+	} else if v, err := workflows.DecodePayload[workflows.DecisionRequest](m.Payload); err != nil ||
+		v.Decision.ID != 1 || v.Decision.State != workflows.DecisionPending || v.Experiment.Key != e.Key {
+		t.Errorf("request payload: %+v, %v", v, err)
 	}
 	if m := d.message(request + ":approvals:1"); m.Op != workflows.OpUpdate || m.Target != request {
 		t.Errorf("progress update: %+v", m)
 	}
 	outcome := d.message(request + ":outcome")
-	if outcome.Op != workflows.OpUpdate || outcome.Target != request || strings.Contains(string(outcome.Body.Blocks), "decision.approve") {
+	if outcome.Op != workflows.OpUpdate || outcome.Target != request || outcome.Payload.Kind != workflows.KindDecisionOutcome {
 		t.Errorf("outcome update: %+v", outcome)
+	} else if v, err := workflows.DecodePayload[workflows.DecisionOutcome](outcome.Payload); err != nil ||
+		v.Decision.State != workflows.DecisionApplied || v.Actor != "U0LEAD" || v.Experiment.State != workflows.StateShipped {
+		t.Errorf("outcome payload: %+v, %v", v, err)
 	}
 	var hook workflows.DecisionWebhook
 	m := d.message("webhook:decision:1:applied")
@@ -441,7 +444,7 @@ func TestRejectAndKill(t *testing.T) {
 	}
 	_, err = d.svc.Approve(ctx, "U0LEAD", dec.ID)
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already rejected by <@U0PM>") {
+	if !strings.Contains(err.Error(), "already rejected by @U0PM") {
 		t.Errorf("approving a rejected decision says %q", err)
 	}
 
@@ -460,7 +463,7 @@ func TestRejectAndKill(t *testing.T) {
 	}
 	_, err = d.svc.Approve(ctx, "U0PM", pending.ID)
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already superseded: <@U0ENG1> killed the experiment") {
+	if !strings.Contains(err.Error(), "already superseded: @U0ENG1 killed the experiment") {
 		t.Errorf("approving a superseded decision says %q", err)
 	}
 	for _, key := range []string{e.MessageKey("decision", fmt.Sprint(pending.ID), "outcome"), e.MessageKey("decision", fmt.Sprint(kill.ID)),
@@ -471,7 +474,7 @@ func TestRejectAndKill(t *testing.T) {
 	}
 	_, err = d.svc.Kill(ctx, "U0ENG2", "one-click-checkout", "")
 	wantCode(t, err, workflows.ECONFLICT)
-	if !strings.Contains(err.Error(), "already killed by <@U0ENG1>") {
+	if !strings.Contains(err.Error(), "already killed by @U0ENG1") {
 		t.Errorf("a second kill says %q", err)
 	}
 	want := "decision.request decision.reject decision.request decision.supersede experiment.kill"

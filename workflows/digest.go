@@ -37,19 +37,31 @@ type ReviewMessage struct {
 	Preview bool
 }
 
+// PayloadKind implements Content.
+func (ReviewMessage) PayloadKind() PayloadKind { return KindReview }
+
 // ReviewDecided replaces the posted summary once the lead has decided:
-// Original is the summary as posted, Record holds the decision.
+// Original is the summary's payload (or, for a summary enqueued before
+// messages carried data, OriginalBody its body as posted), Record holds the
+// decision.
 type ReviewDecided struct {
-	Team     Team
-	Record   ReviewRecord
-	Original Rendered
+	Team         Team
+	Record       ReviewRecord
+	Original     Payload  `json:",omitzero"`
+	OriginalBody Rendered `json:",omitzero"`
 }
+
+// PayloadKind implements Content.
+func (ReviewDecided) PayloadKind() PayloadKind { return KindReviewDecided }
 
 // ReviewDecisionNote tells the review's thread what the lead decided.
 type ReviewDecisionNote struct {
 	Team   Team
 	Record ReviewRecord
 }
+
+// PayloadKind implements Content.
+func (ReviewDecisionNote) PayloadKind() PayloadKind { return KindReviewDecisionNote }
 
 // maxChanges bounds the text of a change of course.
 const maxChanges = 2000
@@ -106,7 +118,7 @@ func digestDue(t Team, now time.Time, opts JobOptions) (month, why string) {
 	}
 	if first := firstWeekday(local); month == latest && local.Before(first) {
 		return month, fmt.Sprintf("it is %s in %s, and the digest posts on the first weekday of the month, %s; --force posts it now",
-			local.Weekday(), loc, first.Format("Monday 2 January"))
+			local.Weekday(), loc, first.Weekday().String()+" "+DayText(first))
 	}
 	return month, ""
 }
@@ -306,7 +318,7 @@ func (s *Service) DecideReview(ctx context.Context, actor, team, month string, c
 			return err
 		}
 		if _, err := s.Enqueue(tx, Message{Key: r.MessageKey + ":decision", Op: OpUpdate, Target: r.MessageKey},
-			ReviewDecided{Team: t, Record: r, Original: parent.Body}); err != nil {
+			ReviewDecided{Team: t, Record: r, Original: parent.Payload, OriginalBody: parent.Body}); err != nil {
 			return err
 		}
 		_, err = s.Enqueue(tx, Message{Key: r.MessageKey + ":decision:reply", Op: OpPost, Channel: t.Channel, Parent: r.MessageKey},
@@ -340,7 +352,7 @@ func decidable(tx Tx, actor, team, month string) (Team, ReviewRecord, error) {
 		return t, r, Errorf(ECONFLICT, "the %s review of %s has not been posted, so there is nothing to decide yet", month, t.Name)
 	case r.Decided():
 		return t, r, Errorf(ECONFLICT, "the course for %s is already decided: %s on %s", month, describeCourse(r),
-			r.DecidedAt.In(t.Location()).Format("2 Jan 2006"))
+			DayText(r.DecidedAt.In(t.Location())))
 	}
 	return t, r, nil
 }

@@ -19,39 +19,40 @@ const (
 // Error is a domain error: a code for machines and a message for people.
 // Messages are written to be shown to users as they are.
 type Error struct {
-	Code    string
+	Code string
+	// Message is the message as plain text: for logs, the CLI and the HTTP
+	// API. A User argument reads "@U0PM" in it.
 	Message string
 	// Hint is an optional suggestion ("did you mean ...?", a usage line).
 	Hint string
-	// Mrkdwn is Message for Slack: the text of every argument escaped but
-	// the mentions (Mention) the domain wrote; empty when the error was
-	// not made by Errorf.
-	Mrkdwn string
+	// Format and Args are the message as the domain wrote it, for an
+	// adapter that shows some arguments its own way: Slack escapes text
+	// and mentions a User. Empty when the error was not made by Errorf.
+	Format string
+	Args   []any
 }
 
-// Mention is Slack mrkdwn that mentions users: "<@U0PM>, <@U0LEAD>". In
-// an error's Mrkdwn it is kept as it is, where any other text is escaped.
-type Mention string
+// User is a Slack user id as an argument of a message: the domain says who,
+// each adapter says it its way (Slack mentions the user; plain text reads
+// "@U0PM").
+type User string
 
-// MentionUsers mentions each user, or says "nobody".
-func MentionUsers(users ...string) Mention {
-	out := make([]string, len(users))
-	for i, u := range users {
-		out[i] = "<@" + u + ">"
-	}
-	if len(out) == 0 {
+func (u User) String() string { return "@" + string(u) }
+
+// Users are users as one argument: "@U0PM, @U0LEAD" in plain text, or
+// "nobody".
+type Users []string
+
+func (us Users) String() string {
+	if len(us) == 0 {
 		return "nobody"
 	}
-	return Mention(strings.Join(out, ", "))
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = User(u).String()
+	}
+	return strings.Join(out, ", ")
 }
-
-// mrkdwnEscaper escapes the three characters Slack's mrkdwn treats as
-// control characters; built once, since building costs more than using.
-var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// EscapeMrkdwn escapes text for Slack mrkdwn. It is the one escaping path:
-// bot.Escape is this function.
-func EscapeMrkdwn(s string) string { return mrkdwnEscaper.Replace(s) }
 
 func (e *Error) Error() string {
 	if e.Hint != "" {
@@ -60,41 +61,11 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
-// Errorf returns a domain error with the given code.
+// Errorf returns a domain error with the given code. Its arguments stay
+// data (Format and Args) for adapters that render them; Message is the
+// plain text.
 func Errorf(code, format string, args ...any) *Error {
-	escaped := make([]any, len(args))
-	for i, a := range args {
-		switch a := a.(type) {
-		case Mention:
-			escaped[i] = string(a)
-		case string:
-			escaped[i] = EscapeMrkdwn(a)
-		case fmt.Stringer:
-			escaped[i] = EscapeMrkdwn(a.String())
-		case error:
-			escaped[i] = EscapeMrkdwn(a.Error())
-		default:
-			escaped[i] = a
-		}
-	}
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Mrkdwn: fmt.Sprintf(format, escaped...)}
-}
-
-// MrkdwnMessage returns err's message as Slack mrkdwn: escaped, with the
-// domain's mentions kept.
-func MrkdwnMessage(err error) string {
-	var e *Error
-	if !errors.As(err, &e) {
-		return EscapeMrkdwn(ErrorMessage(err))
-	}
-	msg := e.Mrkdwn
-	if msg == "" {
-		msg = EscapeMrkdwn(e.Message)
-	}
-	if e.Hint != "" {
-		msg += " (" + EscapeMrkdwn(e.Hint) + ")"
-	}
-	return msg
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // WithHint returns a copy of e carrying a suggestion.

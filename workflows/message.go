@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"time"
 )
 
@@ -40,22 +42,98 @@ const (
 )
 
 // Rendered is a message body ready to send: for Slack, fallback text and
-// Block Kit blocks (a JSON array); for a webhook, the JSON document.
+// Block Kit blocks (a JSON array); for a webhook, the JSON document. The
+// domain stores one only for what an adapter rendered itself (a reply to a
+// command), for webhooks, and in rows from before messages carried data;
+// everything else carries a Payload, rendered when it is delivered.
 type Rendered struct {
 	Text   string          `json:"text"`
 	Blocks json.RawMessage `json:"blocks,omitempty"`
 	JSON   json.RawMessage `json:"json,omitempty"`
 	// File is a picture to upload (a chart), with its file name; the text
-	// is its title. Enqueue moves it into the message.
+	// is its title.
 	File     []byte `json:"-"`
 	Filename string `json:"-"`
 }
 
-// Renderer turns a domain value (a scorecard, a decision request, a digest
-// section) into a message body. The Slack adapter implements it; rendering
-// is pure, so it is safe inside a transaction.
-type Renderer interface {
-	Render(v any) (Rendered, error)
+// PayloadKind names the domain value a message carries. Kinds are stored
+// with messages waiting in the outbox, so a kind is never renamed.
+type PayloadKind string
+
+// The kinds of payload: one per domain value the service posts.
+const (
+	KindReview             PayloadKind = "review"
+	KindReviewDecided      PayloadKind = "review.decided"
+	KindReviewDecisionNote PayloadKind = "review.decision_note"
+	KindThreadHeadline     PayloadKind = "thread.headline"
+	KindScorecard          PayloadKind = "scorecard"
+	KindLiftChart          PayloadKind = "chart.lift"
+	KindIntervalChart      PayloadKind = "chart.intervals"
+	KindGuardrailAlert     PayloadKind = "alert.guardrail"
+	KindSRMAlert           PayloadKind = "alert.srm"
+	KindDataAlert          PayloadKind = "alert.data"
+	KindSourceDown         PayloadKind = "alert.source_down"
+	KindOverdueReminder    PayloadKind = "alert.overdue"
+	KindOwnerEscalation    PayloadKind = "alert.escalation"
+	KindWeeklyUpdate       PayloadKind = "weekly"
+	KindDecisionRequest    PayloadKind = "decision.request"
+	KindDecisionOutcome    PayloadKind = "decision.outcome"
+	KindExperimentReview   PayloadKind = "experiment.review"
+	KindPostMortemAsk      PayloadKind = "experiment.postmortem"
+	KindRolloutAlert       PayloadKind = "rollout.alert"
+)
+
+// PayloadKinds returns every kind of payload. An adapter renders each; its
+// tests range over this list, so a kind cannot be added without a renderer.
+func PayloadKinds() []PayloadKind {
+	return []PayloadKind{
+		KindReview, KindReviewDecided, KindReviewDecisionNote, KindThreadHeadline, KindScorecard, KindLiftChart,
+		KindIntervalChart, KindGuardrailAlert, KindSRMAlert, KindDataAlert, KindSourceDown, KindOverdueReminder, KindOwnerEscalation,
+		KindWeeklyUpdate, KindDecisionRequest, KindDecisionOutcome, KindExperimentReview, KindPostMortemAsk,
+		KindRolloutAlert,
+	}
+}
+
+// Content is a domain value a message carries: a scorecard, a decision
+// request, a section of a review.
+type Content interface {
+	PayloadKind() PayloadKind
+}
+
+// Payload is a message's content as data: its kind and the domain value as
+// JSON. It holds no Slack syntax; the adapter renders it when it delivers,
+// outside any write transaction.
+type Payload struct {
+	Kind PayloadKind     `json:"kind"`
+	Data json.RawMessage `json:"data"`
+}
+
+// NewPayload encodes c as a payload.
+func NewPayload(c Content) (Payload, error) {
+	kind := c.PayloadKind()
+	if !slices.Contains(PayloadKinds(), kind) {
+		return Payload{}, Errorf(EINTERNAL, "payload kind %q is not in PayloadKinds", kind)
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return Payload{}, fmt.Errorf("workflows: encode %s payload: %w", kind, err)
+	}
+	return Payload{Kind: kind, Data: data}, nil
+}
+
+// DecodePayload decodes a payload of T's kind.
+func DecodePayload[T Content](p Payload) (T, error) {
+	var v T
+	if p.Kind != v.PayloadKind() {
+		return v, fmt.Errorf("workflows: a %s payload is not a %s", p.Kind, v.PayloadKind())
+	}
+	if len(p.Data) == 0 {
+		return v, fmt.Errorf("workflows: the %s payload is empty (pruned)", p.Kind)
+	}
+	if err := json.Unmarshal(p.Data, &v); err != nil {
+		return v, fmt.Errorf("workflows: decode %s payload: %w", p.Kind, err)
+	}
+	return v, nil
 }
 
 // Message is one thing growthbot sends. It is written to the outbox in the
@@ -73,8 +151,14 @@ type Message struct {
 	URL       string // response_url or webhook URL
 	User      string // ephemeral: who sees it
 	SecretEnv string // webhook: the environment variable with the HMAC secret
-	Body      Rendered
-	// Upload: the file's bytes, name and title.
+	// Payload is what the message says, as data; the adapter renders it
+	// when it delivers. Empty for a message enqueued with its Body.
+	Payload Payload
+	// Body is a message already rendered: a reply an adapter rendered, a
+	// webhook's document, or a row from before messages carried data.
+	Body Rendered
+	// Upload (rows from before messages carried data): the file's bytes,
+	// name and title.
 	File     []byte
 	Filename string
 	Title    string
@@ -114,7 +198,7 @@ type OutboxStore interface {
 	MessageByKey(key string) (Message, error)
 	// DueMessages returns up to limit messages that may be delivered at now:
 	// the first undelivered message of each lane, when its time has come and
-	// no live lease holds it. They come without Body and File, which
+	// no live lease holds it. They come without Payload, Body and File, which
 	// ClaimMessage reads.
 	DueMessages(now time.Time, limit int) ([]Message, error)
 	// ClaimMessage takes the message for delivery until leaseUntil. It fails
@@ -144,22 +228,17 @@ type OutboxStore interface {
 	PruneOutbox(before time.Time) (int64, error)
 }
 
-// Enqueue renders v with the service's renderer and adds the message to the
-// outbox in tx. It reports whether the message was new.
-func (s *Service) Enqueue(tx Tx, m Message, v any) (bool, error) {
-	if v != nil {
-		if s.Renderer == nil {
-			return false, Errorf(EINTERNAL, "no renderer configured")
-		}
-		body, err := s.Renderer.Render(v)
+// Enqueue adds the message to the outbox in tx, carrying c as its payload
+// (or, when c is nil, the body m already has). Nothing is rendered here:
+// the writer is held only to store data. It reports whether the message was
+// new.
+func (s *Service) Enqueue(tx Tx, m Message, c Content) (bool, error) {
+	if c != nil {
+		p, err := NewPayload(c)
 		if err != nil {
 			return false, err
 		}
-		if body.File != nil {
-			m.File, m.Filename, m.Title = body.File, body.Filename, body.Text
-			body.File = nil
-		}
-		m.Body = body
+		m.Payload = p
 	}
 	return tx.Enqueue(m)
 }

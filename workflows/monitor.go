@@ -86,6 +86,9 @@ type DataAlert struct {
 	At       time.Time
 }
 
+// PayloadKind implements Content.
+func (DataAlert) PayloadKind() PayloadKind { return KindDataAlert }
+
 // raise opens the alert key unless it is open, and then posts msg.
 func (s *Service) raise(tx Tx, key string, msg Message, a DataAlert) error {
 	cur, err := tx.MonitorAlert(key)

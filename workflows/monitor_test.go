@@ -2,29 +2,11 @@ package workflows_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/growthbot/growthbot/workflows"
 )
-
-// alertRecorder renders like namingRenderer and keeps every data alert it
-// rendered: a data alert is rendered only when it is posted.
-type alertRecorder struct {
-	namingRenderer
-	mu     sync.Mutex
-	alerts []workflows.DataAlert
-}
-
-func (r *alertRecorder) Render(v any) (workflows.Rendered, error) {
-	if a, ok := v.(workflows.DataAlert); ok {
-		r.mu.Lock()
-		r.alerts = append(r.alerts, a)
-		r.mu.Unlock()
-	}
-	return r.namingRenderer.Render(v)
-}
 
 // TestMissingKPIReminder: KPIs the team sends monthly, still missing two
 // days before the review (Tuesday 1 December 2026), get one reminder in
@@ -32,8 +14,7 @@ func (r *alertRecorder) Render(v any) (workflows.Rendered, error) {
 // they arrive.
 func TestMissingKPIReminder(t *testing.T) {
 	env := newReviewEnv(t, time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), team("checkout", "UTC"))
-	rec := &alertRecorder{}
-	env.svc.Renderer = rec
+	alerts := func() []workflows.DataAlert { return recorded[workflows.DataAlert](t, env.outbox) }
 	env.kpis("checkout", map[string][]float64{"mrr": {100, 110, 120}, "nps": {30, 31, 32}, "support_tickets": {5, 6, 7}}, "2026-08")
 	pulse := func(day string) {
 		t.Helper()
@@ -42,17 +23,17 @@ func TestMissingKPIReminder(t *testing.T) {
 		}
 	}
 	pulse("2026-11-28") // three days before: not due
-	if len(rec.alerts) != 0 {
-		t.Fatalf("a reminder three days before the review: %+v", rec.alerts)
+	if len(alerts()) != 0 {
+		t.Fatalf("a reminder three days before the review: %+v", alerts())
 	}
 	env.clock.Set(time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC))
 	pulse("2026-11-29")
 	env.clock.Set(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
 	pulse("2026-11-30")
-	if len(rec.alerts) != 1 {
-		t.Fatalf("%d reminders over two pulses, want 1: %+v", len(rec.alerts), rec.alerts)
+	if len(alerts()) != 1 {
+		t.Fatalf("%d reminders over two pulses, want 1: %+v", len(alerts()), alerts())
 	}
-	a := rec.alerts[0]
+	a := alerts()[0]
 	if a.Kind != workflows.AlertKPIsMissing || a.Month != "2026-11" || a.Fix != "growthbot import kpis FILE" ||
 		!a.ReviewAt.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) ||
 		len(a.Missing) != 3 || a.Missing[0] != "MRR" || a.Missing[1] != "NPS" || a.Missing[2] != "support tickets" {
@@ -62,14 +43,14 @@ func TestMissingKPIReminder(t *testing.T) {
 	if _, err := env.svc.RunPulse(context.Background(), workflows.JobOptions{Team: "checkout", Period: "2026-11-30", Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.alerts) != 1 {
-		t.Fatalf("support tickets are still missing, yet: %+v", rec.alerts[1:])
+	if len(alerts()) != 1 {
+		t.Fatalf("support tickets are still missing, yet: %+v", alerts()[1:])
 	}
 	env.clock.Set(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	env.kpis("checkout", map[string][]float64{"support_tickets": {8}}, "2026-11")
 	pulse("2026-12-01")
 	pulse("2026-12-01") // a second run of the day is skipped
-	if len(rec.alerts) != 2 || !rec.alerts[1].Cleared || rec.alerts[1].Month != "2026-11" {
-		t.Fatalf("after the KPIs arrived: %+v", rec.alerts)
+	if len(alerts()) != 2 || !alerts()[1].Cleared || alerts()[1].Month != "2026-11" {
+		t.Fatalf("after the KPIs arrived: %+v", alerts())
 	}
 }

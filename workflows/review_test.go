@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,28 +15,76 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
-// reviewEnv is a service over a real SQLite file with a fake clock and a
-// renderer that only names what it renders.
+// reviewEnv is a service over a real SQLite file with a fake clock, whose
+// outbox is recorded so that tests can read the domain values the messages
+// carry.
 type reviewEnv struct {
-	t     *testing.T
-	db    *store.DB
-	svc   *workflows.Service
-	clock *workflows.FakeClock
+	t      *testing.T
+	db     *store.DB
+	svc    *workflows.Service
+	clock  *workflows.FakeClock
+	outbox *outboxRecorder
 }
 
-// namingRenderer renders a value as its type and section, and the chart as
-// a tiny file, so tests can see which messages a use case enqueued.
-type namingRenderer struct{}
+// outboxRecorder keeps the messages the outbox took, in order, once their
+// transaction committed.
+type outboxRecorder struct {
+	mu   sync.Mutex
+	msgs []workflows.Message
+}
 
-func (namingRenderer) Render(v any) (workflows.Rendered, error) {
-	if m, ok := v.(workflows.ReviewMessage); ok {
-		r := workflows.Rendered{Text: "review " + string(m.Section)}
-		if m.Section == workflows.SectionChart {
-			r.File, r.Filename = []byte("png"), "chart.png"
-		}
-		return r, nil
+// recordingStore is the store with its outbox recorded.
+type recordingStore struct {
+	*store.DB
+	rec *outboxRecorder
+}
+
+func (s recordingStore) Update(ctx context.Context, fn func(workflows.Tx) error) error {
+	var added []workflows.Message
+	err := s.DB.Update(ctx, func(tx workflows.Tx) error {
+		added = added[:0] // a retried transaction starts over
+		return fn(recordingTx{Tx: tx, added: &added})
+	})
+	if err == nil {
+		s.rec.mu.Lock()
+		s.rec.msgs = append(s.rec.msgs, added...)
+		s.rec.mu.Unlock()
 	}
-	return workflows.Rendered{Text: fmt.Sprintf("%T", v)}, nil
+	return err
+}
+
+// recordingTx is a transaction that notes the messages it enqueues.
+type recordingTx struct {
+	workflows.Tx
+	added *[]workflows.Message
+}
+
+func (tx recordingTx) Enqueue(m workflows.Message) (bool, error) {
+	ok, err := tx.Tx.Enqueue(m)
+	if ok && err == nil {
+		*tx.added = append(*tx.added, m)
+	}
+	return ok, err
+}
+
+// recorded decodes the payloads of T's kind the outbox took, in order.
+func recorded[T workflows.Content](t testing.TB, rec *outboxRecorder) []T {
+	t.Helper()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var out []T
+	var zero T
+	for _, m := range rec.msgs {
+		if m.Payload.Kind != zero.PayloadKind() {
+			continue
+		}
+		v, err := workflows.DecodePayload[T](m.Payload)
+		if err != nil {
+			t.Fatalf("message %s: %v", m.Key, err)
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func newReviewEnv(t *testing.T, now time.Time, teams ...workflows.Team) *reviewEnv {
@@ -45,10 +94,10 @@ func newReviewEnv(t *testing.T, now time.Time, teams ...workflows.Team) *reviewE
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	env := &reviewEnv{t: t, db: db, clock: workflows.NewFakeClock(now)}
+	env := &reviewEnv{t: t, db: db, clock: workflows.NewFakeClock(now), outbox: &outboxRecorder{}}
 	db.Now = env.clock.Now
-	env.svc = workflows.NewService(db, nil)
-	env.svc.Clock, env.svc.Renderer = env.clock, namingRenderer{}
+	env.svc = workflows.NewService(recordingStore{DB: db, rec: env.outbox}, nil)
+	env.svc.Clock = env.clock
 	env.update(func(tx workflows.Tx) error {
 		for _, tm := range teams {
 			if err := tx.PutTeam(tm); err != nil {
@@ -200,7 +249,7 @@ func TestReviewNumbers(t *testing.T) {
 	}
 	active := headlineOf(t, rv, "active_users")
 	if active.Current.Value != 6 || active.Current.Source != workflows.SourceEvents || !active.Current.Partial ||
-		active.Current.Note != "events end 20 Oct" || active.Previous.Value != 10 || active.Previous.Partial {
+		active.Current.Note != "events end 20 Oct 2026" || active.Previous.Value != 10 || active.Previous.Partial {
 		t.Errorf("active users: %+v, previous %+v", active.Current, active.Previous)
 	}
 	if ret := headlineOf(t, rv, "retention"); !near(ret.Current.Value, 0.5) || !near(ret.Previous.Value, 0.8) || !near(ret.MoM, -0.3) {
@@ -338,7 +387,7 @@ func TestDigestFirstWeekday(t *testing.T) {
 			want []string
 			line string
 		}{
-			{1, nil, "it is Saturday in UTC, and the digest posts on the first weekday of the month, Monday 3 August"},
+			{1, nil, "it is Saturday in UTC, and the digest posts on the first weekday of the month, Monday 3 Aug 2026"},
 			{2, nil, "it is Sunday in UTC"},
 			{3, []string{"2026-07"}, "posted review:checkout:2026-07"},
 			{4, []string{"2026-07"}, "already ran"},
@@ -411,8 +460,11 @@ func TestDigestExactlyOnce(t *testing.T) {
 	if m, ok := env.message(key + ":force:2"); !ok || m.Op != workflows.OpPost {
 		t.Errorf("a forced run did not post a new parent")
 	}
-	if m, ok := env.message(key + ":force:2:chart"); !ok || m.Parent != key+":force:2" || m.Op != workflows.OpUpload || string(m.File) != "png" {
+	if m, ok := env.message(key + ":force:2:chart"); !ok || m.Parent != key+":force:2" || m.Op != workflows.OpUpload {
 		t.Errorf("the forced chart: %+v", m)
+	} else if v, err := workflows.DecodePayload[workflows.ReviewMessage](m.Payload); err != nil || v.Section != workflows.SectionChart ||
+		v.Review.Month != "2026-10" || !v.Review.HasTrend() {
+		t.Errorf("the forced chart's payload: %+v, %v", v.Section, err)
 	}
 }
 
@@ -565,6 +617,9 @@ func TestDecideReview(t *testing.T) {
 	key := workflows.ReviewKey("checkout", "2026-10")
 	if m, ok := env.message(key + ":decision"); !ok || m.Op != workflows.OpUpdate || m.Target != key {
 		t.Errorf("the summary is not updated: %+v", m)
+	} else if v, err := workflows.DecodePayload[workflows.ReviewDecided](m.Payload); err != nil ||
+		v.Original.Kind != workflows.KindReview || v.Record.DecidedBy != "U0LEAD" {
+		t.Errorf("the update's payload: %+v, %v", v, err)
 	}
 	if m, ok := env.message(key + ":decision:reply"); !ok || m.Parent != key {
 		t.Errorf("the thread is not told: %+v", m)

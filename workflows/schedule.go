@@ -3,13 +3,9 @@ package workflows
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"maps"
 	"slices"
-	"sync"
+	"strings"
 	"time"
-
-	"github.com/robfig/cron/v3"
 )
 
 // JobFunc runs one job.
@@ -77,53 +73,49 @@ func (s *Service) JobNames() []string {
 	return names
 }
 
-// DefaultSchedulerTick is how often the scheduler looks at the clock and
-// reads the schedules again.
+// DefaultSchedulerTick is how often `serve` reads teams, schedules and
+// channels again and runs the jobs due: a change by apply in another
+// process is seen within it.
 const DefaultSchedulerTick = 30 * time.Second
 
-// Scheduler runs the jobs on their schedules: per team in the team's time
-// zone, or once for the workspace. A run missed while growthbot was down is
-// caught up when it starts; every run is recorded (runOnce), so a period
-// runs once even across restarts and two overlapping processes. Teams and
-// schedules are read again every Tick, so a team added or a schedule
-// changed by `growthbot apply` in another process is scheduled without a
-// restart.
-type Scheduler struct {
-	Service *Service
-	Log     *slog.Logger
-	// Jobs replaces Service.Jobs(), for tests that record runs.
-	Jobs []Job
-	// Tick is how often the clock is looked at and the schedules are read
-	// again (default DefaultSchedulerTick).
-	Tick time.Duration
-
-	running sync.WaitGroup
-	mu      sync.Mutex
-	busy    map[string]bool // entries with a run in progress
+// Schedule says when a job fires: a cron schedule, parsed by the
+// scheduler's runtime (package workflows/schedule), which the domain does
+// not import.
+type Schedule interface {
+	// Next returns the first time the schedule fires after t, or the zero
+	// time if it never does.
+	Next(t time.Time) time.Time
 }
 
-// entry is one scheduled job for one team (or the workspace).
-type entry struct {
-	job      Job
-	team     Team // zero for workspace jobs
-	spec     string
-	schedule cron.Schedule
+// ScheduleParser reads a job's cron spec (five fields) for a time zone. It
+// is injected (Service.ParseSchedule), so that apply can refuse a bad spec
+// by file and line without the domain knowing cron's grammar.
+type ScheduleParser func(spec string, loc *time.Location) (Schedule, error)
+
+// ScheduledJob is one job of the table scheduled for one team (or once for
+// the workspace): what the scheduler fires and `jobs list` shows.
+type ScheduledJob struct {
+	Job      Job
+	Team     Team // zero for workspace jobs
+	Spec     string
+	Schedule Schedule
 }
 
-// id names the entry in logs and OnChange: "pulse checkout", "rollouts".
-func (e entry) id() string {
-	if e.team.Key == "" {
-		return e.job.Name
+// ID names the scheduled job in logs: "pulse checkout", "rollouts".
+func (e ScheduledJob) ID() string {
+	if e.Team.Key == "" {
+		return e.Job.Name
 	}
-	return e.job.Name + " " + e.team.Key
+	return e.Job.Name + " " + e.Team.Key
 }
 
-// cronParser reads five-field specs with an optional CRON_TZ= prefix.
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
-
-// entries returns the schedules of jobs: per-team jobs for each team in its
-// time zone, the others in UTC. Errors: EINVALID for a bad cron spec.
-func (s *Service) entries(ctx context.Context, jobs []Job) ([]entry, error) {
+// ScheduledJobs returns the schedules of jobs: per-team jobs for each team
+// in its time zone, the others in UTC, sorted by ID. Errors: EINVALID for a
+// bad cron spec; EINTERNAL when the service has no ParseSchedule.
+func (s *Service) ScheduledJobs(ctx context.Context, jobs []Job) ([]ScheduledJob, error) {
+	if s.ParseSchedule == nil {
+		return nil, Errorf(EINTERNAL, "the service has no schedule parser (Service.ParseSchedule)")
+	}
 	var settings Settings
 	var teams []Team
 	err := s.Store.View(ctx, func(tx Tx) error {
@@ -138,186 +130,41 @@ func (s *Service) entries(ctx context.Context, jobs []Job) ([]entry, error) {
 		return nil, err
 	}
 	settings = settings.WithDefaults()
-	var out []entry
+	var out []ScheduledJob
 	for _, j := range jobs {
 		spec := j.Spec(settings)
-		add := func(t Team, tz string) error {
-			sched, err := cronParser.Parse("CRON_TZ=" + tz + " " + spec)
+		add := func(t Team) error {
+			sched, err := s.ParseSchedule(spec, t.Location())
 			if err != nil {
 				return Errorf(EINVALID, "the %s schedule %q: %v", j.Name, spec, err)
 			}
-			out = append(out, entry{job: j, team: t, spec: spec, schedule: sched})
+			out = append(out, ScheduledJob{Job: j, Team: t, Spec: spec, Schedule: sched})
 			return nil
 		}
 		if !j.PerTeam {
-			if err := add(Team{}, "UTC"); err != nil {
+			if err := add(Team{}); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		for _, t := range teams {
-			if err := add(t, t.Location().String()); err != nil {
+			if err := add(t); err != nil {
 				return nil, err
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b entry) int { return cmpString(a.id(), b.id()) })
+	slices.SortFunc(out, func(a, b ScheduledJob) int { return strings.Compare(a.ID(), b.ID()) })
 	return out, nil
 }
 
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// options returns what a run of the entry fired at t covers: its team and
-// period.
-func (e entry) options(fired time.Time) JobOptions {
-	opts := JobOptions{Team: e.team.Key}
-	if e.job.Period != nil {
-		opts.Period = e.job.Period(fired.In(e.team.Location()))
+// Options returns what a run of the scheduled job fired at t covers: its
+// team and period.
+func (e ScheduledJob) Options(fired time.Time) JobOptions {
+	opts := JobOptions{Team: e.Team.Key}
+	if e.Job.Period != nil {
+		opts.Period = e.Job.Period(fired.In(e.Team.Location()))
 	}
 	return opts
-}
-
-// previous returns the last time the schedule fired after from and at or
-// before now, or the zero time.
-func previous(sched cron.Schedule, from, now time.Time) time.Time {
-	var last time.Time
-	for t := sched.Next(from); !t.IsZero() && !t.After(now); t = sched.Next(t) {
-		last = t
-	}
-	return last
-}
-
-// Run schedules the jobs until ctx is done, then waits for the runs in
-// progress. At start it catches up the runs missed while growthbot was
-// down; then, every Tick, it reads the schedules again and runs each entry
-// whose schedule fired since the last tick (once, however many times it
-// fired). It fails only if the schedules cannot be read at start.
-func (sc *Scheduler) Run(ctx context.Context) error {
-	defer sc.running.Wait()
-	jobs := sc.Jobs
-	if jobs == nil {
-		jobs = sc.Service.Jobs()
-	}
-	tick := sc.Tick
-	if tick <= 0 {
-		tick = DefaultSchedulerTick
-	}
-	entries, err := sc.Service.entries(ctx, jobs)
-	if err != nil {
-		return err
-	}
-	last := sc.Service.Clock.Now()
-	for _, e := range entries {
-		if fired := previous(e.schedule, last.Add(-e.job.CatchUp), last); !fired.IsZero() {
-			sc.start(ctx, e, fired)
-		}
-	}
-	sc.Log.Info("scheduler started", "entries", len(entries), "tick", tick)
-	timer := time.NewTicker(tick)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-timer.C:
-		}
-		if fresh, err := sc.Service.entries(ctx, jobs); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			// Keep the schedules we have: a bad spec is refused by apply,
-			// and a busy database answers next time.
-			sc.Log.Error("scheduler: read the schedules", "err", err)
-		} else {
-			sc.changed(entries, fresh)
-			entries = fresh
-		}
-		now := sc.Service.Clock.Now()
-		for _, e := range entries {
-			if fired := previous(e.schedule, last, now); !fired.IsZero() {
-				sc.start(ctx, e, fired)
-			}
-		}
-		last = now
-	}
-}
-
-// changed logs what differs between two readings of the schedules.
-func (sc *Scheduler) changed(before, after []entry) {
-	describe := func(list []entry) map[string]string {
-		m := map[string]string{}
-		for _, e := range list {
-			m[e.id()] = e.spec + " " + e.team.Location().String()
-		}
-		return m
-	}
-	old, now := describe(before), describe(after)
-	if maps.Equal(old, now) {
-		return
-	}
-	for _, e := range after {
-		if old[e.id()] != now[e.id()] {
-			sc.Log.Info("scheduler: scheduled", "entry", e.id(), "schedule", e.spec, "tz", e.team.Location().String())
-		}
-	}
-	for id := range old {
-		if _, ok := now[id]; !ok {
-			sc.Log.Info("scheduler: unscheduled", "entry", id)
-		}
-	}
-}
-
-// start runs the entry for the time it fired, in the background, unless a
-// run of the same entry is still going.
-func (sc *Scheduler) start(ctx context.Context, e entry, fired time.Time) {
-	sc.mu.Lock()
-	if sc.busy == nil {
-		sc.busy = map[string]bool{}
-	}
-	if sc.busy[e.id()] {
-		sc.mu.Unlock()
-		sc.Log.Warn("scheduler: skipped, the previous run is still going", "entry", e.id())
-		return
-	}
-	sc.busy[e.id()] = true
-	sc.mu.Unlock()
-	sc.running.Go(func() {
-		defer func() {
-			sc.mu.Lock()
-			delete(sc.busy, e.id())
-			sc.mu.Unlock()
-		}()
-		sc.run(ctx, e, fired)
-	})
-}
-
-// run runs one entry for the time it fired. Its outcome is logged; the
-// job's own records make a repeated period a no-op.
-func (sc *Scheduler) run(ctx context.Context, e entry, fired time.Time) {
-	if ctx.Err() != nil {
-		return
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			sc.Log.Error("job panicked", "job", e.job.Name, "team", e.team.Key, "panic", r)
-		}
-	}()
-	opts := e.options(fired)
-	report, err := e.job.Run(ctx, opts)
-	for _, line := range report.Lines {
-		sc.Log.Info(line, "job", e.job.Name)
-	}
-	if err != nil {
-		sc.Log.Error("job failed", "job", e.job.Name, "team", e.team.Key, "period", opts.Period, "err", err)
-	}
 }
 
 // JobSummary is what `growthbot jobs list` shows of a job.
@@ -333,7 +180,7 @@ type JobSummary struct {
 // JobSummaries returns each job's last run and next run.
 func (s *Service) JobSummaries(ctx context.Context) ([]JobSummary, error) {
 	jobs := s.Jobs()
-	entries, err := s.entries(ctx, jobs)
+	entries, err := s.ScheduledJobs(ctx, jobs)
 	if err != nil {
 		return nil, err
 	}
@@ -361,11 +208,11 @@ func (s *Service) JobSummaries(ctx context.Context) ([]JobSummary, error) {
 	now := s.Clock.Now()
 	for i := range out {
 		for _, e := range entries {
-			if e.job.Name != out[i].Job {
+			if e.Job.Name != out[i].Job {
 				continue
 			}
-			if next := e.schedule.Next(now); out[i].Next.IsZero() || next.Before(out[i].Next) {
-				out[i].Next, out[i].NextTeam = next, e.team.Key
+			if next := e.Schedule.Next(now); out[i].Next.IsZero() || next.Before(out[i].Next) {
+				out[i].Next, out[i].NextTeam = next, e.Team.Key
 			}
 		}
 	}
@@ -377,7 +224,7 @@ func (j JobSummary) Describe() string {
 	if j.Next.IsZero() {
 		return "not scheduled (no teams)"
 	}
-	s := j.Next.Format("Mon 2 Jan 15:04 MST")
+	s := MomentText(j.Next)
 	if j.NextTeam != "" {
 		s += fmt.Sprintf(" (%s)", j.NextTeam)
 	}

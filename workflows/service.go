@@ -30,14 +30,16 @@ type Service struct {
 	// config may name; FrameworkSet holds the frameworks themselves.
 	Frameworks   []string
 	FrameworkSet []Framework
-	// Renderer renders the messages the service enqueues.
-	Renderer Renderer
 	// Retention says how long the housekeeping job keeps delivery records
 	// and message bodies.
 	Retention Retention
 	// Warehouses opens the sources experiments may read instead of the
 	// embedded store; nil when none may.
 	Warehouses Warehouses
+	// ParseSchedule reads the jobs' cron specs. Without it apply checks
+	// only that a spec has five fields, and ScheduledJobs and
+	// JobSummaries fail.
+	ParseSchedule ScheduleParser
 
 	// analyses lets concurrent requests for one experiment's scorecard
 	// share an analysis; see Scorecard.
@@ -144,10 +146,10 @@ func mayAct(actor string, team Team) error {
 	if IsSystemActor(actor) || team.IsMember(actor) {
 		return nil
 	}
-	ask := "the team's lead"
-	if team.Lead != "" {
-		ask = string(MentionUsers(team.Lead)) + ", the team's lead,"
+	if team.Lead == "" {
+		return Errorf(EFORBIDDEN, "only members of team %s can do that, and %s is not one: ask the team's lead to add you to the team's members in the config file",
+			team.Name, User(actor))
 	}
-	return Errorf(EFORBIDDEN, "only members of team %s can do that, and <@%s> is not one: ask %s to add you to the team's members in the config file",
-		team.Name, actor, Mention(ask))
+	return Errorf(EFORBIDDEN, "only members of team %s can do that, and %s is not one: ask %s, the team's lead, to add you to the team's members in the config file",
+		team.Name, User(actor), User(team.Lead))
 }

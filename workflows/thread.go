@@ -11,6 +11,9 @@ type ThreadHeadline struct {
 	Scorecard *Scorecard
 }
 
+// PayloadKind implements Content.
+func (ThreadHeadline) PayloadKind() PayloadKind { return KindThreadHeadline }
+
 // ScorecardMessage is a scorecard as a message: a reply in the experiment's
 // thread (with decision buttons), or an answer only its asker sees.
 type ScorecardMessage struct {
@@ -19,6 +22,9 @@ type ScorecardMessage struct {
 	// Buttons adds Ship / Extend 7 days / Kill.
 	Buttons bool
 }
+
+// PayloadKind implements Content.
+func (ScorecardMessage) PayloadKind() PayloadKind { return KindScorecard }
 
 // ensureThread enqueues the message that opens the experiment's thread,
 // unless it exists, so that anything can reply in the thread at any time:

@@ -78,6 +78,9 @@ type WeeklyUpdate struct {
 	GoalsAtRisk []GoalRisk
 }
 
+// PayloadKind implements Content.
+func (WeeklyUpdate) PayloadKind() PayloadKind { return KindWeeklyUpdate }
+
 // Quiet reports whether nothing happened and nothing waits.
 func (u WeeklyUpdate) Quiet() bool {
 	return len(u.Started)+len(u.Decided)+len(u.Waiting)+len(u.Overdue)+len(u.GoalsAtRisk) == 0

@@ -8,25 +8,10 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
-// weeklyRecorder keeps the weekly updates it rendered.
-type weeklyRecorder struct {
-	namingRenderer
-	updates []workflows.WeeklyUpdate
-}
-
-func (r *weeklyRecorder) Render(v any) (workflows.Rendered, error) {
-	if u, ok := v.(workflows.WeeklyUpdate); ok {
-		r.updates = append(r.updates, u)
-	}
-	return r.namingRenderer.Render(v)
-}
-
 func TestWeeklyUpdateGoalsAtRiskAndQuietWeeks(t *testing.T) {
 	// Monday 7 December 2026, week 50: 2026-Q4 is 67 % over.
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	env := newReviewEnv(t, now, team("checkout", "UTC"), team("onboarding", "UTC"))
-	rec := &weeklyRecorder{}
-	env.svc.Renderer = rec
 	env.update(func(tx workflows.Tx) error {
 		for _, g := range []workflows.Goal{
 			{Team: "checkout", Quarter: "2026-Q4", Title: "Ship one-click", Owner: "U0ENG1", Status: workflows.GoalInProgress},
@@ -44,10 +29,11 @@ func TestWeeklyUpdateGoalsAtRiskAndQuietWeeks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(rec.updates) != 2 {
-		t.Fatalf("%d updates, want one per team", len(rec.updates))
+	updates := recorded[workflows.WeeklyUpdate](t, env.outbox)
+	if len(updates) != 2 {
+		t.Fatalf("%d updates, want one per team", len(updates))
 	}
-	for _, u := range rec.updates {
+	for _, u := range updates {
 		if u.Week != "2026-W50" || !u.From.Equal(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)) || !u.To.Equal(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)) {
 			t.Errorf("week %s from %v to %v", u.Week, u.From, u.To)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
 	"github.com/growthbot/growthbot/templates"
+	"github.com/growthbot/growthbot/workflows"
 )
 
 // TestConsole types slash commands and presses a button by its label, as a
@@ -68,7 +69,7 @@ func TestConsoleAfterDemo(t *testing.T) {
 		{"/exp list", "1 running · 1 decision pending"},
 		{"/exp status trust-badges", "Trust badges"},
 		{"/exp scorecard trust-badges", "#C0CHECKOUT (in thread)"},
-		{"/exp history express-checkout", "decision.request by @U0ENG1"},
+		{"/exp history express-checkout", "Decision requested by @U0ENG1, 2 Dec 2026 09:00 UTC"},
 		{"/growth goals checkout", "Checkout goals for"},
 		{"/growth kpi checkout", "Checkout KPIs"},
 		{"/growth review checkout", "Growth review: Checkout"},
@@ -116,17 +117,73 @@ func TestConsoleShowsSlackErrors(t *testing.T) {
 	db := mustRunningExample(t)
 	var out strings.Builder
 	ctx := context.Background()
-	sdb, svc, err := openService(ctx, &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}, db)
+	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
+	local, err := openLocal(ctx, e, db, appOptions{}, "U0ENG1", "C0CHECKOUT", "", &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sdb.Close()
-	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
-	local := newLocalSlack(sdb, svc, e, "U0ENG1", "C0CHECKOUT", "", &out)
 	defer local.Close()
 	local.fake.FailNext("chat.postMessage", 5, fakeslack.Failure{Error: "channel_not_found"})
 	local.console.Exec(ctx, "/exp scorecard one-click-checkout")
 	if !strings.Contains(out.String(), "! Slack error: chat.postMessage answered channel_not_found") {
 		t.Errorf("console output:\n%s", out.String())
+	}
+}
+
+// TestConsoleNamesPeoplePlainly: at the terminal, the people a refusal
+// names read @U0LEAD, never Slack's <@U0LEAD>, and no text shows Slack's
+// escapes.
+func TestConsoleNamesPeoplePlainly(t *testing.T) {
+	dir := t.TempDir()
+	script := strings.Join([]string{
+		"/exp kill one-click-checkout -- errors up <in> Safari & Edge",
+		":user U0ENG2",
+		"/exp kill one-click-checkout",
+		":user U0STRANGER",
+		"/exp start free-shipping-banner",
+		":quit",
+	}, "\n")
+	res := run(t, script, nil, "console", "--db", mustRunningExample(t), "--files", dir)
+	if res.code != 0 || !strings.Contains(res.stdout, "already killed by @U0ENG1 ") ||
+		!strings.Contains(res.stdout, "@U0STRANGER is not one: ask @U0LEAD, the team's lead, to add you") {
+		t.Errorf("console exit %d, output:\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, bad := range []string{"<@", "&lt;", "&gt;", "&amp;"} {
+		if strings.Contains(res.stdout, bad) {
+			t.Errorf("console output has %q:\n%s", bad, res.stdout)
+		}
+	}
+}
+
+// TestCLIReportsPeoplePlainly: the CLI's error report names the people a
+// domain error is about as @U0LEAD, not in Slack's mention syntax.
+func TestCLIReportsPeoplePlainly(t *testing.T) {
+	db := mustRunningExample(t)
+	var errs []error
+	withService(t, db, func(svc *workflows.Service) {
+		ctx := context.Background()
+		_, err := svc.StartExperiment(ctx, "U0STRANGER", "free-shipping-banner")
+		errs = append(errs, err)
+		if _, err := svc.Kill(ctx, "U0ENG1", "one-click-checkout", "errors up"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.RequestDecision(ctx, "U0ENG2", "one-click-checkout", workflows.ActionShip, "", 0, "")
+		errs = append(errs, err)
+	})
+	var out strings.Builder
+	e := &env{stderr: &out}
+	for _, err := range errs {
+		reportError(e, "test", err)
+	}
+	for _, want := range []string{
+		"growthbot test: only members of team Checkout can do that, and @U0STRANGER is not one: ask @U0LEAD, the team's lead,",
+		`growthbot test: experiment "one-click-checkout": already killed by @U0ENG1 `,
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the CLI reports\n%s\nwithout %q", out.String(), want)
+		}
+	}
+	if strings.Contains(out.String(), "<@") {
+		t.Errorf("the CLI shows Slack's mention syntax:\n%s", out.String())
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
 	"github.com/growthbot/growthbot/store/postgres/pgtest"
 	"github.com/growthbot/growthbot/workflows"
@@ -312,7 +313,11 @@ type outboxRow struct {
 
 func outboxRows(t *testing.T, db *sql.DB) []outboxRow {
 	t.Helper()
-	rows, err := db.Query(`SELECT key, op, state, channel, parent, target, body, last_error FROM outbox ORDER BY id`)
+	words, err := bot.NewRenderer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT key, op, state, channel, parent, target, kind, payload, body, last_error FROM outbox ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,12 +325,18 @@ func outboxRows(t *testing.T, db *sql.DB) []outboxRow {
 	var out []outboxRow
 	for rows.Next() {
 		var r outboxRow
-		var body string
-		if err := rows.Scan(&r.key, &r.op, &r.state, &r.channel, &r.parent, &r.target, &body, &r.lastError); err != nil {
+		var m workflows.Message
+		var payload, body string
+		if err := rows.Scan(&r.key, &r.op, &r.state, &r.channel, &r.parent, &r.target, &m.Payload.Kind, &payload, &body, &r.lastError); err != nil {
 			t.Fatal(err)
 		}
-		var b workflows.Rendered
-		json.Unmarshal([]byte(body), &b)
+		// The text the message is delivered with: its payload rendered.
+		m.Payload.Data = json.RawMessage(payload)
+		json.Unmarshal([]byte(body), &m.Body)
+		b, err := words.Body(m)
+		if err != nil {
+			t.Fatalf("message %s: %v", r.key, err)
+		}
 		r.text = b.Text
 		out = append(out, r)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,6 +109,23 @@ func TestApplyBadFileChangesNothing(t *testing.T) {
 	})
 }
 
+// A cron spec with five fields that cron cannot read is refused by apply,
+// by file and line, before serve's scheduler would stumble on it.
+func TestApplyRefusesABadCronSpec(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	bad := strings.Replace(string(templates.ExampleConfig()), `digest: "0 9 1-3 * *"`, `digest: "0 25 1-3 * *"`, 1)
+	if bad == string(templates.ExampleConfig()) {
+		t.Fatal("the edit did not apply to the example")
+	}
+	cfg := writeFile(t, dir, "bad.yaml", bad)
+	res := run(t, "", nil, "apply", "-f", cfg, "--db", db)
+	want := `bad.yaml:104: settings: schedules.digest "0 25 1-3 * *" is not a cron spec: `
+	if res.code != 1 || !strings.Contains(res.stderr, want) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant %q in it", res.code, res.stderr, want)
+	}
+}
+
 func TestApplyRefusesChangingARunningExperimentsVariants(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "g.db")
@@ -186,6 +204,20 @@ func withService(t testing.TB, path string, fn func(*workflows.Service)) {
 	}
 	defer db.Close()
 	fn(workflows.NewService(db, nil))
+}
+
+// withWiredService runs fn with the domain service as openApp wires it for
+// serve (frameworks, templates, the cron parser), over the database at
+// path, quietly.
+func withWiredService(t testing.TB, path string, opts appOptions, fn func(*workflows.Service)) {
+	t.Helper()
+	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
+	a, err := openApp(context.Background(), e, path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	fn(a.svc)
 }
 
 func withDB(t *testing.T, path string, fn func(workflows.Tx)) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/store/postgres/pgtest"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -285,9 +286,14 @@ func TestPulseSourceDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Parent != "experiment:new-checkout:thread" || !strings.Contains(m.Body.Text, "could not read this experiment's data") ||
-			!strings.Contains(m.Body.Text, "cannot connect to the server") {
-			t.Errorf("the alert: parent %q, %s", m.Parent, m.Body.Text)
+		words, err := bot.NewRenderer("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := words.Body(m)
+		if err != nil || m.Parent != "experiment:new-checkout:thread" || !strings.Contains(body.Text, "could not read this experiment's data") ||
+			!strings.Contains(body.Text, "cannot connect to the server") {
+			t.Errorf("the alert: parent %q, %s, %v", m.Parent, body.Text, err)
 		}
 		if _, err := tx.MessageByKey("experiment:new-checkout:scorecard:2026-11-16"); workflows.ErrorCode(err) != workflows.ENOTFOUND {
 			t.Errorf("a scorecard was posted while the source was down: %v", err)
