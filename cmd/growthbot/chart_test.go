@@ -26,7 +26,7 @@ func TestPulseUploadsTheIntervalChartOnce(t *testing.T) {
 		t.Fatal(res)
 	}
 	started := time.Now().Add(-10 * 24 * time.Hour).Truncate(time.Second)
-	withClockService(t, db, started, func(svc *workflows.Service) {
+	withWiredService(t, db, appOptions{clock: workflows.NewFakeClock(started)}, func(svc *workflows.Service) {
 		if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, "crashy"); err != nil {
 			t.Fatal(err)
 		}
