@@ -51,8 +51,6 @@ func (s *Server) MountAPI(imp Importer, cfg APIConfig) {
 	if cfg.MaxItems <= 0 {
 		cfg.MaxItems = DefaultMaxItems
 	}
-	s.metrics.Describe("growthbot_ingested_rows_total", "Rows sent to the ingestion API and accepted, by kind and outcome (imported or duplicate).")
-	s.metrics.Describe("growthbot_ingest_refused_total", "Ingestion API requests refused, by kind and reason.")
 	h := &apiHandler{imp: imp, cfg: cfg, log: s.log.With("component", "api"), metrics: s.metrics}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
@@ -102,14 +100,14 @@ func (h *apiHandler) serveSegment(w http.ResponseWriter, r *http.Request, imp Se
 	}
 	h.log.Info("imported", "kind", kind, "read", report.Read, "exposures", report.Exposures, "events", report.Events,
 		"duplicates", report.Duplicates, "skipped", report.Skipped)
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Exposures), "kind", string(workflows.ImportExposures), "outcome", "imported")
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Events), "kind", string(workflows.ImportEvents), "outcome", "imported")
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Duplicates), "kind", kind, "outcome", "duplicate")
+	h.metrics.ingested(string(workflows.ImportExposures), "imported", report.Exposures)
+	h.metrics.ingested(string(workflows.ImportEvents), "imported", report.Events)
+	h.metrics.ingested(kind, "duplicate", report.Duplicates)
 	writeJSON(w, http.StatusOK, report)
 }
 
 func (h *apiHandler) refuse(w http.ResponseWriter, kind string, code int, reason string, body apiError) {
-	h.metrics.Add("growthbot_ingest_refused_total", 1, "kind", kind, "reason", reason)
+	h.metrics.refused(kind, reason)
 	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
 	}
@@ -195,8 +193,8 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 	}
 	h.log.Info("imported", "kind", kind, "read", report.Read, "imported", report.Imported, "duplicates", report.Duplicates,
 		"duration", report.Duration)
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Imported), "kind", string(kind), "outcome", "imported")
-	h.metrics.Add("growthbot_ingested_rows_total", float64(report.Duplicates), "kind", string(kind), "outcome", "duplicate")
+	h.metrics.ingested(string(kind), "imported", report.Imported)
+	h.metrics.ingested(string(kind), "duplicate", report.Duplicates)
 	writeJSON(w, http.StatusOK, apiReport{Kind: kind, Read: report.Read, Imported: report.Imported, Duplicates: report.Duplicates})
 }
 

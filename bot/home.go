@@ -23,6 +23,8 @@ type Home struct {
 	Problems []string
 	Now      time.Time
 	Settings workflows.Settings
+	// Commands are the slash commands' names in this workspace.
+	Commands CommandNames
 }
 
 // HomeOpened publishes the user's App Home.
@@ -42,7 +44,8 @@ func (r *Router) home(ctx context.Context, user string) (Home, error) {
 	if err != nil {
 		return Home{}, err
 	}
-	h := Home{User: d.User, Teams: d.Teams, Running: d.Running, Decisions: d.Decisions, Now: d.Now, Settings: d.Settings}
+	h := Home{User: d.User, Teams: d.Teams, Running: d.Running, Decisions: d.Decisions, Now: d.Now, Settings: d.Settings,
+		Commands: r.Commands}
 	if r.ChannelProblems != nil {
 		h.Problems = channelProblems(r.ChannelProblems(), h.Teams)
 	}
@@ -51,6 +54,7 @@ func (r *Router) home(ctx context.Context, user string) (Home, error) {
 
 // RenderHome renders a user's App Home.
 func RenderHome(h Home) slack.HomeTabViewRequest {
+	commands := h.Commands.resolved()
 	blocks := []slack.Block{Header("growthbot")}
 	if len(h.Teams) == 0 {
 		blocks = append(blocks, Section("You are not in any team yet. Your operator adds people to teams in the config file."))
@@ -90,12 +94,12 @@ func RenderHome(h Home) slack.HomeTabViewRequest {
 	}
 	blocks = append(blocks, Divider(), Header("Running experiments"))
 	if len(h.Running) == 0 {
-		blocks = append(blocks, Section("No experiment of your teams is running. `/exp list` shows them all."))
+		blocks = append(blocks, Section("No experiment of your teams is running. `"+commands.Exp+" list` shows them all."))
 	}
 	for _, e := range h.Running {
 		blocks = append(blocks, Section(fmt.Sprintf("%s *%s* `%s`: %s, %s", stateIcons[e.State], Escape(e.Name), e.Key,
 			describeProgress(e, h.Now), owner(e.Owner))))
 	}
-	blocks = append(blocks, Context("`/exp help` and `/growth help` list the commands."))
+	blocks = append(blocks, Context("`"+commands.Exp+" help` and `"+commands.Growth+" help` list the commands."))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: Fit(blocks, MaxViewBlocks)}}
 }

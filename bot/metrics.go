@@ -1,165 +1,114 @@
 package bot
 
 import (
-	"fmt"
-	"io"
-	"maps"
-	"math"
+	"net/http"
 	"slices"
-	"strings"
-	"sync"
+	"strconv"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
-// Metrics is a small Prometheus registry: labelled counters and latency
-// histograms, written in the text exposition format. growthbot needs a
-// handful of series, not a metrics library.
+// Metrics are growthbot's Prometheus metrics, in a registry of their own
+// together with the Go runtime and process collectors. Each series is
+// declared here with its help and labels; the parts that count call the
+// small methods below rather than naming series themselves.
 type Metrics struct {
-	mu         sync.Mutex
-	counters   map[string]*series // by name
-	histograms map[string]*histogram
-	help       map[string]string
-}
+	registry *prometheus.Registry
 
-type series struct {
-	values map[string]float64 // by rendered label set
-}
+	httpRequests *prometheus.CounterVec   // route, code
+	httpDuration *prometheus.HistogramVec // route
+	httpErrors   *prometheus.CounterVec   // route
 
-type histogram struct {
-	buckets []float64
-	counts  map[string][]uint64 // by label set: per bucket, then +Inf
-	sums    map[string]float64
+	ingestedRows  *prometheus.CounterVec // kind, outcome
+	ingestRefused *prometheus.CounterVec // kind, reason
+
+	outboxDelivered *prometheus.CounterVec // op
+	outboxRetries   *prometheus.CounterVec // op
+	outboxFailed    *prometheus.CounterVec // op
 }
 
 // latencyBuckets are in seconds, from 1 ms to 10 s.
 var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10}
 
-// NewMetrics returns an empty registry.
+// NewMetrics returns growthbot's metrics, all at zero.
 func NewMetrics() *Metrics {
-	return &Metrics{counters: map[string]*series{}, histograms: map[string]*histogram{}, help: map[string]string{}}
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
+	m := &Metrics{
+		registry:     prometheus.NewRegistry(),
+		httpRequests: counter("growthbot_http_requests_total", "HTTP requests by route and status code.", "route", "code"),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "growthbot_http_request_duration_seconds",
+			Help: "HTTP request latency by route.", Buckets: latencyBuckets}, []string{"route"}),
+		httpErrors: counter("growthbot_http_errors_total", "HTTP requests answered with a 5xx status, by route.", "route"),
+		ingestedRows: counter("growthbot_ingested_rows_total",
+			"Rows sent to the ingestion API and accepted, by kind and outcome (imported or duplicate).", "kind", "outcome"),
+		ingestRefused:   counter("growthbot_ingest_refused_total", "Ingestion API requests refused, by kind and reason.", "kind", "reason"),
+		outboxDelivered: counter("growthbot_outbox_delivered_total", "Messages delivered, by operation.", "op"),
+		outboxRetries:   counter("growthbot_outbox_retries_total", "Delivery attempts that will be retried, by operation.", "op"),
+		outboxFailed:    counter("growthbot_outbox_failed_total", "Messages given up for good, by operation.", "op"),
+	}
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.httpRequests, m.httpDuration, m.httpErrors, m.ingestedRows, m.ingestRefused,
+		m.outboxDelivered, m.outboxRetries, m.outboxFailed)
+	return m
 }
 
-// Describe sets the help text of a metric.
-func (m *Metrics) Describe(name, help string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.help[name] = help
+// Handler serves the metrics in Prometheus' exposition formats.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// Add adds delta to the counter name with the given label pairs
-// ("route", "/healthz", "code", "200").
-func (m *Metrics) Add(name string, delta float64, labels ...string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s := m.counters[name]
-	if s == nil {
-		s = &series{values: map[string]float64{}}
-		m.counters[name] = s
+// request counts one answered HTTP request.
+func (m *Metrics) request(route string, code int, took time.Duration) {
+	m.httpRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.httpDuration.WithLabelValues(route).Observe(took.Seconds())
+	if code >= 500 {
+		m.httpErrors.WithLabelValues(route).Inc()
 	}
-	s.values[labelSet(labels)] += delta
 }
 
-// Observe records a duration in the histogram name.
-func (m *Metrics) Observe(name string, d time.Duration, labels ...string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h := m.histograms[name]
-	if h == nil {
-		h = &histogram{buckets: latencyBuckets, counts: map[string][]uint64{}, sums: map[string]float64{}}
-		m.histograms[name] = h
-	}
-	key := labelSet(labels)
-	counts := h.counts[key]
-	if counts == nil {
-		counts = make([]uint64, len(h.buckets)+1)
-		h.counts[key] = counts
-	}
-	v := d.Seconds()
-	for i, b := range h.buckets {
-		if v <= b {
-			counts[i]++
-		}
-	}
-	counts[len(h.buckets)]++
-	h.sums[key] += v
+// ingested counts rows the ingestion API accepted.
+func (m *Metrics) ingested(kind, outcome string, rows int64) {
+	m.ingestedRows.WithLabelValues(kind, outcome).Add(float64(rows))
 }
 
-// Value returns a counter's current value, for tests and logs.
+// refused counts an ingestion request refused.
+func (m *Metrics) refused(kind, reason string) {
+	m.ingestRefused.WithLabelValues(kind, reason).Inc()
+}
+
+// delivered, retried and failed count the outbox's deliveries by operation.
+func (m *Metrics) delivered(op string) { m.outboxDelivered.WithLabelValues(op).Inc() }
+func (m *Metrics) retried(op string)   { m.outboxRetries.WithLabelValues(op).Inc() }
+func (m *Metrics) failed(op string)    { m.outboxFailed.WithLabelValues(op).Inc() }
+
+// Value returns the value of a counter series by its name and label pairs
+// ("kind", "events", "reason", "unauthorized"), or 0 when it has none yet;
+// for tests and logs.
 func (m *Metrics) Value(name string, labels ...string) float64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s := m.counters[name]; s != nil {
-		return s.values[labelSet(labels)]
+	families, err := m.registry.Gather()
+	if err != nil {
+		return 0
+	}
+	want := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		want[labels[i]] = labels[i+1]
+	}
+	i := slices.IndexFunc(families, func(f *dto.MetricFamily) bool { return f.GetName() == name })
+	if i < 0 {
+		return 0
+	}
+	for _, metric := range families[i].GetMetric() {
+		pairs := metric.GetLabel()
+		if len(pairs) != len(want) || slices.ContainsFunc(pairs, func(p *dto.LabelPair) bool { return want[p.GetName()] != p.GetValue() }) {
+			continue
+		}
+		return metric.GetCounter().GetValue()
 	}
 	return 0
-}
-
-// WriteTo writes every series in the Prometheus text format.
-func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var b strings.Builder
-	for _, name := range slices.Sorted(maps.Keys(m.counters)) {
-		m.header(&b, name, "counter")
-		s := m.counters[name]
-		for _, labels := range slices.Sorted(maps.Keys(s.values)) {
-			fmt.Fprintf(&b, "%s%s %s\n", name, labels, formatFloat(s.values[labels]))
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(m.histograms)) {
-		m.header(&b, name, "histogram")
-		h := m.histograms[name]
-		for _, labels := range slices.Sorted(maps.Keys(h.counts)) {
-			counts := h.counts[labels]
-			for i, bound := range h.buckets {
-				fmt.Fprintf(&b, "%s_bucket%s %d\n", name, withLabel(labels, "le", formatFloat(bound)), counts[i])
-			}
-			fmt.Fprintf(&b, "%s_bucket%s %d\n", name, withLabel(labels, "le", "+Inf"), counts[len(h.buckets)])
-			fmt.Fprintf(&b, "%s_sum%s %s\n", name, labels, formatFloat(h.sums[labels]))
-			fmt.Fprintf(&b, "%s_count%s %d\n", name, labels, counts[len(h.buckets)])
-		}
-	}
-	n, err := io.WriteString(w, b.String())
-	return int64(n), err
-}
-
-func (m *Metrics) header(b *strings.Builder, name, kind string) {
-	if help := m.help[name]; help != "" {
-		fmt.Fprintf(b, "# HELP %s %s\n", name, help)
-	}
-	fmt.Fprintf(b, "# TYPE %s %s\n", name, kind)
-}
-
-// labelEscaper escapes a label value as the exposition format wants. It is
-// built once: labelSet runs for every request the server answers.
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-// labelSet renders label pairs as {a="1",b="2"}, escaped as Prometheus
-// wants.
-func labelSet(pairs []string) string {
-	if len(pairs) < 2 {
-		return ""
-	}
-	var parts []string
-	for i := 0; i+1 < len(pairs); i += 2 {
-		// Not %q: it would escape the escapes again, and write Go's escapes
-		// (\x00, \u2028) that Prometheus does not read.
-		parts = append(parts, pairs[i]+`="`+labelEscaper.Replace(pairs[i+1])+`"`)
-	}
-	return "{" + strings.Join(parts, ",") + "}"
-}
-
-func withLabel(set, name, value string) string {
-	extra := fmt.Sprintf("%s=%q", name, value)
-	if set == "" {
-		return "{" + extra + "}"
-	}
-	return strings.TrimSuffix(set, "}") + "," + extra + "}"
-}
-
-func formatFloat(v float64) string {
-	if math.IsInf(v, 1) {
-		return "+Inf"
-	}
-	return fmt.Sprintf("%g", v)
 }

@@ -121,6 +121,6 @@ func (r *Router) submitNewExperiment(ctx context.Context, cb slack.InteractionCa
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{block: truncate(msg, 2000)})
 	}
 	_ = r.respondInChannel(ctx, cb.View.PrivateMetadata, cb.User.ID,
-		fmt.Sprintf(":pencil2: Draft *%s* (`%s`) created for %s. Start it with `/exp start %s`.", Escape(e.Name), e.Key, e.Team, e.Key))
+		fmt.Sprintf(":pencil2: Draft *%s* (`%s`) created for %s. Start it with `%s start %s`.", Escape(e.Name), e.Key, e.Team, r.command("exp"), e.Key))
 	return nil
 }

@@ -96,9 +96,6 @@ func (o *Outbox) init() {
 	if o.Workers <= 0 {
 		o.Workers = 4
 	}
-	o.Metrics.Describe("growthbot_outbox_delivered_total", "Messages delivered, by operation.")
-	o.Metrics.Describe("growthbot_outbox_retries_total", "Delivery attempts that will be retried, by operation.")
-	o.Metrics.Describe("growthbot_outbox_failed_total", "Messages given up for good, by operation.")
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -443,15 +440,15 @@ func (o *Outbox) finish(ctx context.Context, log *slog.Logger, m workflows.Messa
 	}
 	switch {
 	case sendErr == nil:
-		o.Metrics.Add("growthbot_outbox_delivered_total", 1, "op", op)
+		o.Metrics.delivered(op)
 		log.Debug("outbox: delivered", "ts", ts)
 		return true
 	case permanent:
-		o.Metrics.Add("growthbot_outbox_failed_total", 1, "op", op)
+		o.Metrics.failed(op)
 		log.Error("outbox: giving up on message", "err", sendErr, "attempts", m.Attempts+1)
 		return true
 	}
-	o.Metrics.Add("growthbot_outbox_retries_total", 1, "op", op)
+	o.Metrics.retried(op)
 	log.Warn("outbox: delivery failed; will retry", "err", sendErr, "attempts", m.Attempts+1, "retry_after", retryAfter)
 	return false
 }

@@ -46,6 +46,10 @@ type Router struct {
 	table      *routeTable
 }
 
+// command returns the installed name of "exp" or "growth", for replies
+// that show a command to type.
+func (r *Router) command(root string) string { return r.routes().commands.names.of(root) }
+
 // routes returns the router's lookup tables, built from the route
 // declarations (routes.go) on first use.
 func (r *Router) routes() *routeTable {
@@ -261,8 +265,8 @@ func (r *Router) goalAdd(ctx context.Context, req CommandRequest, c Command) (Me
 	if err != nil {
 		return Message{}, err
 	}
-	return reply(fmt.Sprintf(":dart: Goal #%d added for %s: *%s*, owned by <@%s>. Mark it with `/growth goal done %d`.",
-		g.ID, g.Quarter, Escape(g.Title), g.Owner, g.ID)), nil
+	return reply(fmt.Sprintf(":dart: Goal #%d added for %s: *%s*, owned by <@%s>. Mark it with `%s goal done %d`.",
+		g.ID, g.Quarter, Escape(g.Title), g.Owner, r.command("growth"), g.ID)), nil
 }
 
 func (r *Router) goalStatus(ctx context.Context, req CommandRequest, c Command) (Message, error) {

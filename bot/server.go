@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"time"
 )
 
@@ -28,21 +27,15 @@ func NewServer(log *slog.Logger, ready func(context.Context) error) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{log: log.With("component", "http"), mux: http.NewServeMux(), metrics: NewMetrics(), ready: ready}
-	s.metrics.Describe("growthbot_http_requests_total", "HTTP requests by route and status code.")
-	s.metrics.Describe("growthbot_http_request_duration_seconds", "HTTP request latency by route.")
-	s.metrics.Describe("growthbot_http_errors_total", "HTTP requests answered with a 5xx status, by route.")
 	s.Handle("GET /healthz", http.HandlerFunc(s.health))
 	return s
 }
 
-// MetricsHandler serves the metrics in Prometheus' text format, to whoever
-// reaches it: mount it on a listener of its own (GROWTHBOT_METRICS_ADDR),
-// or on this server with MountMetrics.
+// MetricsHandler serves the metrics in Prometheus' exposition format, to
+// whoever reaches it: mount it on a listener of its own
+// (GROWTHBOT_METRICS_ADDR), or on this server with MountMetrics.
 func (s *Server) MetricsHandler() http.Handler {
-	return s.instrument("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		s.metrics.WriteTo(w)
-	}))
+	return s.instrument("GET /metrics", s.metrics.Handler())
 }
 
 // MountMetrics serves GET /metrics on this server (the one Slack reaches)
@@ -130,11 +123,7 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 			if code == 0 {
 				code = http.StatusOK
 			}
-			s.metrics.Add("growthbot_http_requests_total", 1, "route", route, "code", strconv.Itoa(code))
-			s.metrics.Observe("growthbot_http_request_duration_seconds", time.Since(start), "route", route)
-			if code >= 500 {
-				s.metrics.Add("growthbot_http_errors_total", 1, "route", route)
-			}
+			s.metrics.request(route, code, time.Since(start))
 		}()
 		h.ServeHTTP(rec, r)
 	})

@@ -263,7 +263,7 @@ func TestServeIngestionAPI(t *testing.T) {
 	resp.Body.Close()
 	for _, want := range []string{`growthbot_ingested_rows_total{kind="events",outcome="imported"} 1`,
 		`growthbot_ingested_rows_total{kind="exposures",outcome="imported"} 2`,
-		`growthbot_http_requests_total{route="POST /api/v1/events",code="400"} 1`} {
+		`growthbot_http_requests_total{code="400",route="POST /api/v1/events"} 1`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("metrics lack %s", want)
 		}

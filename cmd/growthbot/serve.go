@@ -38,6 +38,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	dbPath := dbFlag(e, fs)
 	addr := fs.String("addr", envOr(e, envAddr, ":8080"), "address to listen on (env "+envAddr+")")
 	apiConfig := apiFlags(e, fs)
+	commandNames := commandNameFlags(e, fs)
 	metricsAddr := fs.String("metrics-addr", envOr(e, envMetricsAddr, ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090; without it /metrics is on --addr and needs the API token (env "+envMetricsAddr+")")
 	createDB := fs.Bool("create-db", false, "start with a new, empty database when the --db file does not exist (without it, serve refuses: a missing file usually means a lost one)")
 	poll := fs.Duration("poll", workflows.DefaultSchedulerTick,
@@ -52,6 +53,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usageError("--poll %s: give a duration from 1ms to 1m, so that a change by apply is seen within a minute", *poll)
 	}
 	api, err := apiConfig()
+	if err != nil {
+		return err
+	}
+	names, err := commandNames()
 	if err != nil {
 		return err
 	}
@@ -94,7 +99,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Metrics: srv.Metrics(), Getenv: e.getenv, Renderer: words}
 	channels := &bot.Channels{Slack: client, Service: svc, Log: e.log.With("component", "channels"), Poll: *poll}
 	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"),
-		Renderer: words, Notify: outbox.Notify, ChannelProblems: channels.Problems}
+		Renderer: words, Notify: outbox.Notify, ChannelProblems: channels.Problems, Commands: names}
 	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack"),
 		ResponseHost: apiHost(e.getenv(envSlackAPIURL))}
 	slackAdapter.Mount(srv)

@@ -103,7 +103,7 @@ func TestServeHealthMetricsAndShutdown(t *testing.T) {
 			t.Errorf("/metrics with token %q: %d %s", token, code, body)
 		}
 	}
-	if code, body := get(t, base+"/metrics", "tok"); code != 200 || !strings.Contains(body, `growthbot_http_requests_total{route="GET /healthz",code="200"} 1`) {
+	if code, body := get(t, base+"/metrics", "tok"); code != 200 || !strings.Contains(body, `growthbot_http_requests_total{code="200",route="GET /healthz"} 1`) {
 		t.Errorf("metrics do not count the health check:\n%s", body)
 	}
 	if code := stop(); code != 0 {
@@ -122,7 +122,7 @@ func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 	base, stop := startServe(t, map[string]string{envDB: db, envAPIToken: "tok", envMetricsAddr: "127.0.0.1:0"})
 	maddr := "http://" + <-metricsAddr
 	get(t, base+"/healthz", "")
-	if code, body := get(t, maddr+"/metrics", ""); code != 200 || !strings.Contains(body, `growthbot_http_requests_total{route="GET /healthz",code="200"} 1`) {
+	if code, body := get(t, maddr+"/metrics", ""); code != 200 || !strings.Contains(body, `growthbot_http_requests_total{code="200",route="GET /healthz"} 1`) {
 		t.Errorf("metrics address: %d %s", code, body)
 	}
 	if code, body := get(t, base+"/metrics", "tok"); code != http.StatusNotFound || strings.Contains(body, "growthbot_http") {
