@@ -2,18 +2,17 @@ package bot
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // API defaults.
@@ -23,10 +22,8 @@ const (
 )
 
 // Importer is what the ingestion API needs of the domain; it is
-// *workflows.Service.
-type Importer interface {
-	Import(ctx context.Context, kind workflows.ImportKind, r io.Reader, format workflows.Format, source string, opts workflows.ImportOptions) (workflows.ImportReport, error)
-}
+// *workflows.Service. The API decodes bodies into rows with package codec.
+type Importer interface{ codec.Importer }
 
 // APIConfig configures the ingestion API.
 type APIConfig struct {
@@ -72,9 +69,7 @@ func (s *Server) MountAPI(imp Importer, cfg APIConfig) {
 
 // SegmentImporter is what the Segment endpoints need of the domain; it is
 // *workflows.Service.
-type SegmentImporter interface {
-	ImportSegment(ctx context.Context, r io.Reader, batch bool, opts workflows.ImportOptions) (workflows.SegmentReport, error)
-}
+type SegmentImporter interface{ codec.SegmentImporter }
 
 // serveSegment takes a Segment track or batch call: the same token, limits
 // and all-or-nothing rules as the other endpoints. The token comes as a
@@ -89,7 +84,7 @@ func (h *apiHandler) serveSegment(w http.ResponseWriter, r *http.Request, imp Se
 	if !ok {
 		return
 	}
-	report, err := imp.ImportSegment(r.Context(), body, batch, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
+	report, err := codec.ImportSegment(r.Context(), imp, body, batch, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
 	if err != nil {
 		code, reason, reply := h.errorReply(err)
 		if code >= 500 {
@@ -178,11 +173,11 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 	if !ok {
 		return
 	}
-	format := workflows.FormatAuto
+	format := codec.FormatAuto
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "text/csv" {
-		format = workflows.FormatCSV
+		format = codec.FormatCSV
 	}
-	report, err := h.imp.Import(r.Context(), kind, body, format, apiSource, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
+	report, err := codec.Import(r.Context(), h.imp, kind, body, format, apiSource, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
 	if err != nil {
 		code, reason, reply := h.errorReply(err)
 		if code >= 500 {

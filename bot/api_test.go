@@ -9,25 +9,52 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
 )
 
+// importCall is what the API asked of the domain: the rows it decoded
+// from the body, and their problems.
+type importCall struct {
+	kind     workflows.ImportKind
+	rows     []any
+	problems []string
+	source   string
+	opts     workflows.ImportOptions
+}
+
 // fakeImporter records what the API asks of the domain and answers with
 // its function.
 type fakeImporter struct {
-	importFn func(kind workflows.ImportKind, body string, format workflows.Format, source string, opts workflows.ImportOptions) (workflows.ImportReport, error)
+	importFn func(importCall) (workflows.ImportReport, error)
 }
 
 var _ bot.Importer = (*fakeImporter)(nil)
 
-func (f *fakeImporter) Import(ctx context.Context, kind workflows.ImportKind, r io.Reader, format workflows.Format, source string, opts workflows.ImportOptions) (workflows.ImportReport, error) {
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return workflows.ImportReport{}, err
+func drain[T any](kind workflows.ImportKind, rows workflows.Rows[T], source string, opts workflows.ImportOptions) importCall {
+	call := importCall{kind: kind, source: source, opts: opts}
+	var row T
+	for rows.Next(&row) {
+		call.rows = append(call.rows, row)
 	}
-	return f.importFn(kind, string(body), format, source, opts)
+	for _, p := range rows.Problems().List {
+		call.problems = append(call.problems, p.Message)
+	}
+	return call
+}
+
+func (f *fakeImporter) ImportExposures(_ context.Context, rows workflows.Rows[workflows.Exposure], source string, opts workflows.ImportOptions) (workflows.ImportReport, error) {
+	return f.importFn(drain(workflows.ImportExposures, rows, source, opts))
+}
+
+func (f *fakeImporter) ImportEvents(_ context.Context, rows workflows.Rows[workflows.Event], source string, opts workflows.ImportOptions) (workflows.ImportReport, error) {
+	return f.importFn(drain(workflows.ImportEvents, rows, source, opts))
+}
+
+func (f *fakeImporter) ImportKPIs(_ context.Context, rows workflows.Rows[workflows.KPIPoint], source string, opts workflows.ImportOptions) (workflows.ImportReport, error) {
+	return f.importFn(drain(workflows.ImportKPIs, rows, source, opts))
 }
 
 const apiToken = "s3cret-token"
@@ -74,7 +101,7 @@ func apiPost(t *testing.T, url, token, contentType, body string) apiReply {
 
 func TestAPIRefusals(t *testing.T) {
 	called := false
-	imp := &fakeImporter{importFn: func(workflows.ImportKind, string, workflows.Format, string, workflows.ImportOptions) (workflows.ImportReport, error) {
+	imp := &fakeImporter{importFn: func(importCall) (workflows.ImportReport, error) {
 		called = true
 		return workflows.ImportReport{}, nil
 	}}
@@ -125,33 +152,28 @@ func TestAPIRefusals(t *testing.T) {
 }
 
 func TestAPIImports(t *testing.T) {
-	var got struct {
-		kind   workflows.ImportKind
-		body   string
-		format workflows.Format
-		source string
-		opts   workflows.ImportOptions
-	}
+	var got importCall
 	var answer error
-	imp := &fakeImporter{importFn: func(kind workflows.ImportKind, body string, format workflows.Format, source string, opts workflows.ImportOptions) (workflows.ImportReport, error) {
-		got.kind, got.body, got.format, got.source, got.opts = kind, body, format, source, opts
-		return workflows.ImportReport{Kind: kind, Read: 3, Imported: 2, Duplicates: 1}, answer
+	imp := &fakeImporter{importFn: func(call importCall) (workflows.ImportReport, error) {
+		got = call
+		return workflows.ImportReport{Kind: call.kind, Read: 3, Imported: 2, Duplicates: 1}, answer
 	}}
 	ts, srv := startAPI(t, imp, bot.APIConfig{Token: apiToken})
 
-	r := apiPost(t, ts.URL+"/api/v1/events", apiToken, "application/x-ndjson", `{"unit_id":"u1"}`)
+	r := apiPost(t, ts.URL+"/api/v1/events", apiToken, "application/x-ndjson", `{"unit_id":"u1","event":"signup","timestamp":1740045600}`)
 	if r.status != 200 || r.body["imported"] != 2.0 || r.body["duplicates"] != 1.0 || r.body["read"] != 3.0 || r.body["kind"] != "events" {
 		t.Errorf("reply %d %v", r.status, r.body)
 	}
-	if got.kind != workflows.ImportEvents || got.body != `{"unit_id":"u1"}` || got.format != workflows.FormatAuto ||
+	want := workflows.Event{UnitID: "u1", Name: "signup", Value: 1, At: time.Unix(1740045600, 0).UTC()}
+	if got.kind != workflows.ImportEvents || len(got.rows) != 1 || got.rows[0] != want || len(got.problems) != 0 ||
 		got.source != "body" || got.opts.MaxRows != bot.DefaultMaxItems {
 		t.Errorf("import called with %+v", got)
 	}
 	if n := srv.Metrics().Value("growthbot_ingested_rows_total", "kind", "events", "outcome", "imported"); n != 2 {
 		t.Errorf("rows ingested: %v", n)
 	}
-	apiPost(t, ts.URL+"/api/v1/kpis", apiToken, "text/csv; charset=utf-8", "team,name,period,value\n")
-	if got.kind != workflows.ImportKPIs || got.format != workflows.FormatCSV {
+	apiPost(t, ts.URL+"/api/v1/kpis", apiToken, "text/csv; charset=utf-8", "team,name,period,value\ncheckout,mrr,2025-01,100\n")
+	if got.kind != workflows.ImportKPIs || len(got.rows) != 1 || got.rows[0] != (workflows.KPIPoint{Team: "checkout", Name: "mrr", Period: "2025-01", Value: 100}) {
 		t.Errorf("CSV import called with %+v", got)
 	}
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // benchUnits is how many units each experiment exposes, as in the load
@@ -69,7 +70,7 @@ func (b *testBot) seedBenchData() {
 			start.Add(time.Duration(1+g/benchUnits)*time.Millisecond).Format(time.RFC3339Nano))
 	}
 	for kind, data := range map[workflows.ImportKind]*bytes.Buffer{workflows.ImportExposures: &exposures, workflows.ImportEvents: &events} {
-		if _, err := b.svc.Import(ctx, kind, data, workflows.FormatJSON, "bench", workflows.ImportOptions{}); err != nil {
+		if _, err := codec.Import(ctx, b.svc, kind, data, codec.FormatJSON, "bench", workflows.ImportOptions{}); err != nil {
 			b.t.Fatal(err)
 		}
 	}

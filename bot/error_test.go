@@ -57,7 +57,7 @@ func TestErrorRepliesMentionUsers(t *testing.T) {
 	b.command("U0ENG1", "/exp", "start one-click-checkout")
 	b.command("U0ENG1", "/exp", "kill one-click-checkout -- errors up")
 	r = b.command("U0ENG2", "/exp", "kill one-click-checkout")
-	if !strings.Contains(r.Text, "already killed by <@U0ENG1> at ") {
+	if !strings.Contains(r.Text, "already killed by <@U0ENG1> just now") {
 		t.Errorf("killing a killed experiment: %s", r.Text)
 	}
 }

@@ -26,7 +26,7 @@ func (r *Renderer) renderDataAlert(a workflows.DataAlert) Message {
 		data["Last"] = slackDate(a.Last)
 	}
 	if a.Kind == workflows.AlertKPIsMissing {
-		data["Review"] = a.ReviewAt.In(a.Team.Location()).Format("Monday 2 January")
+		data["Review"] = slackDay(a.ReviewAt)
 		data["Missing"] = "*" + Escape(strings.Join(a.Missing, "*, *")) + "*"
 		data["Period"] = a.Month
 	}

@@ -32,7 +32,7 @@ func TestRenderDataAlerts(t *testing.T) {
 			[]string{"*Checkout errors*", "`checkout_error`, and none has arrived for 90 min since the experiment started", "clears when `checkout_error` events arrive again"}},
 		{"kpis missing", workflows.DataAlert{Kind: workflows.AlertKPIsMissing, Team: team, Month: "2026-11", Missing: []string{"MRR", "NPS"},
 			ReviewAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Fix: "growthbot import kpis FILE"},
-			[]string{"The November 2026 growth review of Checkout &lt;b&gt; posts on Tuesday 1 December", "*MRR*, *NPS*", "`growthbot import kpis FILE`", "period 2026-11", "clears when they arrive"}},
+			[]string{"The November 2026 growth review of Checkout &lt;b&gt; posts on <!date^", "^{date_short}|1 Dec 2026>", "*MRR*, *NPS*", "`growthbot import kpis FILE`", "period 2026-11", "clears when they arrive"}},
 		{"kpis in", workflows.DataAlert{Kind: workflows.AlertKPIsMissing, Team: team, Month: "2026-11", Cleared: true},
 			[]string{"Every KPI of November 2026 is in"}},
 		{"srm cleared", workflows.DataAlert{Kind: workflows.AlertSRM, Team: team, Experiment: exp, Cleared: true},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
@@ -62,7 +63,7 @@ func seedExperiment(t *testing.T, b *testBot) {
 		kind workflows.ImportKind
 		data *bytes.Buffer
 	}{{workflows.ImportExposures, &exposures}, {workflows.ImportEvents, &events}} {
-		if _, err := b.svc.Import(ctx, in.kind, in.data, workflows.FormatJSON, string(in.kind)+".ndjson", workflows.ImportOptions{}); err != nil {
+		if _, err := codec.Import(ctx, b.svc, in.kind, in.data, codec.FormatJSON, string(in.kind)+".ndjson", workflows.ImportOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -314,7 +315,7 @@ func seedExposures(t *testing.T, b *testBot, key string, start time.Time, contro
 		fmt.Fprintf(&buf, `{"unit_id":"u%d","experiment":%q,"variant":%q,"timestamp":%q}`+"\n", i, key, v, at.Format(time.RFC3339))
 	}
 	b.clock.Set(testNow)
-	if _, err := b.svc.Import(ctx, workflows.ImportExposures, &buf, workflows.FormatJSON, "exposures.ndjson", workflows.ImportOptions{}); err != nil {
+	if _, err := codec.Import(ctx, b.svc, workflows.ImportExposures, &buf, codec.FormatJSON, "exposures.ndjson", workflows.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

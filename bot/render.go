@@ -1,7 +1,7 @@
 package bot
 
 import (
-	"encoding/json"
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -44,9 +44,9 @@ func describeProgress(e workflows.Experiment, now time.Time) string {
 		}
 		return s
 	case workflows.StateShipped:
-		return fmt.Sprintf("shipped %s on %s", e.Winner, e.DecidedAt.Format("2 Jan 2006"))
+		return fmt.Sprintf("shipped %s on %s", Escape(e.Winner), slackDay(e.DecidedAt))
 	case workflows.StateKilled:
-		return "killed on " + e.DecidedAt.Format("2 Jan 2006")
+		return "killed on " + slackDay(e.DecidedAt)
 	}
 	return string(e.State)
 }
@@ -62,8 +62,10 @@ func owner(user string) string {
 	return "<@" + user + ">"
 }
 
-// RenderExperimentList lists experiments, one line each, grouped by state.
-func RenderExperimentList(team string, exps []workflows.Experiment, now time.Time) Message {
+// RenderExperimentList lists experiments, one line each, grouped by state:
+// those of the team named team, or all when team is empty. names are the
+// teams' display names by key.
+func RenderExperimentList(team string, names map[string]string, exps []workflows.Experiment, now time.Time) Message {
 	title := "Experiments"
 	if team != "" {
 		title += " of " + team
@@ -80,7 +82,7 @@ func RenderExperimentList(team string, exps []workflows.Experiment, now time.Tim
 			if e.State == state {
 				counts[state]++
 				lines = append(lines, fmt.Sprintf("%s *%s* `%s` (%s): %s, %s", stateIcons[state], Escape(e.Name), e.Key,
-					Escape(e.Team), describeProgress(e, now), owner(e.Owner)))
+					Escape(cmp.Or(names[e.Team], e.Team)), describeProgress(e, now), owner(e.Owner)))
 			}
 		}
 		if len(lines) > 0 {
@@ -97,9 +99,17 @@ func RenderExperimentList(team string, exps []workflows.Experiment, now time.Tim
 	return Message{Text: fmt.Sprintf("%s: %s", Escape(title), strings.Join(summary, ", ")), Blocks: blocks}
 }
 
-// slackDate formats t so that each reader sees it in their own time zone.
+// slackDate shows a moment so that each reader sees it in their own time
+// zone: "today 3:47 PM" or "Dec 2, 2026 3:47 PM" in Slack, "2 Dec 2026 14:47 UTC" where Slack
+// cannot localise it (notifications, the console, the CLI).
 func slackDate(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2 Jan 2006 15:04 UTC"))
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), workflows.MomentText(t))
+}
+
+// slackDay shows the day of a moment in the reader's time zone, after
+// "on": "Dec 2, 2026", "2 Dec 2026" in the fallback.
+func slackDay(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short}|%s>", t.Unix(), workflows.DayText(t.UTC()))
 }
 
 // RenderHistory lists every change to an experiment: who, when, what, why.
@@ -114,8 +124,8 @@ func RenderHistory(e workflows.Experiment, entries []workflows.AuditEntry) Messa
 		blocks = append(blocks, Context(fmt.Sprintf("_%d older changes not shown; `growthbot audit --experiment %s` lists them all._", start, e.Key)))
 	}
 	for _, a := range entries[start:] {
-		line := fmt.Sprintf("%s *%s* by %s", slackDate(a.At), a.Action, actorName(a.Actor))
-		if changes := auditChanges(a.Before, a.After); changes != "" {
+		line := fmt.Sprintf("*%s* by %s, %s", workflows.ActionWords(a.Action), actorName(a.Actor), slackDate(a.At))
+		if changes := auditChanges(a); changes != "" {
 			line += "\n" + changes
 		}
 		if a.Reason != "" {
@@ -133,39 +143,30 @@ func actorName(actor string) string {
 	return "<@" + actor + ">"
 }
 
-// auditChanges summarises the fields that differ between two JSON
-// snapshots: "State: running → shipped".
-func auditChanges(before, after string) string {
-	var b, a map[string]any
-	json.Unmarshal([]byte(before), &b)
-	json.Unmarshal([]byte(after), &a)
-	if b == nil {
-		if a == nil {
-			return ""
-		}
-		return "_created_"
+// auditChanges says what an audit entry changed, a sentence a line:
+// "State changed from running to shipped."
+func auditChanges(a workflows.AuditEntry) string {
+	switch {
+	case a.Before == "" || a.After == "":
+		return "" // the action says it was created or removed
 	}
 	var lines []string
-	for _, k := range slices.Sorted(maps.Keys(a)) {
-		if k == "UpdatedAt" || k == "CreatedAt" {
-			continue
-		}
-		old, cur := auditValue(b[k]), auditValue(a[k])
-		if old != cur {
-			lines = append(lines, fmt.Sprintf("%s: %s → %s", k, Escape(truncate(old, 80)), Escape(truncate(cur, 80))))
-		}
+	for _, c := range workflows.DescribeAudit(a) {
+		lines = append(lines, c.Sentence(auditValue))
 	}
 	return strings.Join(lines, "\n")
 }
 
-// auditValue shows one field of an audit snapshot; the zero time means the
-// field was not set.
-func auditValue(v any) string {
-	b, _ := json.Marshal(v)
-	if s := string(b); s != `"0001-01-01T00:00:00Z"` && s != "null" {
-		return s
+// auditValue shows one side of an audit change in Slack: moments in each
+// reader's zone, people as mentions, text escaped.
+func auditValue(v workflows.AuditValue) string {
+	switch {
+	case !v.Time.IsZero():
+		return slackDate(v.Time)
+	case len(v.Users) > 0:
+		return mentionList(v.Users, "and")
 	}
-	return "none"
+	return Escape(truncate(v.Text, 80))
 }
 
 var goalIcons = map[workflows.GoalStatus]string{

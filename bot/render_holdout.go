@@ -15,10 +15,9 @@ import (
 func (r *Renderer) reviewHoldout(rv workflows.Review) Message {
 	h := rv.Holdout
 	title := fmt.Sprintf("Holdout: the cumulative impact of everything %s shipped", rv.Team.Name)
-	loc := rv.Team.Location()
 	lines := []string{fmt.Sprintf("*%s*", Escape(title)),
 		fmt.Sprintf("%s of units have seen none of the team's experiments or rollouts since %s; compared up to %s: %d in the holdout, %d everyone else.",
-			formatShare(h.Share), h.Start.In(loc).Format("2006-01-02"), h.End.In(loc).Format("2006-01-02 15:04"), h.HoldoutUnits, h.RestUnits)}
+			formatShare(h.Share), slackDay(h.Start), slackDate(h.End), h.HoldoutUnits, h.RestUnits)}
 	switch {
 	case h.TooSmall():
 		lines = append(lines, fmt.Sprintf("*Too small to tell yet:* each side needs at least %d exposed units (settings.min_sample_per_arm) before growthbot says anything about it.", h.MinUnits))

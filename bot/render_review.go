@@ -134,7 +134,7 @@ func (r *Renderer) reviewSummary(rv workflows.Review, preview bool) Message {
 		blocks = append(blocks, Context(r.text("review.preview", map[string]string{"Channel": rv.Team.Channel})),
 			Actions(reviewActionsBlock, Button("Post to channel", actionReviewPost, ref, StylePrimary)))
 	case preview:
-		blocks = append(blocks, Context(r.text("review.not-over", map[string]string{"Month": rv.Month, "Zone": rv.Team.Location().String()})))
+		blocks = append(blocks, Context(r.text("review.not-over", map[string]string{"Month": monthName(rv.Month), "Zone": rv.Team.Location().String()})))
 	default:
 		blocks = append(blocks, Actions(reviewActionsBlock, Button("Stay the course", actionReviewStay, ref, StylePrimary),
 			Button("Change course", actionReviewChange, ref, StyleDefault)))
@@ -144,7 +144,7 @@ func (r *Renderer) reviewSummary(rv workflows.Review, preview bool) Message {
 
 // decisionData is what the decision templates read.
 func decisionData(rec workflows.ReviewRecord) map[string]any {
-	return map[string]any{"By": rec.DecidedBy, "Month": rec.Month, "Change": rec.Course == workflows.CourseChange,
+	return map[string]any{"By": rec.DecidedBy, "Month": monthName(rec.Month), "Change": rec.Course == workflows.CourseChange,
 		"Changes": quote(rec.Changes), "At": rec.DecidedAt}
 }
 
@@ -229,7 +229,7 @@ func countOf(n int, one, many string) string {
 }
 
 func (r *Renderer) missingLine(m *workflows.MissingData) string {
-	return r.text("review.missing", map[string]any{"Label": Escape(m.Label), "Month": m.Month, "Needs": Escape(strings.Join(m.Needs, " and ")), "Fix": m.Fix})
+	return r.text("review.missing", map[string]any{"Label": Escape(m.Label), "Month": monthName(m.Month), "Needs": Escape(strings.Join(m.Needs, " and ")), "Fix": m.Fix, "FromEvents": m.FromEvents})
 }
 
 // headlineLine is a headline number in one line: the value, its changes

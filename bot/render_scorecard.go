@@ -348,9 +348,9 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 			}
 		}
 	} else if e.State.Terminal() {
-		outcome := fmt.Sprintf(":rocket: *Shipped %s* on %s: everyone gets it.", Escape(e.Winner), e.DecidedAt.Format("2 Jan 2006"))
+		outcome := fmt.Sprintf(":rocket: *Shipped %s* on %s: everyone gets it.", Escape(e.Winner), slackDay(e.DecidedAt))
 		if e.State == workflows.StateKilled {
-			outcome = fmt.Sprintf(":no_entry_sign: *Killed* on %s: everyone gets %s.", e.DecidedAt.Format("2 Jan 2006"), Escape(e.Control()))
+			outcome = fmt.Sprintf(":no_entry_sign: *Killed* on %s: everyone gets %s.", slackDay(e.DecidedAt), Escape(e.Control()))
 		}
 		blocks = append(blocks, Section(outcome+" The experiment review is in the thread."))
 	} else {

@@ -66,8 +66,8 @@ func TestGoldenReplies(t *testing.T) {
 	}{
 		{"help-exp", bot.RenderHelp("exp")},
 		{"help-growth", bot.RenderHelp("growth")},
-		{"list", bot.RenderExperimentList("", experiments(), now)},
-		{"list-empty", bot.RenderExperimentList("checkout", nil, now)},
+		{"list", bot.RenderExperimentList("", map[string]string{"checkout": "Checkout"}, experiments(), now)},
+		{"list-empty", bot.RenderExperimentList("Checkout", nil, nil, now)},
 		{"history", bot.RenderHistory(experiments()[0], history)},
 		{"goals", bot.RenderGoals(teamCheckout, "2026-Q4", goals)},
 		{"goals-empty", bot.RenderGoals(teamCheckout, "2026-Q4", nil)},
@@ -101,7 +101,7 @@ func TestLimits(t *testing.T) {
 		e.Key, e.Name = e.Key+string(rune('a'+i%26)), long
 		exps = append(exps, e)
 	}
-	r, _ := rendered(t, bot.RenderExperimentList("", exps, started))
+	r, _ := rendered(t, bot.RenderExperimentList("", nil, exps, started))
 	var blocks []map[string]any
 	if err := json.Unmarshal(r.Blocks, &blocks); err != nil {
 		t.Fatal(err)

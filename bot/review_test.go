@@ -192,9 +192,9 @@ func TestGoldenReviewDigest(t *testing.T) {
 	for _, want := range []string{
 		"Growth review: Checkout, October 2026\n",
 		"🚨 Support tickets 1,870: expected about 980 ± 270 from the trend of 12 months",
-		"No NPS for 2026-10: `growthbot import kpis`",
-		"active users for October 2026: events end 24 Oct",
-		"Last month (2026-09): @U0LEAD decided to stay the course.",
+		"No NPS for October 2026: send it with `growthbot import kpis`.",
+		"active users for October 2026: events end 24 Oct 2026",
+		"Last month (September 2026): @U0LEAD decided to stay the course.",
 		"Are our biggest customers happy users?", "Why did churn move?", "Where in onboarding do new users struggle?",
 		"[ Stay the course ]  [ Change course ]",
 	} {
@@ -243,7 +243,7 @@ func TestReviewCommandErrors(t *testing.T) {
 		{"a month not begun", "U0ENG1", "review checkout 2027-01", "2027-01 has not begun yet in Europe/Berlin"},
 		{"not a month", "U0ENG1", "review checkout october", `"october" is not a month like 2026-10`},
 		{"no team and not in one", "U0STRANGER", "review", "you are not in any team, so name one"},
-		{"an empty team", "U0ENG1", "review", "No NPS for 2026-10"},
+		{"an empty team", "U0ENG1", "review", "No NPS for October 2026"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -333,7 +333,7 @@ func TestReviewDecisions(t *testing.T) {
 	b.deliver()
 	parent := b.fake.Messages("C0CHECKOUT")[0]
 	plain, buttons := bot.PlainText(parent.Text, parent.Blocks)
-	if parent.Edits != 1 || len(buttons) != 0 || !strings.Contains(plain, "@U0LEAD decided to change course for 2026-10:\n> Pause pricing tests & fix <onboarding> step 2.") {
+	if parent.Edits != 1 || len(buttons) != 0 || !strings.Contains(plain, "@U0LEAD decided to change course for October 2026:\n> Pause pricing tests & fix <onboarding> step 2.") {
 		t.Errorf("the summary after the decision (%d edits, buttons %v):\n%s", parent.Edits, buttons, plain)
 	}
 	golden(t, "review-decided", parent.Blocks, plain)
@@ -347,7 +347,7 @@ func TestReviewDecisions(t *testing.T) {
 	// December's review opens with it.
 	b.clock.Set(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	r := b.command("U0ENG1", "/growth", "review checkout")
-	if !strings.Contains(r.Plain, "Last month (2026-10): @U0LEAD decided to change course:\n> Pause pricing tests") {
+	if !strings.Contains(r.Plain, "Last month (October 2026): @U0LEAD decided to change course:\n> Pause pricing tests") {
 		t.Errorf("December's review does not open with October's decision:\n%s", r.Plain)
 	}
 }

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -219,7 +220,15 @@ func (r *Router) list(ctx context.Context, req CommandRequest, c Command) (Messa
 	if err != nil {
 		return Message{}, err
 	}
-	return RenderExperimentList(c.Team, exps, r.Service.Now()), nil
+	teams, err := r.Service.Teams(ctx)
+	if err != nil {
+		return Message{}, err
+	}
+	names := map[string]string{}
+	for _, t := range teams {
+		names[t.Key] = cmp.Or(t.Name, t.Key)
+	}
+	return RenderExperimentList(names[c.Team], names, exps, r.Service.Now()), nil
 }
 
 func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -228,7 +237,7 @@ func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (Mess
 		return Message{}, err
 	}
 	return reply(fmt.Sprintf(":rocket: *%s* is running: day 1 of %d, planned to end %s. Scorecards will follow in its thread.",
-		Escape(e.Name), e.PlannedDays, e.EndsAt.Format("Mon 2 Jan"))), nil
+		Escape(e.Name), e.PlannedDays, slackDate(e.EndsAt))), nil
 }
 
 func (r *Router) history(ctx context.Context, req CommandRequest, c Command) (Message, error) {

@@ -141,7 +141,7 @@ func TestForgedInteractionSignature(t *testing.T) {
 // check, and that the check compares in constant time.
 func TestAPITokenComparison(t *testing.T) {
 	imported := 0
-	imp := &fakeImporter{importFn: func(workflows.ImportKind, string, workflows.Format, string, workflows.ImportOptions) (workflows.ImportReport, error) {
+	imp := &fakeImporter{importFn: func(importCall) (workflows.ImportReport, error) {
 		imported++
 		return workflows.ImportReport{}, nil
 	}}

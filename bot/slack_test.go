@@ -109,7 +109,7 @@ func TestCommandsReplyAndNeverStaySilent(t *testing.T) {
 		{"outsider", "U0STRANGER", "/exp", "start one-click-checkout", []string{"only members of team Checkout can do that"}},
 		{"start", "U0ENG1", "/exp", "start one-click-checkout", []string{"One-click checkout", "is running: day 1 of 14"}},
 		{"start again", "U0ENG1", "/exp", "start one-click-checkout", []string{`experiment "one-click-checkout" is running, so it cannot be started`}},
-		{"history", "U0ENG1", "/exp", "history one-click-checkout", []string{"experiment.create", "experiment.start by @U0ENG1", `State: "draft" → "running"`}},
+		{"history", "U0ENG1", "/exp", "history one-click-checkout", []string{"Created by growthbot (config), 16 Nov 2026 09:00 UTC", "Started by @U0ENG1", "State changed from draft to running.", "Planned end set to 30 Nov 2026 09:00 UTC."}},
 		{"goal with a mention", "U0ENG2", "/growth", `goal add checkout "Faster checkout" <@U0ENG1|ana>`, []string{"Goal #1 added", "owned by @U0ENG1"}},
 		{"goals", "U0ENG1", "/growth", "goals", []string{"Checkout goals for 2026-Q4", "#1", "Faster checkout", "0 of 1 done"}},
 		{"goal done by an outsider", "U0STRANGER", "/growth", "goal done 1", []string{"only members of team Checkout"}},

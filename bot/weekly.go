@@ -12,8 +12,8 @@ import (
 // renderWeekly renders a team's weekly async update; a quiet week is one
 // line.
 func (r *Renderer) renderWeekly(u workflows.WeeklyUpdate) Message {
-	dates := map[string]string{"Team": Escape(u.Team.Name), "From": u.From.Format("Mon 2 Jan"),
-		"To": u.To.AddDate(0, 0, -1).Format("Mon 2 Jan")}
+	dates := map[string]string{"Team": Escape(u.Team.Name), "From": workflows.DayText(u.From),
+		"To": workflows.DayText(u.To.AddDate(0, 0, -1))}
 	if u.Quiet() {
 		text := r.text("weekly.quiet", dates)
 		return Message{Text: strings.TrimPrefix(text, ":zzz: "), Blocks: []slack.Block{Section(text)}}

@@ -18,6 +18,7 @@ import (
 	"github.com/growthbot/growthbot/stats"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // aggTestNow is the clock of the aggregation tests.
@@ -136,7 +137,7 @@ func importRaw(tb testing.TB, db *store.DB, exposures []rawExposure, events []ra
 	for i, x := range events {
 		enc.Encode(map[string]any{"unit_id": x.unit, "event": x.name, "value": x.value, "timestamp": rawTimestamp(i, x.at)})
 	}
-	if _, err := svc.Import(context.Background(), workflows.ImportEvents, &buf, workflows.FormatJSON, "events.ndjson", workflows.ImportOptions{}); err != nil {
+	if _, err := codec.Import(context.Background(), svc, workflows.ImportEvents, &buf, codec.FormatJSON, "events.ndjson", workflows.ImportOptions{}); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -149,7 +150,7 @@ func importExposures(tb testing.TB, db *store.DB, exposures []rawExposure) workf
 	for i, x := range exposures {
 		enc.Encode(map[string]any{"unit_id": x.unit, "experiment": x.experiment, "variant": x.variant, "timestamp": rawTimestamp(i, x.at)})
 	}
-	r, err := workflows.NewService(db, nil).Import(context.Background(), workflows.ImportExposures, &buf, workflows.FormatJSON, "exposures.ndjson", workflows.ImportOptions{})
+	r, err := codec.Import(context.Background(), workflows.NewService(db, nil), workflows.ImportExposures, &buf, codec.FormatJSON, "exposures.ndjson", workflows.ImportOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -5,30 +5,48 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 func TestServiceAggregate(t *testing.T) {
-	svc, _ := mustIngestService(t)
-	ctx := context.Background()
-	mustImport(t, svc, workflows.ImportExposures, `unit_id,experiment,variant,timestamp
-a,one-click-checkout,control,2025-02-20T10:00:00Z
-b,one-click-checkout,control,2025-02-20T11:00:00Z
-c,one-click-checkout,treatment,2025-02-21T10:00:00Z
-d,one-click-checkout,treatment,2025-02-21T10:00:00Z
-`)
-	mustImport(t, svc, workflows.ImportEvents, `unit_id,event,value,timestamp
-a,purchase,30,2025-02-20T12:00:00Z
-a,purchase,10,2025-02-22T12:00:00Z
-c,purchase,50,2025-02-21T12:00:00Z
-d,checkout_error,,2025-02-22T12:00:00Z
-d,purchase,20,2025-02-10T12:00:00Z
-`)
+	d := newDecideEnv(t)
+	for _, key := range []string{"one-click-checkout", "free-shipping-banner", "guided-onboarding"} {
+		d.start(key, workflows.ActorCLI)
+	}
+	now := decideStart.Add(14 * 24 * time.Hour)
+	d.clock.Set(now)
+	svc, ctx := d.svc, context.Background()
+	// at is a time after the experiments started (before, when negative).
+	at := func(days, hours int) string {
+		return decideStart.Add(time.Duration(days*24+hours) * time.Hour).Format(time.RFC3339)
+	}
+	for _, in := range []struct {
+		kind workflows.ImportKind
+		csv  string
+	}{
+		{workflows.ImportExposures, "unit_id,experiment,variant,timestamp\n" +
+			"a,one-click-checkout,control," + at(4, 22) + "\n" +
+			"b,one-click-checkout,control," + at(4, 23) + "\n" +
+			"c,one-click-checkout,treatment," + at(5, 22) + "\n" +
+			"d,one-click-checkout,treatment," + at(5, 22) + "\n"},
+		{workflows.ImportEvents, "unit_id,event,value,timestamp\n" +
+			"a,purchase,30," + at(5, 0) + "\n" +
+			"a,purchase,10," + at(7, 0) + "\n" +
+			"c,purchase,50," + at(6, 0) + "\n" +
+			"d,checkout_error,," + at(7, 0) + "\n" +
+			"d,purchase,20," + at(-5, 0) + "\n"},
+	} {
+		if _, err := codec.Import(ctx, svc, in.kind, strings.NewReader(in.csv), codec.FormatCSV, "input", workflows.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	all, err := svc.Aggregate(ctx)
 	if err != nil {
@@ -47,7 +65,7 @@ d,purchase,20,2025-02-10T12:00:00Z
 		t.Fatal(err)
 	}
 	a := got[0]
-	if !a.Start.Equal(ingestNow.Add(-14*24*time.Hour)) || !a.End.Equal(ingestNow) || len(a.Daily) != 14 {
+	if !a.Start.Equal(decideStart) || !a.End.Equal(now) || len(a.Daily) != 14 {
 		t.Errorf("window %v..%v with %d days; want the experiment's start to now, 14 days", a.Start, a.End, len(a.Daily))
 	}
 	// The ratio's denominator comes along although the experiment does not

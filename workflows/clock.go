@@ -46,3 +46,14 @@ func (c *FakeClock) Set(t time.Time) {
 	defer c.mu.Unlock()
 	c.now = t
 }
+
+// The one wording of dates and times that people read, in Slack's
+// fallbacks, the console and the CLI: a moment is "2 Dec 2026 14:47 UTC", a
+// day "2 Dec 2026". Slack messages show moments with Slack's date token so
+// that each reader sees their own zone; this wording is its fallback.
+
+// MomentText writes a moment in UTC: "2 Dec 2026 14:47 UTC".
+func MomentText(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04") + " UTC" }
+
+// DayText writes the calendar day of t in t's location: "2 Dec 2026".
+func DayText(t time.Time) string { return t.Format("2 Jan 2006") }

@@ -307,7 +307,7 @@ func (s *Service) settle(ctx context.Context, actor string, id int64, sc *Scorec
 			return err
 		}
 		if d.State != DecisionPending {
-			what, by, rest := describeSettled(d, team)
+			what, by, rest := describeSettled(d, tx.Now())
 			return Errorf(ECONFLICT, "decision #%d: %s%s%s", d.ID, what, by, rest)
 		}
 		before, beforeExp := d, e
@@ -539,7 +539,7 @@ func openForDecision(tx Tx, e Experiment, team Team) error {
 		for _, d := range decisions {
 			if d.State == DecisionPending {
 				return Errorf(ECONFLICT, "experiment %q already waits for decision #%d to %s, asked by %s %s; approve or reject it in the thread first",
-					e.Key, d.ID, d.Title(), User(d.Requester), teamTime(d.CreatedAt, team))
+					e.Key, d.ID, d.Title(), User(d.Requester), ago(d.CreatedAt, tx.Now()))
 			}
 		}
 	}
@@ -556,7 +556,7 @@ func ended(tx Tx, e Experiment, team Team) error {
 	}
 	for _, d := range decisions {
 		if d.State == DecisionApplied && d.Action != ActionExtend {
-			what, by, rest := describeSettled(d, team)
+			what, by, rest := describeSettled(d, tx.Now())
 			return Errorf(ECONFLICT, "experiment %q: %s%s%s", e.Key, what, by, rest)
 		}
 	}
@@ -565,9 +565,9 @@ func ended(tx Tx, e Experiment, team Team) error {
 
 // describeSettled says what became of a decision, in three parts around
 // who settled it, so that who stays data: "already shipped treatment by ",
-// U0PM, " at 14:02 CET on 16 Nov".
-func describeSettled(d Decision, team Team) (what string, by User, rest string) {
-	rest = " " + teamTime(d.ResolvedAt, team)
+// U0PM, " 5 minutes ago".
+func describeSettled(d Decision, now time.Time) (what string, by User, rest string) {
+	rest = " " + ago(d.ResolvedAt, now)
 	by = User(d.SettledBy())
 	switch d.State {
 	case DecisionRejected:
@@ -582,9 +582,21 @@ func describeSettled(d Decision, team Team) (what string, by User, rest string) 
 	return "already " + done + " by ", by, rest
 }
 
-// teamTime formats a moment in the team's time zone: "at 14:02 CET on 16 Nov".
-func teamTime(t time.Time, team Team) string {
-	return t.In(team.Location()).Format("at 15:04 MST on 2 Jan")
+// ago says how long ago t was, the same in every reader's time zone: "just
+// now", "5 minutes ago", "3 hours ago", or the day, "on 16 Nov 2026".
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		n := int(d / time.Minute)
+		return fmt.Sprintf("%d minute%s ago", n, plural(n))
+	case d < 24*time.Hour:
+		n := int(d / time.Hour)
+		return fmt.Sprintf("%d hour%s ago", n, plural(n))
+	}
+	return "on " + DayText(t.UTC())
 }
 
 func requestKey(e Experiment, d Decision) string {

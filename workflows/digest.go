@@ -118,7 +118,7 @@ func digestDue(t Team, now time.Time, opts JobOptions) (month, why string) {
 	}
 	if first := firstWeekday(local); month == latest && local.Before(first) {
 		return month, fmt.Sprintf("it is %s in %s, and the digest posts on the first weekday of the month, %s; --force posts it now",
-			local.Weekday(), loc, first.Format("Monday 2 January"))
+			local.Weekday(), loc, first.Weekday().String()+" "+DayText(first))
 	}
 	return month, ""
 }
@@ -352,7 +352,7 @@ func decidable(tx Tx, actor, team, month string) (Team, ReviewRecord, error) {
 		return t, r, Errorf(ECONFLICT, "the %s review of %s has not been posted, so there is nothing to decide yet", month, t.Name)
 	case r.Decided():
 		return t, r, Errorf(ECONFLICT, "the course for %s is already decided: %s on %s", month, describeCourse(r),
-			r.DecidedAt.In(t.Location()).Format("2 Jan 2006"))
+			DayText(r.DecidedAt.In(t.Location())))
 	}
 	return t, r, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // holdingStore holds every write transaction until released, and counts
@@ -48,7 +49,7 @@ func TestImportsTakeTheWriterOneAtATime(t *testing.T) {
 		return strings.NewReader(`{"unit_id":"u1","event":"view","timestamp":"2026-11-01T10:00:00Z"}` + "\n")
 	}
 	importEvents := func(ctx context.Context) error {
-		_, err := d.svc.Import(ctx, workflows.ImportEvents, events(), workflows.FormatJSON, "test", workflows.ImportOptions{})
+		_, err := codec.Import(ctx, d.svc, workflows.ImportEvents, events(), codec.FormatJSON, "test", workflows.ImportOptions{})
 		return err
 	}
 

@@ -134,7 +134,11 @@ type MissingData struct {
 	Month string
 	// Needs lists the inputs a derived number lacks ("mrr for 2026-09").
 	Needs []string
-	Fix   string
+	// Fix is the command that sends the number ("growthbot import kpis").
+	Fix string
+	// FromEvents is set when growthbot can compute the number from events
+	// instead (growthbot import events).
+	FromEvents bool
 }
 
 // Headline is one of the digest's headline numbers with its changes
@@ -765,9 +769,9 @@ func (k kpiTable) addComputed(in reviewInput, row func(string) []KPIValue) {
 		start, end := monthStart(m, 0, loc), monthStart(m, 1, loc)
 		switch {
 		case in.eventFirst.After(start.AddDate(0, 0, 1)):
-			partial[i] = "events begin " + in.eventFirst.In(loc).Format("2 Jan")
+			partial[i] = "events begin " + DayText(in.eventFirst.In(loc))
 		case in.eventLast.Before(end.AddDate(0, 0, -1)):
-			partial[i] = "events end " + in.eventLast.In(loc).Format("2 Jan")
+			partial[i] = "events end " + DayText(in.eventLast.In(loc))
 		}
 	}
 	for i, a := range in.activity {
@@ -884,7 +888,7 @@ func missing(def KPIDef, month, prev string) *MissingData {
 	case KPIChurnRate:
 		m.Needs = []string{KPIChurnedMRR + " for " + month, KPIMRR + " for " + prev}
 	case KPIActiveUsers, KPIRetention:
-		m.Fix = "growthbot import kpis, or growthbot import events to compute it"
+		m.FromEvents = true
 	}
 	return m
 }

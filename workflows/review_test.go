@@ -249,7 +249,7 @@ func TestReviewNumbers(t *testing.T) {
 	}
 	active := headlineOf(t, rv, "active_users")
 	if active.Current.Value != 6 || active.Current.Source != workflows.SourceEvents || !active.Current.Partial ||
-		active.Current.Note != "events end 20 Oct" || active.Previous.Value != 10 || active.Previous.Partial {
+		active.Current.Note != "events end 20 Oct 2026" || active.Previous.Value != 10 || active.Previous.Partial {
 		t.Errorf("active users: %+v, previous %+v", active.Current, active.Previous)
 	}
 	if ret := headlineOf(t, rv, "retention"); !near(ret.Current.Value, 0.5) || !near(ret.Previous.Value, 0.8) || !near(ret.MoM, -0.3) {
@@ -387,7 +387,7 @@ func TestDigestFirstWeekday(t *testing.T) {
 			want []string
 			line string
 		}{
-			{1, nil, "it is Saturday in UTC, and the digest posts on the first weekday of the month, Monday 3 August"},
+			{1, nil, "it is Saturday in UTC, and the digest posts on the first weekday of the month, Monday 3 Aug 2026"},
 			{2, nil, "it is Sunday in UTC"},
 			{3, []string{"2026-07"}, "posted review:checkout:2026-07"},
 			{4, []string{"2026-07"}, "already ran"},

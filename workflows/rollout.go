@@ -167,7 +167,7 @@ func (s *Service) stepRollout(ctx context.Context, sc Scorecard) (string, error)
 			line = fmt.Sprintf("holding at %s %%: sample ratio mismatch (p = %.2g)", formatPercent(e.RolloutPercent), sc.SRMPValue)
 			return nil
 		case now.Before(due):
-			line = fmt.Sprintf("holding at %s %% until %s", formatPercent(e.RolloutPercent), due.UTC().Format(time.RFC3339))
+			line = fmt.Sprintf("holding at %s %% until %s", formatPercent(e.RolloutPercent), MomentText(due))
 			return nil
 		case units < step.MinSample:
 			line = fmt.Sprintf("holding at %s %%: %d of the %d units this step needs", formatPercent(e.RolloutPercent), units, step.MinSample)

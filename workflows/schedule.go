@@ -224,7 +224,7 @@ func (j JobSummary) Describe() string {
 	if j.Next.IsZero() {
 		return "not scheduled (no teams)"
 	}
-	s := j.Next.Format("Mon 2 Jan 15:04 MST")
+	s := MomentText(j.Next)
 	if j.NextTeam != "" {
 		s += fmt.Sprintf(" (%s)", j.NextTeam)
 	}

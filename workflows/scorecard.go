@@ -220,7 +220,7 @@ func Analyze(agg Aggregate, in AnalyzeInput) Scorecard {
 // decided is the recommendation slot of a shipped or killed experiment:
 // its decision, not a new recommendation.
 func decided(e Experiment) Recommendation {
-	on := e.DecidedAt.UTC().Format("2 Jan 2006")
+	on := DayText(e.DecidedAt.UTC())
 	if e.State == StateKilled {
 		return Recommendation{Action: RecommendKill, Reason: fmt.Sprintf("*Decided: killed* on %s; everyone gets %s. This is the decision taken, not a new recommendation.", on, e.Control())}
 	}

@@ -28,11 +28,12 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, svc, err := openService(ctx, e, *dbPath)
+	a, err := openApp(ctx, e, *dbPath, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	db, svc := a.db, a.svc
 	report, err := svc.ApplyConfig(ctx, name, data, workflows.ActorConfig, *dryRun)
 	if err != nil {
 		return err

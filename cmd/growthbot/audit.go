@@ -30,11 +30,12 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	if *limit < 0 {
 		return usageError("--limit %d: give 0 for all, or a positive number", *limit)
 	}
-	db, svc, err := openService(ctx, e, *dbPath)
+	a, err := openApp(ctx, e, *dbPath, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	svc := a.svc
 	entries, err := auditEntries(ctx, svc, *key, *limit)
 	if err != nil {
 		return err
@@ -108,8 +109,8 @@ func rawOrNull(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-// describeChanges writes an entry's changes for a terminal: "State: running
-// → shipped; Winner: none → treatment".
+// describeChanges writes an entry's changes for a terminal, as sentences:
+// "State changed from running to shipped. Winner set to treatment."
 func describeChanges(e workflows.AuditEntry) string {
 	switch {
 	case e.Before == "" && e.After != "":
@@ -118,26 +119,10 @@ func describeChanges(e workflows.AuditEntry) string {
 		return "removed"
 	}
 	var parts []string
-	for _, c := range changes(e.Before, e.After) {
-		parts = append(parts, fmt.Sprintf("%s: %s → %s", c.Field, plainValue(c.Before), plainValue(c.After)))
+	for _, c := range workflows.DescribeAudit(e) {
+		parts = append(parts, c.Sentence(workflows.PlainAuditValue))
 	}
-	return strings.Join(parts, "; ")
-}
-
-// plainValue shows a JSON value without the quotes of a string; the zero
-// time and null read "none".
-func plainValue(raw json.RawMessage) string {
-	var s string
-	switch {
-	case json.Unmarshal(raw, &s) == nil && s == "0001-01-01T00:00:00Z", string(raw) == "null":
-		return "none"
-	case json.Unmarshal(raw, &s) == nil:
-		if s == "" {
-			return `""`
-		}
-		return s
-	}
-	return string(compact(raw))
+	return strings.Join(parts, " ")
 }
 
 func writeAuditTable(w io.Writer, entries []workflows.AuditEntry) error {
@@ -146,9 +131,9 @@ func writeAuditTable(w io.Writer, entries []workflows.AuditEntry) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME (UTC)\tACTOR\tACTION\tSUBJECT\tREASON\tCHANGES")
+	fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tSUBJECT\tREASON\tCHANGES")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.DateTime), e.Actor, e.Action, e.Subject,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", workflows.MomentText(e.At), e.Actor, e.Action, e.Subject,
 			oneLine(e.Reason), describeChanges(e))
 	}
 	return tw.Flush()

@@ -20,36 +20,43 @@ func TestAuditCommand(t *testing.T) {
 	}
 	ctx := context.Background()
 	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
-	store, svc, err := openService(ctx, e, db)
+	a, err := openApp(ctx, e, db, appOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := a.svc
 	if _, err := svc.StartExperiment(ctx, "U0ENG1", "one-click-checkout"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Kill(ctx, "U0ENG2", "one-click-checkout", "errors up\nin Safari"); err != nil {
 		t.Fatal(err)
 	}
-	store.Close()
+	a.Close()
 
 	table := run(t, "", nil, "audit", "--db", db, "--experiment", "one-click-checkout")
 	if table.code != 0 {
 		t.Fatalf("audit: %+v", table)
 	}
 	lines := strings.Split(strings.TrimSpace(table.stdout), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "TIME (UTC)") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "TIME ") {
 		t.Fatalf("want a header and 3 changes:\n%s", table.stdout)
 	}
 	for i, want := range [][]string{
 		{"config", "experiment.create", "experiment:one-click-checkout", "created"},
-		{"U0ENG1", "experiment.start", "State: draft → running"},
-		{"U0ENG2", "experiment.kill", "decision #1: kill: errors up in Safari (kill switch: immediate)", "State: running → killed",
-			"Winner: \"\" → control", "RolloutPercent: 100 → 0"},
+		{"U0ENG1", "experiment.start", "State changed from draft to running. Planned end set to ", " UTC."},
+		{"U0ENG2", "experiment.kill", "decision #1: kill: errors up in Safari (kill switch: immediate)", "State changed from running to killed.",
+			"Winner set to control.", "Rollout changed from 100 % to 0 %."},
 	} {
 		for _, w := range want {
 			if !strings.Contains(lines[i+1], w) {
 				t.Errorf("line %d lacks %q: %s", i+1, w, lines[i+1])
 			}
+		}
+	}
+	// People read sentences: no Go field names, no JSON, no RFC 3339.
+	for _, bad := range []string{"State:", "RolloutPercent", "EndsAt", "→", "{", "T09:00:00Z", `""`} {
+		if strings.Contains(table.stdout, bad) {
+			t.Errorf("the table shows %q:\n%s", bad, table.stdout)
 		}
 	}
 

@@ -19,25 +19,18 @@ func runConsole(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))
 	}
-	db, svc, err := openService(ctx, e, *dbPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	// The console shows Slack's errors itself; log lines would only break
 	// up the transcript.
-	quiet := *e
-	quiet.log = slog.New(slog.DiscardHandler)
+	quiet := slog.New(slog.DiscardHandler)
 	if *verbose {
-		quiet.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		quiet = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	svc.Log = quiet.log
-	local, err := newLocalSlack(db, svc, &quiet, *user, *channel, *files, e.stdout)
+	local, err := openLocal(ctx, e, *dbPath, appOptions{log: quiet}, *user, *channel, *files, e.stdout)
 	if err != nil {
 		return err
 	}
 	defer local.Close()
-	if _, err := local.restore(ctx, db); err != nil {
+	if _, err := local.restore(ctx); err != nil {
 		return err
 	}
 	return local.console.Run(ctx, e.stdin)

@@ -69,7 +69,7 @@ func TestConsoleAfterDemo(t *testing.T) {
 		{"/exp list", "1 running · 1 decision pending"},
 		{"/exp status trust-badges", "Trust badges"},
 		{"/exp scorecard trust-badges", "#C0CHECKOUT (in thread)"},
-		{"/exp history express-checkout", "decision.request by @U0ENG1"},
+		{"/exp history express-checkout", "Decision requested by @U0ENG1, 2 Dec 2026 09:00 UTC"},
 		{"/growth goals checkout", "Checkout goals for"},
 		{"/growth kpi checkout", "Checkout KPIs"},
 		{"/growth review checkout", "Growth review: Checkout"},
@@ -117,13 +117,8 @@ func TestConsoleShowsSlackErrors(t *testing.T) {
 	db := mustRunningExample(t)
 	var out strings.Builder
 	ctx := context.Background()
-	sdb, svc, err := openService(ctx, &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sdb.Close()
 	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
-	local, err := newLocalSlack(sdb, svc, e, "U0ENG1", "C0CHECKOUT", "", &out)
+	local, err := openLocal(ctx, e, db, appOptions{}, "U0ENG1", "C0CHECKOUT", "", &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +144,7 @@ func TestConsoleNamesPeoplePlainly(t *testing.T) {
 		":quit",
 	}, "\n")
 	res := run(t, script, nil, "console", "--db", mustRunningExample(t), "--files", dir)
-	if res.code != 0 || !strings.Contains(res.stdout, "already killed by @U0ENG1 at ") ||
+	if res.code != 0 || !strings.Contains(res.stdout, "already killed by @U0ENG1 ") ||
 		!strings.Contains(res.stdout, "@U0STRANGER is not one: ask @U0LEAD, the team's lead, to add you") {
 		t.Errorf("console exit %d, output:\n%s%s", res.code, res.stdout, res.stderr)
 	}
@@ -182,7 +177,7 @@ func TestCLIReportsPeoplePlainly(t *testing.T) {
 	}
 	for _, want := range []string{
 		"growthbot test: only members of team Checkout can do that, and @U0STRANGER is not one: ask @U0LEAD, the team's lead,",
-		`growthbot test: experiment "one-click-checkout": already killed by @U0ENG1 at `,
+		`growthbot test: experiment "one-click-checkout": already killed by @U0ENG1 `,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the CLI reports\n%s\nwithout %q", out.String(), want)

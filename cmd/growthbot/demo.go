@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
@@ -98,33 +99,18 @@ func openDemo(ctx context.Context, e *env, dbPath, out string) (*demo, error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	clock := workflows.NewFakeClock(demoStart(time.Now()))
-	db, err := store.Open(ctx, dbPath)
+	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	local, err := openLocal(ctx, e, dbPath, appOptions{clock: clock, log: quiet, api: bot.APIConfig{Token: demoAPIToken}},
+		"U0ENG1", "C0CHECKOUT", out, e.stdout)
 	if err != nil {
 		return nil, err
 	}
-	db.Now = clock.Now
-	svc, err := newService(e, db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	svc.Clock = clock
-	quiet := *e
-	quiet.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	svc.Log = quiet.log
-	d := &demo{e: e, db: db, svc: svc, clock: clock, out: out, config: templates.ExampleConfig()}
-	if d.slack, err = newLocalSlack(db, svc, &quiet, "U0ENG1", "C0CHECKOUT", out, e.stdout); err != nil {
-		db.Close()
-		return nil, err
-	}
+	d := &demo{e: e, db: local.db, svc: local.svc, clock: clock, out: out, config: templates.ExampleConfig(), slack: local}
 	fmt.Fprintf(e.stdout, "growthbot demo: no Slack workspace, no network. Database: %s\n", dbPath)
 	return d, nil
 }
 
-func (d *demo) close() {
-	d.slack.Close()
-	d.db.Close()
-}
+func (d *demo) close() { d.slack.Close() }
 
 // run takes the tour, step by step.
 func (d *demo) run(ctx context.Context) error {
@@ -176,7 +162,7 @@ func (d *demo) startExperiments(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(d.e.stdout, "/exp start %s -> running since %s, planned to end %s\n", key,
-			e.StartedAt.Format(time.DateOnly), e.EndsAt.Format(time.DateOnly))
+			workflows.DayText(e.StartedAt), workflows.DayText(e.EndsAt))
 	}
 	return nil
 }

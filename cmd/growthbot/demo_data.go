@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // The demo's data: three weeks of the example experiments, simulated with
@@ -68,15 +69,15 @@ func (d *demo) importData(ctx context.Context) error {
 	inputs := []struct {
 		kind   workflows.ImportKind
 		name   string
-		format workflows.Format
+		format codec.Format
 		data   *bytes.Buffer
 	}{
-		{workflows.ImportExposures, "exposures.ndjson", workflows.FormatJSON, &exposures},
-		{workflows.ImportEvents, "events.ndjson", workflows.FormatJSON, &events},
-		{workflows.ImportKPIs, "kpis.csv", workflows.FormatCSV, demoKPIs(r, now)},
+		{workflows.ImportExposures, "exposures.ndjson", codec.FormatJSON, &exposures},
+		{workflows.ImportEvents, "events.ndjson", codec.FormatJSON, &events},
+		{workflows.ImportKPIs, "kpis.csv", codec.FormatCSV, demoKPIs(r, now)},
 	}
 	for _, in := range inputs {
-		report, err := d.svc.Import(ctx, in.kind, in.data, in.format, in.name, workflows.ImportOptions{})
+		report, err := codec.Import(ctx, d.svc, in.kind, in.data, in.format, in.name, workflows.ImportOptions{})
 		if err != nil {
 			return err
 		}
@@ -85,7 +86,7 @@ func (d *demo) importData(ctx context.Context) error {
 	}
 	bad := `{"unit_id":"u1","experiment":"one-click-checkout","variant":"treatment","timestamp":"2025-02-30T10:00:00Z"}
 {"unit_id":"u2","experiment":"one-clik-checkout","variant":"control","timestamp":1740045600}`
-	_, err := d.svc.Import(ctx, workflows.ImportExposures, strings.NewReader(bad), workflows.FormatJSON, "late.ndjson", workflows.ImportOptions{})
+	_, err := codec.Import(ctx, d.svc, workflows.ImportExposures, strings.NewReader(bad), codec.FormatJSON, "late.ndjson", workflows.ImportOptions{})
 	fmt.Fprintf(d.e.stdout, "\na file with mistakes is refused as a whole:\n%s\n", indent(workflows.ErrorMessage(err), "  "))
 
 	aggs, err := d.svc.Aggregate(ctx)

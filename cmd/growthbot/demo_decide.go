@@ -90,16 +90,13 @@ type demoFlagsAPI struct {
 
 const demoAPIToken = "demo-api-token"
 
+// newDemoFlagsAPI reads the flags into the app's book; the app's server
+// has the flags API, under demoAPIToken.
 func newDemoFlagsAPI(ctx context.Context, d *demo) (*demoFlagsAPI, error) {
-	srv := bot.NewServer(nil, d.db.Ping)
-	exposures := &workflows.ExposureLog{Service: d.svc, Log: d.e.log}
-	book := &workflows.FlagBook{Service: d.svc, Exposures: exposures, Log: d.e.log}
-	book.Watch()
-	if err := book.Refresh(ctx); err != nil {
+	if err := d.slack.flags.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	srv.MountFlags(book, bot.APIConfig{Token: demoAPIToken})
-	return &demoFlagsAPI{d: d, srv: srv, exposures: exposures}, nil
+	return &demoFlagsAPI{d: d, srv: d.slack.server, exposures: d.slack.exposures}, nil
 }
 
 func (a *demoFlagsAPI) get(ctx context.Context, path, etag string) *httptest.ResponseRecorder {

@@ -44,7 +44,7 @@ experiments:
 			if res := run(t, "", nil, "apply", "-f", cfg, "--db", db); res.code != 0 {
 				t.Fatal(res)
 			}
-			withFullService(t, db, func(svc *workflows.Service) {
+			withWiredService(t, db, appOptions{}, func(svc *workflows.Service) {
 				if _, err := svc.StartExperiment(t.Context(), workflows.ActorCLI, "new-checkout"); err != nil {
 					t.Fatal(err)
 				}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // progressInterval is how often a long import says how far it got; tests
@@ -40,13 +41,13 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError("%s", workflows.ErrorMessage(err))
 	}
-	f, err := workflows.ParseFormat(*format)
+	f, err := codec.ParseFormat(*format)
 	if err != nil {
 		return usageError("%s", workflows.ErrorMessage(err))
 	}
 	path := operands[1]
-	if f == workflows.FormatAuto {
-		f = workflows.FormatOf(path)
+	if f == codec.FormatAuto {
+		f = codec.FormatOf(path)
 	}
 	in, err := openImport(e, path)
 	if err != nil {
@@ -54,17 +55,18 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	defer in.Close()
 
-	db, svc, err := openService(ctx, e, *dbPath)
+	a, err := openApp(ctx, e, *dbPath, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	db, svc := a.db, a.svc
 	var opts workflows.ImportOptions
 	if terminal := isTerminal(e.stderr); *progress || terminal {
 		stop := showProgress(e, in, &opts, terminal)
 		defer stop()
 	}
-	report, err := svc.Import(ctx, kind, in, f, in.name, opts)
+	report, err := codec.Import(ctx, svc, kind, in, f, in.name, opts)
 	if err != nil {
 		return err
 	}

@@ -343,7 +343,7 @@ func TestBackfilledExposureMovesTheStart(t *testing.T) {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	started := now.Add(-3 * 24 * time.Hour)
-	withClockService(t, db, started, func(svc *workflows.Service) {
+	withWiredService(t, db, appOptions{clock: workflows.NewFakeClock(started)}, func(svc *workflows.Service) {
 		if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, "one-click-checkout"); err != nil {
 			t.Fatal(err)
 		}

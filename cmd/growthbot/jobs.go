@@ -31,12 +31,12 @@ func jobsList(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	db, svc, err := openService(ctx, e, *dbPath)
+	a, err := openApp(ctx, e, *dbPath, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	summaries, err := svc.JobSummaries(ctx)
+	defer a.Close()
+	summaries, err := a.svc.JobSummaries(ctx)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func jobsList(ctx context.Context, e *env, args []string) error {
 	for _, j := range summaries {
 		last := "never"
 		if r := j.Last; r != nil {
-			last = fmt.Sprintf("%s %s %s at %s", r.Scope, r.Period, r.Status, r.StartedAt.Local().Format("2006-01-02 15:04"))
+			last = fmt.Sprintf("%s %s %s at %s", r.Scope, r.Period, r.Status, workflows.MomentText(r.StartedAt))
 			if r.Error != "" {
 				last += ": " + r.Error
 			}
@@ -73,11 +73,12 @@ func jobsRun(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	db, svc, err := openService(ctx, e, *dbPath)
+	a, err := openApp(ctx, e, *dbPath, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	db, svc := a.db, a.svc
 	// The scheduler's table of jobs, so a manual run takes the same path.
 	j, ok := svc.Job(job)
 	if !ok {

@@ -90,7 +90,7 @@ func TestLayerStartingOrEndingMovesNoUnit(t *testing.T) {
 	if n := count(before, "checkout-config"); n < units*40/100 || n > units*50/100 {
 		t.Errorf("checkout-config has %d of %d units", n, units)
 	}
-	withFullService(t, db, func(svc *workflows.Service) {
+	withWiredService(t, db, appOptions{}, func(svc *workflows.Service) {
 		if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, "layer-c"); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestLayerStartingOrEndingMovesNoUnit(t *testing.T) {
 	if n := count(started, "layer-c"); n < units*15/100 || n > units*25/100 {
 		t.Errorf("layer-c has %d of %d units", n, units)
 	}
-	withFullService(t, db, func(svc *workflows.Service) {
+	withWiredService(t, db, appOptions{}, func(svc *workflows.Service) {
 		if _, err := svc.Kill(context.Background(), workflows.ActorCLI, "banner", "done"); err != nil {
 			t.Fatal(err)
 		}

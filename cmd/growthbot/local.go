@@ -5,49 +5,45 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/slack-go/slack"
-
-	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
-	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
 )
 
-// localSlack runs growthbot's Slack side against a fake of Slack on
-// loopback, for the console and the demo: the same handlers, router and
-// outbox as `serve`, with no tokens and no network.
+// localSlack runs growthbot against a fake of Slack on loopback, for the
+// console and the demo: the app as `serve` wires it, with no tokens and no
+// network.
 type localSlack struct {
+	*app
 	fake    *fakeslack.Server
 	console *console
-	words   *bot.Renderer
 }
 
-const localSecret = "local-signing-secret"
-
-func newLocalSlack(db *store.DB, svc *workflows.Service, e *env, user, channel, files string, out io.Writer) (*localSlack, error) {
-	words, err := newRenderer(e)
+// openLocal opens the database at path and wires growthbot to a new fake
+// of Slack, with a console that acts as user in channel.
+func openLocal(ctx context.Context, e *env, path string, opts appOptions, user, channel, files string, out io.Writer) (*localSlack, error) {
+	fake := fakeslack.New()
+	opts.fakeSlackURL = fake.APIURL()
+	a, err := openApp(ctx, e, path, opts)
 	if err != nil {
+		fake.Close()
 		return nil, err
 	}
-	fake := fakeslack.New()
-	client := slack.New("xoxb-local", slack.OptionAPIURL(fake.APIURL()))
-	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
-		PostInterval: -1, Getenv: e.getenv, Renderer: words}
-	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"), Renderer: words}
-	srv := bot.NewServer(e.log, db.Ping)
-	(&bot.Slack{Router: router, SigningSecret: localSecret, Log: e.log.With("component", "slack"), ResponseHost: apiHost(fake.APIURL())}).Mount(srv)
-	return &localSlack{fake: fake, console: &console{handler: srv, secret: localSecret, router: router,
-		outbox: outbox, fake: fake, User: user, Channel: channel, files: files, out: out}, words: words}, nil
+	return &localSlack{app: a, fake: fake, console: &console{handler: a.server, secret: localSecret, router: a.router,
+		outbox: a.outbox, fake: fake, User: user, Channel: channel, files: files, out: out}}, nil
 }
 
-func (l *localSlack) Close() { l.fake.Close() }
+// Close stops the fake and closes the app.
+func (l *localSlack) Close() {
+	l.fake.Close()
+	l.app.Close()
+}
 
 // restore tells the local fake of Slack about the posts an earlier process
 // (the demo, an earlier console) delivered, so that replies in their
 // threads and updates of them reach it. It reports how many it restored.
-func (l *localSlack) restore(ctx context.Context, db *store.DB) (int, error) {
+func (l *localSlack) restore(ctx context.Context) (int, error) {
 	var posts []workflows.Message
-	if err := db.View(ctx, func(tx workflows.Tx) error {
+	if err := l.db.View(ctx, func(tx workflows.Tx) error {
 		var err error
 		posts, err = tx.SentPosts()
 		return err

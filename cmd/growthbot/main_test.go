@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -203,6 +204,20 @@ func withService(t testing.TB, path string, fn func(*workflows.Service)) {
 	}
 	defer db.Close()
 	fn(workflows.NewService(db, nil))
+}
+
+// withWiredService runs fn with the domain service as openApp wires it for
+// serve (frameworks, templates, the cron parser), over the database at
+// path, quietly.
+func withWiredService(t testing.TB, path string, opts appOptions, fn func(*workflows.Service)) {
+	t.Helper()
+	e := &env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}
+	a, err := openApp(context.Background(), e, path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	fn(a.svc)
 }
 
 func withDB(t *testing.T, path string, fn func(workflows.Tx)) {

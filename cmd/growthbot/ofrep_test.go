@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -17,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -87,7 +85,7 @@ func ofrepFixture(t testing.TB) string {
 	if res := run(t, "", nil, "apply", "-f", cfg, "--db", db); res.code != 0 {
 		t.Fatal(res)
 	}
-	withFullService(t, db, func(svc *workflows.Service) {
+	withWiredService(t, db, appOptions{}, func(svc *workflows.Service) {
 		ctx := context.Background()
 		for _, key := range []string{"dark-mode", "checkout-copy", "max-items", "checkout-config", "banner", "shipped-test", "killed-test"} {
 			if _, err := svc.StartExperiment(ctx, workflows.ActorCLI, key); err != nil {
@@ -357,7 +355,7 @@ func TestOFREPBulkAndETag(t *testing.T) {
 		t.Errorf("another unit with the first unit's ETag: %d", other.status)
 	}
 	// A change made by another process reaches the snapshot by polling.
-	withFullService(t, db, func(svc *workflows.Service) {
+	withWiredService(t, db, appOptions{}, func(svc *workflows.Service) {
 		if _, err := svc.Kill(context.Background(), workflows.ActorCLI, "dark-mode", "too dark"); err != nil {
 			t.Fatal(err)
 		}
@@ -451,22 +449,6 @@ func queryInt(t testing.TB, path, query string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// withFullService runs fn with the service serve uses (frameworks and
-// message templates), so that decisions can post.
-func withFullService(t testing.TB, path string, fn func(*workflows.Service)) {
-	t.Helper()
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := newService(&env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn(svc)
 }
 
 // findUnit returns the first unit "user-N" that has every property.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
-	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -23,25 +21,6 @@ import (
 // table fails it.
 var scheduledJobs = []string{workflows.JobPulse, workflows.JobRollouts, workflows.JobDigest, workflows.JobHousekeeping,
 	workflows.JobWeekly}
-
-// withClockService runs fn with the domain service over the database at
-// path, on a clock stopped at now.
-func withClockService(t *testing.T, path string, now time.Time, fn func(*workflows.Service)) {
-	t.Helper()
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	clock := workflows.NewFakeClock(now)
-	db.Now = clock.Now
-	svc, err := newService(&env{getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler)}, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.Clock = clock
-	fn(svc)
-}
 
 // shiftedClock runs at the wall clock's pace from a time a test sets, so
 // that what paces itself by the clock (the outbox) keeps going while the
@@ -123,7 +102,7 @@ func TestServeRunsEveryJobOnItsSchedule(t *testing.T) {
 		t.Fatal(res)
 	}
 	started := time.Date(2026, 11, 1, 8, 30, 0, 0, time.UTC)
-	withClockService(t, db, started, func(svc *workflows.Service) {
+	withWiredService(t, db, appOptions{clock: workflows.NewFakeClock(started)}, func(svc *workflows.Service) {
 		for _, key := range []string{"one-click-checkout", "guided-onboarding"} {
 			if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, key); err != nil {
 				t.Fatal(err)
@@ -215,7 +194,7 @@ func TestJobsRunByHandAreDelivered(t *testing.T) {
 		t.Fatal(res)
 	}
 	// Started two days ago: the first step's one-day hold has passed.
-	withClockService(t, db, time.Now().Add(-48*time.Hour), func(svc *workflows.Service) {
+	withWiredService(t, db, appOptions{clock: workflows.NewFakeClock(time.Now().Add(-48 * time.Hour))}, func(svc *workflows.Service) {
 		if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, "guided-onboarding"); err != nil {
 			t.Fatal(err)
 		}

@@ -23,11 +23,12 @@ func runScorecard(ctx context.Context, e *env, args []string) error {
 	if len(operands) != 1 {
 		return usageError("give one experiment key")
 	}
-	db, svc, err := openService(ctx, e, *dbPath)
+	a, err := openApp(ctx, e, *dbPath, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	svc := a.svc
 	sc, team, err := svc.Scorecard(ctx, operands[0])
 	if err != nil {
 		if workflows.ErrorCode(err) == workflows.ENOTFOUND {
@@ -44,11 +45,7 @@ func runScorecard(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	words, err := newRenderer(e)
-	if err != nil {
-		return err
-	}
-	msg, err := words.RenderContent(workflows.ScorecardMessage{Scorecard: sc, Team: team})
+	msg, err := a.words.RenderContent(workflows.ScorecardMessage{Scorecard: sc, Team: team})
 	if err != nil {
 		return fmt.Errorf("render the scorecard: %w", err)
 	}

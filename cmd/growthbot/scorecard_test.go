@@ -86,7 +86,7 @@ func TestScorecardThroughThePipeline(t *testing.T) {
 		t.Fatal(res)
 	}
 	started := time.Now().Add(-10 * 24 * time.Hour).Truncate(time.Second)
-	withClockService(t, db, started, func(svc *workflows.Service) {
+	withWiredService(t, db, appOptions{clock: workflows.NewFakeClock(started)}, func(svc *workflows.Service) {
 		for _, key := range []string{"crashy", "no-buy", "two-arms", "three-arms"} {
 			if _, err := svc.StartExperiment(context.Background(), workflows.ActorCLI, key); err != nil {
 				t.Fatal(err)

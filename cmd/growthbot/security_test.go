@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -196,4 +198,81 @@ func TestServeLogsNoSecrets(t *testing.T) {
 		}
 	}
 	t.Logf("%d bytes of log and %d of answers checked", len(logs), answers.Len())
+}
+
+// TestServeWorkspaceCheck: growthbot serve asks Slack (auth.test) which
+// workspace its token belongs to, and from then on refuses commands,
+// buttons and events that name another workspace, while its own
+// workspace's requests work.
+func TestServeWorkspaceCheck(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
+		t.Fatalf("apply: %+v", res)
+	}
+	s := startSlackServe(t, db, nil)
+	s.wait("auth.test", func(f *fakeslack.Server) bool { return len(f.CallsTo("auth.test")) > 0 })
+	send := func(path string, body []byte) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, s.base+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		fakeslack.Sign(req, body, serveSecret, time.Now())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	other := func(text string) []byte {
+		return fakeslack.CommandBody(fakeslack.Command{Command: "/growth", Text: text, UserID: "U0ENG1", ChannelID: "C0CHECKOUT",
+			TeamID: "T0OTHER", ResponseURL: s.fake.ResponseURL()})
+	}
+	// auth.test was called; its answer lands a moment later.
+	deadline := time.Now().Add(10 * time.Second)
+	for code, _ := send("/slack/commands", other("goals checkout")); code != http.StatusForbidden; code, _ = send("/slack/commands", other("goals checkout")) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a command from another workspace is still answered %d after auth.test", code)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, body := send("/slack/commands", other(`goal add checkout "From another workspace" @U0ENG1`)); code != http.StatusForbidden ||
+		!strings.Contains(body, "does not serve that workspace") {
+		t.Errorf("a goal from another workspace: %d %s", code, body)
+	}
+	form, _ := url.ParseQuery(string(fakeslack.BlockActionsBody(fakeslack.Action{ActionID: "goal.drop", Value: "1", UserID: "U0ENG1",
+		ChannelID: "C0CHECKOUT", ResponseURL: s.fake.ResponseURL()})))
+	var payload map[string]any
+	json.Unmarshal([]byte(form.Get("payload")), &payload)
+	payload["team"] = map[string]any{"id": "T0OTHER", "domain": "other"}
+	raw, _ := json.Marshal(payload)
+	form.Set("payload", string(raw))
+	if code, body := send("/slack/interactions", []byte(form.Encode())); code != http.StatusForbidden {
+		t.Errorf("a button from another workspace: %d %s", code, body)
+	}
+	var event map[string]any
+	json.Unmarshal(fakeslack.EventBody(fakeslack.EventCallback{UserID: "U0ENG1", EventID: "EvOther"}), &event)
+	event["team_id"] = "T0OTHER"
+	raw, _ = json.Marshal(event)
+	if code, body := send("/slack/events", raw); code != http.StatusForbidden {
+		t.Errorf("an event from another workspace: %d %s", code, body)
+	}
+
+	// The bot's own workspace is served, and nothing from the other one
+	// happened.
+	if reply := s.command("U0ENG1", "C0CHECKOUT", "/growth", `goal add checkout "From our workspace" @U0ENG1`); !strings.Contains(reply, "From our workspace") {
+		t.Errorf("a goal from our workspace: %s", reply)
+	}
+	goals := s.command("U0ENG1", "C0CHECKOUT", "/growth", "goals checkout")
+	if !strings.Contains(goals, "From our workspace") || strings.Contains(goals, "From another workspace") {
+		t.Errorf("the goals of checkout after a goal from each workspace:\n%s", goals)
+	}
+	for _, r := range s.fake.Responses() {
+		if strings.Contains(string(r.Raw), "From another workspace") {
+			t.Errorf("a goal from another workspace was added: %s", r.Raw)
+		}
+	}
+	if n := len(s.fake.HomeViews()); n != 0 {
+		t.Errorf("an event from another workspace published %d App Homes", n)
+	}
 }

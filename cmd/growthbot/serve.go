@@ -11,15 +11,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/workflows"
-	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 // shutdownGrace is how long shutdown waits for work in flight.
@@ -66,43 +62,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := expectDB(*dbPath, *createDB); err != nil {
 		return err
 	}
-	db, svc, err := openService(ctx, e, *dbPath)
+	opts := appOptions{api: api, commands: names, metricsElsewhere: *metricsAddr != "", poll: *poll}
+	if serveClock != nil {
+		opts.clock = serveClock
+	}
+	a, err := openApp(ctx, e, *dbPath, opts)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	db.OnFileLost = func(err error) {
+	// Closed after every part has stopped: the pools of the warehouses,
+	// then the database.
+	defer a.Close()
+	a.db.OnFileLost = func(err error) {
 		e.log.Error("the database file is gone: every write is refused and /healthz answers 503 until growthbot is restarted on a restored file", "err", err)
 	}
-	if serveClock != nil {
-		svc.Clock, db.Now = serveClock, serveClock.Now
-	}
-
-	srv := bot.NewServer(e.log, db.Ping)
-	srv.MountAPI(svc, api)
-	exposures := &workflows.ExposureLog{Service: svc, Log: e.log.With("component", "exposures")}
-	book := &workflows.FlagBook{Service: svc, Exposures: exposures, Log: e.log.With("component", "flags")}
-	book.Watch()
-	if err := book.Refresh(ctx); err != nil {
+	if err := a.flags.Refresh(ctx); err != nil {
 		return err
 	}
-	srv.MountFlags(book, api)
-	if *metricsAddr == "" {
-		srv.MountMetrics(api.Token)
-	}
-	words, err := newRenderer(e)
-	if err != nil {
-		return err
-	}
-	client := slackClient(e)
-	outbox := &bot.Outbox{Store: db, Slack: client, Clock: svc.Clock, Log: e.log.With("component", "outbox"),
-		Metrics: srv.Metrics(), Getenv: e.getenv, Renderer: words}
-	channels := &bot.Channels{Slack: client, Service: svc, Log: e.log.With("component", "channels"), Poll: *poll}
-	router := &bot.Router{Service: svc, Views: bot.ClientViews{Client: client}, Log: e.log.With("component", "slack"),
-		Renderer: words, Notify: outbox.Notify, ChannelProblems: channels.Problems, Commands: names}
-	slackAdapter := &bot.Slack{Router: router, SigningSecret: e.getenv(envSigningSecret), Log: e.log.With("component", "slack"),
-		ResponseHost: apiHost(e.getenv(envSlackAPIURL))}
-	slackAdapter.Mount(srv)
 	if e.getenv(envSigningSecret) == "" {
 		e.log.Warn("SLACK_SIGNING_SECRET is not set: the Slack endpoints refuse every request")
 	}
@@ -124,41 +100,40 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			onMetricsListen(metricsLn.Addr().String())
 		}
 	}
-	e.log.Info("growthbot serving", "addr", ln.Addr().String(), "db", db.Path(), "version", buildVersion())
+	e.log.Info("growthbot serving", "addr", ln.Addr().String(), "db", a.db.Path(), "version", buildVersion())
 	if onListen != nil {
 		onListen(ln.Addr().String())
 	}
 	// The scheduler runs every job of the domain's table (Service.Jobs).
-	scheduler := &schedule.Scheduler{Service: svc, Log: e.log.With("component", "scheduler"), Tick: *poll}
 	parts := []part{
-		{"http", httpPart(srv, ln, router)},
-		{"outbox", outbox.Run},
-		{"flags", func(ctx context.Context) error { return book.Run(ctx, workflows.RefreshEvery) }},
-		{"exposures", exposures.Run},
-		{"scheduler", scheduler.Run},
+		{"http", httpPart(a.server, ln, a.router)},
+		{"outbox", a.outbox.Run},
+		{"flags", func(ctx context.Context) error { return a.flags.Run(ctx, workflows.RefreshEvery) }},
+		{"exposures", a.exposures.Run},
+		{"scheduler", a.scheduler.Run},
 	}
 	if metricsLn != nil {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", srv.MetricsHandler())
+		mux.Handle("GET /metrics", a.server.MetricsHandler())
 		parts = append(parts, part{"metrics", httpPart(mux, metricsLn, nil)})
 	}
 	if e.getenv(envBotToken) != "" {
 		parts = append(parts, part{"workspace check", func(ctx context.Context) error {
-			err := slackAdapter.LearnTeam(ctx, client, 30*time.Second)
+			err := a.slack.LearnTeam(ctx, a.client, 30*time.Second)
 			<-ctx.Done() // a part that returns stops the server
 			return err
 		}})
-		parts = append(parts, part{"channels", channels.Run})
+		parts = append(parts, part{"channels", a.channels.Run})
 	}
 	if e.getenv(envAppToken) != "" {
-		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return slackAdapter.RunSocketMode(ctx, client) }})
+		parts = append(parts, part{"socket mode", func(ctx context.Context) error { return a.slack.RunSocketMode(ctx, a.client) }})
 	}
 	err = runParts(ctx, e.log, parts...)
 	// The last requests may have logged exposures after the log's own
 	// final flush.
 	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	if ferr := exposures.Flush(final); ferr != nil {
+	if ferr := a.exposures.Flush(final); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("write exposures: %w", ferr))
 	}
 	return err
@@ -181,22 +156,6 @@ func expectDB(path string, create bool) error {
 		return usageError("database %s is an empty file, not a growthbot database. Restore it from a backup (README: Backups), or pass --create-db to start a new one", path)
 	}
 	return nil
-}
-
-// slackClient returns a Slack Web API client for the bot token, talking to
-// SLACK_API_URL when set (tests point it at a local fake).
-func slackClient(e *env) *slack.Client {
-	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
-	if u := e.getenv(envSlackAPIURL); u != "" {
-		if !strings.HasSuffix(u, "/") {
-			u += "/"
-		}
-		opts = append(opts, slack.OptionAPIURL(u))
-	}
-	if t := e.getenv(envAppToken); t != "" {
-		opts = append(opts, slack.OptionAppLevelToken(t))
-	}
-	return slack.New(e.getenv(envBotToken), opts...)
 }
 
 // apiHost is the host of SLACK_API_URL ("" when unset): response URLs on it

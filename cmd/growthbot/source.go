@@ -40,11 +40,12 @@ func runSource(ctx context.Context, e *env, args []string) error {
 		return usageError("source sql needs one source or experiment key")
 	}
 	key := fs.Arg(0)
-	db, svc, err := openService(ctx, e, *dbPath)
+	a, err := openApp(ctx, e, *dbPath, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	svc := a.svc
 	if sub == "sql" {
 		text, err := svc.SourceSQL(ctx, key)
 		if err != nil {

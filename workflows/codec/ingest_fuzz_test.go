@@ -1,4 +1,4 @@
-package workflows_test
+package codec_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // fuzzMaxRows keeps fuzzed inputs small enough for thousands of imports a
@@ -47,7 +48,7 @@ func FuzzImportNDJSON(f *testing.F) {
 	} {
 		f.Add(uint8(slices.Index(workflows.ImportKinds, s.kind)), []byte(s.data))
 	}
-	fuzzImport(f, workflows.FormatJSON)
+	fuzzImport(f, codec.FormatJSON)
 }
 
 // FuzzImportCSV imports arbitrary CSV of each kind into a real database;
@@ -71,13 +72,13 @@ func FuzzImportCSV(f *testing.F) {
 	} {
 		f.Add(uint8(slices.Index(workflows.ImportKinds, s.kind)), []byte(s.data))
 	}
-	fuzzImport(f, workflows.FormatCSV)
+	fuzzImport(f, codec.FormatCSV)
 }
 
 // fuzzImport runs the import fuzz target for one format. Each fuzz worker
 // opens one database and imports into it again and again, so that inputs
 // also meet the rows earlier ones stored.
-func fuzzImport(f *testing.F, format workflows.Format) {
+func fuzzImport(f *testing.F, format codec.Format) {
 	svc, path := mustIngestService(f)
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
@@ -87,7 +88,7 @@ func fuzzImport(f *testing.F, format workflows.Format) {
 	f.Fuzz(func(t *testing.T, k uint8, data []byte) {
 		kind := workflows.ImportKinds[int(k)%len(workflows.ImportKinds)]
 		before, exposedBefore := storedRows(t, db), exposureTimes(t, db, kind)
-		r, err := svc.Import(context.Background(), kind, bytes.NewReader(data), format, "fuzz", workflows.ImportOptions{MaxRows: fuzzMaxRows})
+		r, err := codec.Import(context.Background(), svc, kind, bytes.NewReader(data), format, "fuzz", workflows.ImportOptions{MaxRows: fuzzMaxRows})
 		after := storedRows(t, db)
 		if err != nil {
 			checkImportError(t, data, err)
@@ -105,7 +106,7 @@ func fuzzImport(f *testing.F, format workflows.Format) {
 		}
 		// Everything is stored now, so the same input again is all
 		// duplicates: a retried upload never counts twice.
-		again, err := svc.Import(context.Background(), kind, bytes.NewReader(data), format, "fuzz", workflows.ImportOptions{MaxRows: fuzzMaxRows})
+		again, err := codec.Import(context.Background(), svc, kind, bytes.NewReader(data), format, "fuzz", workflows.ImportOptions{MaxRows: fuzzMaxRows})
 		if err != nil || again.Imported != 0 || again.Duplicates != r.Read || storedRows(t, db) != after {
 			t.Fatalf("importing it again: %+v, %v; first %+v", again, err, r)
 		}
@@ -211,7 +212,7 @@ func checkImportError(t *testing.T, data []byte, err error) {
 
 // checkImport checks an accepted import's report against the input and
 // what the database gained.
-func checkImport(t *testing.T, kind workflows.ImportKind, format workflows.Format, data []byte, r workflows.ImportReport, before, after rowCounts) {
+func checkImport(t *testing.T, kind workflows.ImportKind, format codec.Format, data []byte, r workflows.ImportReport, before, after rowCounts) {
 	t.Helper()
 	if r.Kind != kind || r.Source != "fuzz" || r.Read != r.Imported+r.Duplicates || r.Imported < 0 || r.Duplicates < 0 || r.Read > fuzzMaxRows {
 		t.Fatalf("report %+v", r)
@@ -243,7 +244,7 @@ func checkImport(t *testing.T, kind workflows.ImportKind, format workflows.Forma
 	}
 	// The importer has its own JSON scanner, for speed: whatever it
 	// accepts, encoding/json must find valid too.
-	if format == workflows.FormatJSON && !validJSON(data) {
+	if format == codec.FormatJSON && !validJSON(data) {
 		t.Fatalf("accepted JSON that encoding/json finds invalid")
 	}
 }
@@ -251,9 +252,9 @@ func checkImport(t *testing.T, kind workflows.ImportKind, format workflows.Forma
 // countRows counts an accepted input's rows independently of the importer:
 // NDJSON's non-blank lines, or CSV's records after the header. It reports
 // false for a JSON array, whose items it does not count.
-func countRows(format workflows.Format, data []byte) (int64, bool) {
+func countRows(format codec.Format, data []byte) (int64, bool) {
 	data = bytes.TrimPrefix(data, byteOrderMark)
-	if format == workflows.FormatCSV {
+	if format == codec.FormatCSV {
 		records, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 		if err != nil {
 			return 0, false

@@ -1,4 +1,4 @@
-package workflows_test
+package codec_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
+	"github.com/growthbot/growthbot/workflows/codec"
 )
 
 // ingestNow is the service clock of the ingestion tests.
@@ -48,7 +49,7 @@ func mustIngestService(tb testing.TB) (*workflows.Service, string) {
 
 func mustImport(tb testing.TB, svc *workflows.Service, kind workflows.ImportKind, data string) workflows.ImportReport {
 	tb.Helper()
-	report, err := svc.Import(context.Background(), kind, strings.NewReader(data), workflows.FormatAuto, "input", workflows.ImportOptions{})
+	report, err := codec.Import(context.Background(), svc, kind, strings.NewReader(data), codec.FormatAuto, "input", workflows.ImportOptions{})
 	if err != nil {
 		tb.Fatalf("import %s: %v", kind, err)
 	}
@@ -94,7 +95,7 @@ func TestImportRefusesBadInput(t *testing.T) {
 	before := fingerprint(t, path)
 
 	ev := func(fields string) string { return `{"unit_id":"u3","event":"purchase",` + fields + `}` }
-	long := `{"unit_id":"` + strings.Repeat("x", workflows.MaxLineBytes) + `"}`
+	long := `{"unit_id":"` + strings.Repeat("x", codec.MaxLineBytes) + `"}`
 	var many strings.Builder
 	for i := range 13 {
 		fmt.Fprintf(&many, `{"unit_id":"u%d","event":"e","timestamp":"soon"}`+"\n", i)
@@ -102,7 +103,7 @@ func TestImportRefusesBadInput(t *testing.T) {
 	tests := []struct {
 		name   string
 		kind   workflows.ImportKind
-		format workflows.Format
+		format codec.Format
 		input  string
 		want   []string // lines of the error, after its first
 	}{
@@ -143,7 +144,7 @@ func TestImportRefusesBadInput(t *testing.T) {
 			[]string{`input:1:36: unknown column "properties" (columns: unit_id, event, value, timestamp)`}},
 		{"repeated column", workflows.ImportEvents, "", ev(`"timestamp":1740045600,"timestamp":1740045600`),
 			[]string{`input:1:59: timestamp appears twice`}},
-		{"not JSON", workflows.ImportEvents, workflows.FormatJSON, "{\"unit_id\":\"u3\",\"event\":\"purchase\",\"timestamp\":1740045600}\nunit_id,event\n",
+		{"not JSON", workflows.ImportEvents, codec.FormatJSON, "{\"unit_id\":\"u3\",\"event\":\"purchase\",\"timestamp\":1740045600}\nunit_id,event\n",
 			[]string{`input:2:1: the line is not a JSON object`}},
 		{"broken JSON", workflows.ImportEvents, "", `{"unit_id":"u3","event":"purchase","timestamp":1740045600,}`,
 			[]string{`input:1:59: expected a field name in double quotes`}},
@@ -151,9 +152,9 @@ func TestImportRefusesBadInput(t *testing.T) {
 			[]string{`input:2:1: the line is longer than 1048576 bytes`, `input:3:48: timestamp "x" is not RFC 3339 or Unix seconds`}},
 		{"many problems", workflows.ImportEvents, "", many.String(),
 			[]string{`input:1:41: timestamp "soon" is not RFC 3339 or Unix seconds`, `input:10:41: timestamp "soon"`, `... and 3 more problems`}},
-		{"CSV unknown column", workflows.ImportEvents, workflows.FormatCSV, "unit_id,event,valu,timestamp\nu3,purchase,2,1740045600\n",
+		{"CSV unknown column", workflows.ImportEvents, codec.FormatCSV, "unit_id,event,valu,timestamp\nu3,purchase,2,1740045600\n",
 			[]string{`input:1:3: unknown column "valu" (did you mean "value"?)`}},
-		{"CSV missing column", workflows.ImportExposures, workflows.FormatCSV, "unit_id,experiment,timestamp\nu3,one-click-checkout,1740045600\n",
+		{"CSV missing column", workflows.ImportExposures, codec.FormatCSV, "unit_id,experiment,timestamp\nu3,one-click-checkout,1740045600\n",
 			[]string{`input:1:1: the header has no "variant" column (columns: unit_id, experiment, variant, timestamp)`}},
 		{"CSV bad value", workflows.ImportEvents, "", "unit_id,event,value,timestamp\nu3,purchase,2,1740045600\nu4,purchase,Inf,1740045600\nu5,purchase,1,yesterday\n",
 			[]string{`input:3:3: value "Inf" is not a finite number`, `input:4:4: timestamp "yesterday" is not RFC 3339 or Unix seconds`}},
@@ -176,7 +177,7 @@ func TestImportRefusesBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := svc.Import(context.Background(), tc.kind, strings.NewReader(tc.input), tc.format, "input", workflows.ImportOptions{})
+			_, err := codec.Import(context.Background(), svc, tc.kind, strings.NewReader(tc.input), tc.format, "input", workflows.ImportOptions{})
 			var ie *workflows.ImportError
 			if !errors.As(err, &ie) || workflows.ErrorCode(err) != workflows.EINVALID {
 				t.Fatalf("got %v, want an *ImportError", err)
@@ -202,8 +203,8 @@ func TestImportRefusesBadInput(t *testing.T) {
 
 func TestImportProblemsAreStructured(t *testing.T) {
 	svc, _ := mustIngestService(t)
-	_, err := svc.Import(context.Background(), workflows.ImportEvents, strings.NewReader(`{"unit_id":"u","event":"e","timestamp":"now"}`),
-		workflows.FormatJSON, "events.ndjson", workflows.ImportOptions{})
+	_, err := codec.Import(context.Background(), svc, workflows.ImportEvents, strings.NewReader(`{"unit_id":"u","event":"e","timestamp":"now"}`),
+		codec.FormatJSON, "events.ndjson", workflows.ImportOptions{})
 	var ie *workflows.ImportError
 	if !errors.As(err, &ie) {
 		t.Fatal(err)
@@ -272,7 +273,7 @@ func TestImportLimitsRows(t *testing.T) {
 	for i := range 11 {
 		fmt.Fprintf(&input, `{"unit_id":"u%d","event":"e","timestamp":1740045600}`+"\n", i)
 	}
-	_, err := svc.Import(context.Background(), workflows.ImportEvents, strings.NewReader(input.String()), workflows.FormatAuto, "body",
+	_, err := codec.Import(context.Background(), svc, workflows.ImportEvents, strings.NewReader(input.String()), codec.FormatAuto, "body",
 		workflows.ImportOptions{MaxRows: 10})
 	var le *workflows.LimitError
 	if !errors.As(err, &le) || err.Error() != "body has more than 10 rows, nothing imported: send at most 10 at a time" {
@@ -282,7 +283,7 @@ func TestImportLimitsRows(t *testing.T) {
 		t.Error("a refused import changed the database")
 	}
 	var seen []int64
-	r, err := svc.Import(context.Background(), workflows.ImportEvents, strings.NewReader(input.String()), workflows.FormatAuto, "body",
+	r, err := codec.Import(context.Background(), svc, workflows.ImportEvents, strings.NewReader(input.String()), codec.FormatAuto, "body",
 		workflows.ImportOptions{MaxRows: 11, Progress: func(n int64) { seen = append(seen, n) }})
 	if err != nil || r.Imported != 11 || len(seen) == 0 || seen[len(seen)-1] != 11 {
 		t.Fatalf("import of 11 with a limit of 11: %+v, %v, progress %v", r, err, seen)
@@ -293,13 +294,13 @@ func TestImportRefusesUnknownKindAndFormat(t *testing.T) {
 	svc, _ := mustIngestService(t)
 	for _, tc := range []struct {
 		kind   workflows.ImportKind
-		format workflows.Format
+		format codec.Format
 		want   string
 	}{
 		{"event", "", `cannot import "event": import exposures, events or kpis (did you mean "events"?)`},
 		{"events", "xml", `format "xml": use ndjson, json or csv`},
 	} {
-		_, err := svc.Import(context.Background(), tc.kind, strings.NewReader(""), tc.format, "x", workflows.ImportOptions{})
+		_, err := codec.Import(context.Background(), svc, tc.kind, strings.NewReader(""), tc.format, "x", workflows.ImportOptions{})
 		if workflows.ErrorCode(err) != workflows.EINVALID || workflows.ErrorMessage(err) != tc.want {
 			t.Errorf("Import(%q, %q) = %v; want %q", tc.kind, tc.format, err, tc.want)
 		}
@@ -307,11 +308,11 @@ func TestImportRefusesUnknownKindAndFormat(t *testing.T) {
 }
 
 func TestFormatOf(t *testing.T) {
-	for name, want := range map[string]workflows.Format{
-		"events.ndjson": workflows.FormatJSON, "events.jsonl.gz": workflows.FormatJSON, "x.JSON": workflows.FormatJSON,
-		"kpis.csv": workflows.FormatCSV, "kpis.csv.gz": workflows.FormatCSV, "-": workflows.FormatAuto, "data.txt": workflows.FormatAuto,
+	for name, want := range map[string]codec.Format{
+		"events.ndjson": codec.FormatJSON, "events.jsonl.gz": codec.FormatJSON, "x.JSON": codec.FormatJSON,
+		"kpis.csv": codec.FormatCSV, "kpis.csv.gz": codec.FormatCSV, "-": codec.FormatAuto, "data.txt": codec.FormatAuto,
 	} {
-		if got := workflows.FormatOf(name); got != want {
+		if got := codec.FormatOf(name); got != want {
 			t.Errorf("FormatOf(%q) = %q, want %q", name, got, want)
 		}
 	}
