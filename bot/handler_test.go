@@ -62,7 +62,7 @@ func TestHandlersCallTheDomain(t *testing.T) {
 		domain  func(t *testing.T) *mock.Domain
 		want    []string
 	}{
-		{"list asks for the team's experiments at the domain's time", "U0ENG1", "/exp", "list checkout",
+		{"list asks for the team's experiments, named, at the domain's time", "U0ENG1", "/exp", "list checkout",
 			func(t *testing.T) *mock.Domain {
 				return &mock.Domain{
 					ListExperimentsFn: func(ctx context.Context, team string) ([]workflows.Experiment, error) {
@@ -71,10 +71,11 @@ func TestHandlersCallTheDomain(t *testing.T) {
 						}
 						return []workflows.Experiment{running}, nil
 					},
-					NowFn: func() time.Time { return now },
+					TeamsFn: func(ctx context.Context) ([]workflows.Team, error) { return []workflows.Team{teamCheckout}, nil },
+					NowFn:   func() time.Time { return now },
 				}
 			},
-			[]string{"Experiments of checkout: 1 running"}},
+			[]string{"Experiments of Checkout: 1 running"}},
 		{"start acts as the user who typed it", "U0ENG2", "/exp", "start one-click-checkout",
 			func(t *testing.T) *mock.Domain {
 				return &mock.Domain{StartExperimentFn: func(ctx context.Context, actor, key string) (workflows.Experiment, error) {
