@@ -45,6 +45,7 @@ func payloadSamples(t *testing.T) []workflows.Content {
 		workflows.ThreadHeadline{Experiment: e, Team: team, Scorecard: &sc},
 		workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true},
 		workflows.LiftChart{Scorecard: sc},
+		workflows.IntervalChart{Scorecard: sc},
 		workflows.GuardrailAlert{Experiment: e, Result: sc.Results[1]},
 		workflows.SRMAlert{Experiment: e, Scorecard: sc},
 		workflows.DataAlert{Kind: workflows.AlertSRM, Team: team, Experiment: e, Cleared: true},

@@ -107,8 +107,14 @@ func TestPulsePostsOnceADayAndOnlyWhatIsNew(t *testing.T) {
 	if len(replies) != 2 || !strings.HasPrefix(replies[0], "One-click checkout: ") || !strings.Contains(replies[1], "guardrail") {
 		t.Fatalf("first pulse's thread: %q, want the scorecard and a guardrail alert", replies)
 	}
-	if files := b.fake.Files(); len(files) != 1 || !bytes.HasPrefix(files[0].Bytes, []byte("\x89PNG")) {
-		t.Fatalf("want one PNG chart uploaded into the thread, got %d files", len(files))
+	files := b.fake.Files()
+	if len(files) != 2 {
+		t.Fatalf("want two PNG charts uploaded into the thread (every metric's interval, the lift), got %d files", len(files))
+	}
+	for i, suffix := range []string{"-metrics-day-", "-lift-day-"} {
+		if !strings.Contains(files[i].Name, suffix) || !bytes.HasPrefix(files[i].Bytes, []byte("\x89PNG")) {
+			t.Errorf("file %d is %q, want a PNG named *%s*", i, files[i].Name, suffix)
+		}
 	}
 
 	report := b.pulse(workflows.JobOptions{Team: "checkout"})

@@ -595,7 +595,7 @@ func (r *Renderer) chartTitle(rv workflows.Review) string {
 
 func (r *Renderer) reviewChart(rv workflows.Review) (workflows.Rendered, error) {
 	title := r.chartTitle(rv)
-	png, err := KPIChart(title, rv.Trend)
+	png, err := KPIChart(title, rv)
 	if err != nil {
 		return workflows.Rendered{}, err
 	}

@@ -407,13 +407,18 @@ func (r *Renderer) renderLiftChart(c workflows.LiftChart) (workflows.Rendered, e
 		return workflows.Rendered{}, err
 	}
 	e := c.Scorecard.Experiment
-	metric := ""
-	if len(e.PrimaryMetrics) > 0 {
-		metric = e.PrimaryMetrics[0]
-		if res := slices.IndexFunc(c.Scorecard.Results, func(m workflows.MetricResult) bool { return m.Role == workflows.RolePrimary }); res >= 0 {
-			metric = c.Scorecard.Results[res].Metric.Name
-		}
-	}
-	title := fmt.Sprintf("%s: cumulative lift of %s, day %d", e.Name, metric, c.Scorecard.Day)
+	res, _ := primaryResult(c.Scorecard)
+	title := fmt.Sprintf("%s: cumulative lift of %s, day %d", e.Name, res.Metric.Name, c.Scorecard.Day)
 	return workflows.Rendered{Text: title, File: png, Filename: fmt.Sprintf("%s-lift-day-%d.png", e.Key, c.Scorecard.Day)}, nil
+}
+
+// renderIntervalChart draws every metric's interval and titles the upload.
+func (r *Renderer) renderIntervalChart(c workflows.IntervalChart) (workflows.Rendered, error) {
+	png, err := IntervalChartPNG(c.Scorecard)
+	if err != nil {
+		return workflows.Rendered{}, err
+	}
+	e := c.Scorecard.Experiment
+	title := fmt.Sprintf("%s: every metric's lift and interval, coloured by verdict, day %d", e.Name, c.Scorecard.Day)
+	return workflows.Rendered{Text: title, File: png, Filename: fmt.Sprintf("%s-metrics-day-%d.png", e.Key, c.Scorecard.Day)}, nil
 }

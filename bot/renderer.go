@@ -83,6 +83,8 @@ func (r *Renderer) Render(p workflows.Payload) (workflows.Rendered, error) {
 		return decodedMessage(p, r.renderScorecard)
 	case workflows.KindLiftChart:
 		return decoded(p, r.renderLiftChart)
+	case workflows.KindIntervalChart:
+		return decoded(p, r.renderIntervalChart)
 	case workflows.KindGuardrailAlert:
 		return decodedMessage(p, r.renderGuardrailAlert)
 	case workflows.KindSRMAlert:

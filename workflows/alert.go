@@ -52,6 +52,15 @@ type LiftChart struct {
 // PayloadKind implements Content.
 func (LiftChart) PayloadKind() PayloadKind { return KindLiftChart }
 
+// IntervalChart is the picture of every metric of a scorecard, guardrails
+// included: its interval as a bar coloured by its verdict.
+type IntervalChart struct {
+	Scorecard Scorecard
+}
+
+// PayloadKind implements Content.
+func (IntervalChart) PayloadKind() PayloadKind { return KindIntervalChart }
+
 // SourceDown says the pulse could not read an experiment's data source;
 // nothing was posted from it, and the next pulse tries again.
 type SourceDown struct {

@@ -183,6 +183,7 @@ type (
 		SequentialTuning float64 `yaml:"sequential_tuning"`
 		MaxTeamSize      int     `yaml:"max_team_size"`
 		Timezone         string  `yaml:"timezone"`
+		Currency         string  `yaml:"currency"`
 		Monitoring       *struct {
 			NoExposures string `yaml:"no_exposures"`
 			NoEvents    string `yaml:"no_events"`
@@ -191,11 +192,12 @@ type (
 )
 
 var (
-	keyPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-	channelPattern = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
-	userPattern    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
-	envNamePattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
-	yamlLine       = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	keyPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	channelPattern  = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+	userPattern     = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	envNamePattern  = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+	yamlLine        = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 )
 
 // ParseConfig parses and validates a config file. file names it in messages.
@@ -788,7 +790,10 @@ func ParseHold(s string) (time.Duration, error) {
 func (p *configParser) settings(r *settingsYAML, n *yaml.Node) {
 	it := item{n}
 	s := Settings{MinSamplePerArm: r.MinSamplePerArm, PulseCadenceDays: r.PulseCadenceDays, SequentialTuning: r.SequentialTuning,
-		MaxTeamSize: r.MaxTeamSize, Timezone: r.Timezone}
+		MaxTeamSize: r.MaxTeamSize, Timezone: r.Timezone, Currency: r.Currency}
+	if s.Currency != "" && !currencyPattern.MatchString(s.Currency) {
+		p.add(it.line("currency"), "settings: currency %q: use an ISO 4217 code in capitals, like EUR or USD", s.Currency)
+	}
 	if m := r.Monitoring; m != nil {
 		mon := item{child(n, "monitoring")}
 		for _, f := range []struct {

@@ -69,6 +69,7 @@ const (
 	KindThreadHeadline     PayloadKind = "thread.headline"
 	KindScorecard          PayloadKind = "scorecard"
 	KindLiftChart          PayloadKind = "chart.lift"
+	KindIntervalChart      PayloadKind = "chart.intervals"
 	KindGuardrailAlert     PayloadKind = "alert.guardrail"
 	KindSRMAlert           PayloadKind = "alert.srm"
 	KindDataAlert          PayloadKind = "alert.data"
@@ -88,7 +89,7 @@ const (
 func PayloadKinds() []PayloadKind {
 	return []PayloadKind{
 		KindReview, KindReviewDecided, KindReviewDecisionNote, KindThreadHeadline, KindScorecard, KindLiftChart,
-		KindGuardrailAlert, KindSRMAlert, KindDataAlert, KindSourceDown, KindOverdueReminder, KindOwnerEscalation,
+		KindIntervalChart, KindGuardrailAlert, KindSRMAlert, KindDataAlert, KindSourceDown, KindOverdueReminder, KindOwnerEscalation,
 		KindWeeklyUpdate, KindDecisionRequest, KindDecisionOutcome, KindExperimentReview, KindPostMortemAsk,
 		KindRolloutAlert,
 	}

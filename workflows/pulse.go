@@ -184,11 +184,8 @@ func (s *Service) publishScorecard(ctx context.Context, team Team, sc Scorecard,
 			if _, err := s.Enqueue(tx, reply, ScorecardMessage{Scorecard: sc, Team: team, Buttons: true}); err != nil {
 				return err
 			}
-			if len(sc.Lift) >= 2 {
-				chart := Message{Key: e.MessageKey("chart", day+suffix), Op: OpUpload, Channel: team.Channel, Parent: e.ThreadKey()}
-				if _, err := s.Enqueue(tx, chart, LiftChart{Scorecard: sc}); err != nil {
-					return err
-				}
+			if err := s.enqueueCharts(tx, team, sc, day+suffix); err != nil {
+				return err
 			}
 		}
 		var prev *Scorecard
@@ -333,13 +330,36 @@ func (s *Service) PostScorecard(ctx context.Context, actor, key string) (Scoreca
 		if _, err := s.Enqueue(tx, reply, ScorecardMessage{Scorecard: sc, Team: team, Buttons: true}); err != nil {
 			return err
 		}
-		if len(sc.Lift) >= 2 {
-			chart := Message{Key: e.MessageKey("chart", "manual", stamp), Op: OpUpload, Channel: team.Channel, Parent: e.ThreadKey()}
-			if _, err := s.Enqueue(tx, chart, LiftChart{Scorecard: sc}); err != nil {
-				return err
-			}
+		if err := s.enqueueCharts(tx, team, sc, "manual", stamp); err != nil {
+			return err
 		}
 		return audit(tx, actor, "scorecard.post", "experiment:"+key, "", nil, nil)
 	})
 	return sc, team, err
+}
+
+// enqueueCharts enqueues the pictures posted with a scorecard, in its
+// thread: every metric's interval, and the primary metric's lift day by
+// day once two days allow a verdict. Their keys end in parts, as the
+// scorecard's do.
+func (s *Service) enqueueCharts(tx Tx, team Team, sc Scorecard, parts ...string) error {
+	e := sc.Experiment
+	charts := []struct {
+		name  string
+		ready bool
+		value Content
+	}{
+		{"intervals", sc.HasIntervals(), IntervalChart{Scorecard: sc}},
+		{"chart", len(sc.VerdictLift()) >= 2, LiftChart{Scorecard: sc}},
+	}
+	for _, c := range charts {
+		if !c.ready {
+			continue
+		}
+		m := Message{Key: e.MessageKey(append([]string{c.name}, parts...)...), Op: OpUpload, Channel: team.Channel, Parent: e.ThreadKey()}
+		if _, err := s.Enqueue(tx, m, c.value); err != nil {
+			return err
+		}
+	}
+	return nil
 }

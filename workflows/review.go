@@ -310,6 +310,8 @@ type TrendPoint struct {
 	Month       string
 	MRR         KPIValue
 	ActiveUsers KPIValue
+	Retention   KPIValue
+	NPS         KPIValue
 }
 
 // Course is the team lead's decision in a growth review.
@@ -396,6 +398,8 @@ type Review struct {
 	Program Program
 	Goals   []Goal
 	Trend   []TrendPoint
+	// Currency is settings.currency: the unit of MRR on the chart.
+	Currency string `json:",omitempty"`
 	// Holdout compares the team's holdout with everyone else; nil when the
 	// team keeps none.
 	Holdout *HoldoutComparison
@@ -486,6 +490,7 @@ type reviewInput struct {
 	// company is the time zone of company-wide numbers: the month bounds
 	// of active users and retention computed from events.
 	company     *time.Location
+	currency    string
 	points      []KPIPoint
 	activity    []Activity // months[0..12]
 	eventFirst  time.Time
@@ -515,7 +520,7 @@ func (s *Service) assembleReview(ctx context.Context, tx Tx, t Team, month strin
 	if in.points, err = tx.KPIs(t.Key, first, month+"-99"); err != nil {
 		return Review{}, err
 	}
-	in.company = settings.Location()
+	in.company, in.currency = settings.Location(), settings.Currency
 	if eventsNeeded(in.points, reviewHistory+1) {
 		bounds := make([]time.Time, reviewHistory+2)
 		for i := range bounds {
@@ -629,7 +634,7 @@ func (k kpiTable) at(name string, i int) KPIValue {
 func buildReview(in reviewInput) Review {
 	loc := in.team.Location()
 	rv := Review{Team: in.team, Month: in.month, Start: monthStart(in.month, 0, loc), End: monthStart(in.month, 1, loc),
-		AsOf: in.now, Previous: in.previous, Record: in.record, Goals: in.goals}
+		AsOf: in.now, Previous: in.previous, Record: in.record, Goals: in.goals, Currency: in.currency}
 	rv.Quarter = Quarter(rv.Start)
 	k := buildKPITable(in)
 	cur := reviewHistory
@@ -644,7 +649,8 @@ func buildReview(in reviewInput) Review {
 	}
 	rv.Program = buildProgram(in.team, in.month, asOf, in.program)
 	for i := 1; i <= reviewHistory; i++ {
-		rv.Trend = append(rv.Trend, TrendPoint{Month: k.months[i], MRR: k.at(KPIMRR, i), ActiveUsers: k.at(KPIActiveUsers, i)})
+		rv.Trend = append(rv.Trend, TrendPoint{Month: k.months[i], MRR: k.at(KPIMRR, i), ActiveUsers: k.at(KPIActiveUsers, i),
+			Retention: k.at(KPIRetention, i), NPS: k.at(KPINPS, i)})
 	}
 	if !rv.Over() {
 		rv.PartialNotes = append(rv.PartialNotes, fmt.Sprintf("%s is not over yet in %s", in.month, loc))

@@ -95,6 +95,13 @@ type LiftPoint struct {
 	End       time.Time
 	Lift      float64
 	Low, High float64
+	// Judged is set from the day the peeking rules allow a verdict: the
+	// experiment's min days have passed and every arm has the minimum
+	// sample. The chart starts there; earlier days are noise.
+	Judged bool `json:",omitempty"`
+	// Absolute is set when the day's comparison is an absolute difference
+	// (small counts of a proportion, or a control mean of 0).
+	Absolute bool `json:",omitempty"`
 }
 
 // Scorecard is what the data says about an experiment, and what to do.
@@ -626,7 +633,12 @@ func (sc *Scorecard) lift(agg Aggregate, metrics map[string]Metric, opts stats.O
 		if err != nil {
 			continue
 		}
-		sc.Lift = append(sc.Lift, LiftPoint{Day: i + 1, End: d.End, Lift: r.Estimate, Low: r.CILow, High: r.CIHigh})
+		judged := i+1 >= e.MinDays && len(e.Variants) > 0
+		for _, v := range e.Variants {
+			judged = judged && d.Units[v.Key] >= sc.MinSamplePerArm
+		}
+		sc.Lift = append(sc.Lift, LiftPoint{Day: i + 1, End: d.End, Lift: r.Estimate, Low: r.CILow, High: r.CIHigh, Judged: judged,
+			Absolute: r.Difference == stats.DifferenceAbsolute})
 	}
 }
 
@@ -763,4 +775,29 @@ func (sc Scorecard) Result(metric, variant string) (MetricResult, bool) {
 		}
 	}
 	return MetricResult{}, false
+}
+
+// VerdictLift returns the days of the lift series its chart draws: from
+// the first day the peeking rules allow a verdict, in the kind of
+// difference (relative or absolute) of the last day. Scorecards stored
+// before LiftPoint.Judged existed count from the experiment's min days.
+func (sc Scorecard) VerdictLift() []LiftPoint {
+	if len(sc.Lift) == 0 {
+		return nil
+	}
+	absolute := sc.Lift[len(sc.Lift)-1].Absolute
+	marked := slices.ContainsFunc(sc.Lift, func(p LiftPoint) bool { return p.Judged })
+	var out []LiftPoint
+	for _, p := range sc.Lift {
+		if p.Absolute == absolute && (p.Judged || !marked && p.Day >= sc.Experiment.MinDays) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// HasIntervals reports whether any metric of the scorecard has an interval
+// to draw.
+func (sc Scorecard) HasIntervals() bool {
+	return slices.ContainsFunc(sc.Results, func(r MetricResult) bool { return r.Problem == "" })
 }

@@ -29,6 +29,9 @@ type Settings struct {
 	// of every unit, take their month bounds in it, so that every team's
 	// review shows the same figure.
 	Timezone string
+	// Currency is the ISO 4217 code money KPIs (MRR and its parts) are
+	// in; charts name it on their axes. Empty: "money".
+	Currency string `json:",omitempty"`
 	// NoExposures and NoEvents are how long a running experiment may go
 	// without a new exposure, or one of its metrics without its event,
 	// before the pulse alerts in its thread.

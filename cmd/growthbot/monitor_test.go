@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
 	"github.com/growthbot/growthbot/templates"
+	"github.com/growthbot/growthbot/workflows"
 )
 
 // allTexts is every message and thread reply in a channel of the fake
@@ -130,5 +132,75 @@ func TestDataMonitoringAlertsOnceAndClears(t *testing.T) {
 		if strings.Contains(m, "no new exposures") && !strings.Contains(m, "This alert clears when exposures arrive again") {
 			t.Errorf("the alert does not say when it clears: %s", m)
 		}
+	}
+}
+
+// TestMissingKPIReminderThroughServe: `growthbot serve`, on a clock that
+// reads the first minutes of Saturday 31 October 2026 in Berlin, two days
+// before checkout's October review (Monday 2 November), reminds the team
+// channel of the KPIs sent for the months before but not for October, with
+// the command that sends them. Saturday's scheduled pulse does not repeat
+// it; once the KPIs are imported, Sunday's pulse says so, once.
+func TestMissingKPIReminderThroughServe(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	importKPIs := func(name, csv string) {
+		t.Helper()
+		if res := run(t, "", nil, "import", "kpis", writeFile(t, dir, name, "team,name,period,value\n"+csv), "--db", db); res.code != 0 {
+			t.Fatal(res)
+		}
+	}
+	importKPIs("before.csv", "checkout,mrr,2026-07,100000\ncheckout,mrr,2026-08,104000\ncheckout,mrr,2026-09,108000\n"+
+		"checkout,nps,2026-09,31\ncheckout,support_tickets,2026-08,210\n")
+
+	fake := fakeslack.New()
+	defer fake.Close()
+	clock := newShiftedClock(time.Date(2026, 10, 30, 23, 30, 0, 0, time.UTC)) // 00:30 on Saturday in Berlin
+	serveClock = clock
+	t.Cleanup(func() { serveClock = nil })
+	_, stop, logs := startServeLogged(t, map[string]string{envDB: db, envBotToken: "xoxb-test", envSlackAPIURL: fake.APIURL()},
+		"--poll", "20ms")
+	const (
+		reminder = "growth review of Checkout posts on"
+		cleared  = "is in for the Checkout growth review"
+	)
+	count := func(s string) int { return countTexts(fake, "C0CHECKOUT", s) }
+	describe := func() string { return strings.Join(allTexts(fake, "C0CHECKOUT"), "\n---\n") + "\n" + logs.String() }
+	pulsed := func(day string) func() bool {
+		return func() bool { return slices.Contains(jobRuns(t, db, workflows.JobPulse), "checkout "+day+" done") }
+	}
+	// Friday's pulse catches up at start, on Saturday's clock.
+	waitUntil(t, "the reminder", func() bool { return count(reminder) == 1 }, describe)
+	clock.Set(time.Date(2026, 10, 31, 8, 1, 0, 0, time.UTC)) // 09:01 in Berlin
+	waitUntil(t, "Saturday's pulse", pulsed("2026-10-31"), describe)
+	if n := count(reminder); n != 1 {
+		t.Fatalf("%d reminders after two pulses, want 1:\n%s", n, describe())
+	}
+	for _, s := range allTexts(fake, "C0CHECKOUT") {
+		if !strings.Contains(s, reminder) {
+			continue
+		}
+		for _, want := range []string{"*MRR*, *NPS*, *support tickets*", "`growthbot import kpis FILE`", "This reminder clears when they arrive"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("the reminder lacks %q:\n%s", want, s)
+			}
+		}
+	}
+	if count(cleared) != 0 {
+		t.Fatalf("cleared before the KPIs arrived:\n%s", describe())
+	}
+
+	importKPIs("october.csv", "checkout,mrr,2026-10,112000\ncheckout,nps,2026-10,32\ncheckout,support_tickets,2026-10,220\n")
+	clock.Set(time.Date(2026, 11, 1, 8, 1, 0, 0, time.UTC)) // 09:01 on Sunday, the day before the review
+	waitUntil(t, "Sunday's pulse", pulsed("2026-11-01"), describe)
+	waitUntil(t, "the cleared note", func() bool { return count(cleared) == 1 }, describe)
+	if n := count(reminder); n != 1 {
+		t.Errorf("%d reminders, want 1", n)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited with %d:\n%s", code, logs)
 	}
 }
