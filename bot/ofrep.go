@@ -3,7 +3,6 @@ package bot
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -87,25 +86,13 @@ type ofrepHandler struct {
 // spec also allows, X-API-Key).
 func (h *flagsHandler) guardOFREP(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case h.auth.tokenSum == nil:
-			writeJSON(w, http.StatusServiceUnavailable, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: "the API is disabled: set GROWTHBOT_API_TOKEN"})
-		case !authorized(r, h.auth.tokenSum) && !h.apiKeyAuthorized(r):
-			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
-			writeJSON(w, http.StatusUnauthorized, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: "send the API token as Authorization: Bearer TOKEN"})
-		default:
-			next(w, r)
+		if err := h.token.check(r, true, ""); err != nil {
+			status, _, body := apiReply(h.log, "OFREP failed", err)
+			writeAPIError(w, status, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: body.Error})
+			return
 		}
+		next(w, r)
 	})
-}
-
-func (h *flagsHandler) apiKeyAuthorized(r *http.Request) bool {
-	key := r.Header.Get("X-API-Key")
-	if key == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(key))
-	return subtle.ConstantTimeCompare(sum[:], h.auth.tokenSum) == 1
 }
 
 // ofrepRequest is a parsed request: the unit and the per-request options.
