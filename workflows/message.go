@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -226,6 +227,14 @@ type OutboxStore interface {
 	// being sent again; its ts keeps its thread) and the bodies of messages
 	// that others reply to or update. It returns how many it cleared.
 	PruneOutbox(before time.Time) (int64, error)
+	// DropOutboxLeaves deletes the rows of updates, uploads (charts),
+	// responses, ephemeral messages and webhooks delivered (or given up)
+	// before the time: no later message replies to or updates them, and
+	// sending one again would repeat it, not double it (an update, a
+	// response) or needs its period run again (a chart), so their keys need
+	// not be kept. A row another message refers to stays. It returns how
+	// many it deleted.
+	DropOutboxLeaves(before time.Time) (int64, error)
 }
 
 // Enqueue adds the message to the outbox in tx, carrying c as its payload
@@ -241,4 +250,17 @@ func (s *Service) Enqueue(tx Tx, m Message, c Content) (bool, error) {
 		m.Payload = p
 	}
 	return tx.Enqueue(m)
+}
+
+// Reply adds a message an adapter rendered itself (an answer to a command or
+// a button, through its response URL or as an ephemeral message) to the
+// outbox, so that it is delivered, once, like every other message.
+func (s *Service) Reply(ctx context.Context, m Message) error {
+	if m.Op != OpRespond && m.Op != OpEphemeral {
+		return Errorf(EINTERNAL, "a reply is a response or an ephemeral message, not a %s", m.Op)
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		_, err := tx.Enqueue(m)
+		return err
+	})
 }
