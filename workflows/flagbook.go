@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -255,7 +256,8 @@ type ExposureLog struct {
 
 	mu      sync.Mutex
 	pending []Exposure
-	seen    map[exposureID]struct{}
+	seen    map[uint64]uint64 // see seenKey
+	seeds   [2]maphash.Seed
 	kick    chan struct{}
 	once    sync.Once
 	written atomic.Int64
@@ -275,7 +277,8 @@ const (
 func (l *ExposureLog) init() {
 	l.once.Do(func() {
 		l.kick = make(chan struct{}, 1)
-		l.seen = map[exposureID]struct{}{}
+		l.seen = map[uint64]uint64{}
+		l.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 		if l.FlushEvery <= 0 {
 			l.FlushEvery = DefaultExposureFlushMillis
 		}
@@ -291,15 +294,26 @@ func (l *ExposureLog) init() {
 	})
 }
 
-// exposureID is what the log remembers of an exposure it took.
-type exposureID struct{ experiment, unit string }
+// seenKey returns two independent 64-bit hashes of an exposure's
+// experiment and unit: the log remembers the exposures it took as
+// seen[key] == check. A map of numbers holds no pointers, so the garbage
+// collector never scans it, and it keeps no unit's string alive. Only two
+// pairs whose hashes both agree (a chance of about 2^-128) would make the
+// log take an exposure for one it has: when just the keys agree, the newer
+// pair takes the entry, and the older, should it come again, is taken
+// again, which the store, keeping one row, makes harmless.
+func (l *ExposureLog) seenKey(experiment, unit string) (key, check uint64) {
+	var buf [160]byte
+	b := append(append(append(buf[:0], experiment...), 0), unit...)
+	return maphash.Bytes(l.seeds[0], b), maphash.Bytes(l.seeds[1], b)
+}
 
 // Record takes an exposure to write later; it never blocks on the store.
 func (l *ExposureLog) Record(e Exposure) {
 	l.init()
-	id := exposureID{e.Experiment, e.UnitID}
+	key, check := l.seenKey(e.Experiment, e.UnitID)
 	l.mu.Lock()
-	if _, ok := l.seen[id]; ok {
+	if c, ok := l.seen[key]; ok && c == check {
 		l.mu.Unlock()
 		return
 	}
@@ -311,7 +325,7 @@ func (l *ExposureLog) Record(e Exposure) {
 	if len(l.seen) >= l.MaxSeen {
 		clear(l.seen) // the store still keeps one row per unit
 	}
-	l.seen[id] = struct{}{}
+	l.seen[key] = check
 	l.pending = append(l.pending, e)
 	full := len(l.pending) >= l.FlushSize
 	l.mu.Unlock()
