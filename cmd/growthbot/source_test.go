@@ -346,3 +346,51 @@ func TestReviewKPIsFromSource(t *testing.T) {
 		}
 	}
 }
+
+// serve closes its warehouse's connection pool when it stops: the
+// connections a pulse opened are gone once serve has returned.
+func TestServeClosesWarehousePoolsOnShutdown(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	now := time.Now()
+	loadWarehouse(t, dsn, now)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	cfg := writeFile(t, dir, "g.yaml", warehouseConfig(""))
+	vars := map[string]string{"WAREHOUSE_DSN": dsn, envDB: db}
+	if res := run(t, "", vars, "apply", "-f", cfg, "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	startExperiment(t, db, "new-checkout", now.Add(-5*24*time.Hour))
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	growthbotConns := func() int {
+		var n int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = 'growthbot'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// The pulse that fired at 09:00 UTC today (or yesterday) is caught up
+	// at start, and reads the warehouse.
+	_, stop, logs := startServeLogged(t, vars, "--poll", "20ms")
+	waitUntil(t, "the pulse's connections to the warehouse", func() bool { return growthbotConns() > 0 }, logs.String)
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited with %d:\n%s", code, logs)
+	}
+	// The server notices a closed connection at once, but reports it in
+	// pg_stat_activity a moment later.
+	deadline := time.Now().Add(5 * time.Second)
+	for growthbotConns() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections to the warehouse are still open after serve stopped", growthbotConns())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
