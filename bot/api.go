@@ -48,11 +48,7 @@ func (s *Server) MountAPI(imp Importer, cfg APIConfig) {
 	if cfg.MaxItems <= 0 {
 		cfg.MaxItems = DefaultMaxItems
 	}
-	h := &apiHandler{imp: imp, cfg: cfg, log: s.log.With("component", "api"), metrics: s.metrics}
-	if cfg.Token != "" {
-		sum := sha256.Sum256([]byte(cfg.Token))
-		h.tokenSum = sum[:]
-	}
+	h := &apiHandler{imp: imp, cfg: cfg, token: newAPIToken(cfg.Token), log: s.log.With("component", "api"), metrics: s.metrics}
 	for _, kind := range workflows.ImportKinds {
 		s.Handle("POST /api/v1/"+string(kind), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.serve(w, r, kind)
@@ -86,11 +82,7 @@ func (h *apiHandler) serveSegment(w http.ResponseWriter, r *http.Request, imp Se
 	}
 	report, err := codec.ImportSegment(r.Context(), imp, body, batch, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
 	if err != nil {
-		code, reason, reply := h.errorReply(err)
-		if code >= 500 {
-			h.log.Error("segment import failed", "kind", kind, "err", err)
-		}
-		h.refuse(w, kind, code, reason, reply)
+		h.refuse(w, kind, err)
 		return
 	}
 	h.log.Info("imported", "kind", kind, "read", report.Read, "exposures", report.Exposures, "events", report.Events,
@@ -101,12 +93,11 @@ func (h *apiHandler) serveSegment(w http.ResponseWriter, r *http.Request, imp Se
 	writeJSON(w, http.StatusOK, report)
 }
 
-func (h *apiHandler) refuse(w http.ResponseWriter, kind string, code int, reason string, body apiError) {
+// refuse answers an ingestion request with its error, and counts it.
+func (h *apiHandler) refuse(w http.ResponseWriter, kind string, err error) {
+	status, reason, body := apiReply(h.log.With("kind", kind), "import failed", err)
 	h.metrics.refused(kind, reason)
-	if code == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
-	}
-	writeJSON(w, code, body)
+	writeAPIError(w, status, body)
 }
 
 // readBody checks the token and the size and reads the body whole (it is
@@ -114,49 +105,37 @@ func (h *apiHandler) refuse(w http.ResponseWriter, kind string, code int, reason
 // cannot hold the database's single writer while it trickles bytes in. It
 // answers the request itself when it returns false.
 func (h *apiHandler) readBody(w http.ResponseWriter, r *http.Request, kind string) (*bytes.Buffer, bool) {
-	switch {
-	case h.tokenSum == nil:
-		h.refuse(w, kind, http.StatusServiceUnavailable, "disabled", apiError{Error: "the API is disabled: set GROWTHBOT_API_TOKEN"})
+	tokenHint := ""
+	if strings.HasPrefix(kind, "segment") {
+		tokenHint = ", or as the user of HTTP Basic authentication (Segment's write key)"
+	}
+	if err := h.token.check(r, false, tokenHint); err != nil {
+		h.refuse(w, kind, err)
 		return nil, false
-	case !authorized(r, h.tokenSum):
-		msg := "send the API token as Authorization: Bearer TOKEN"
-		if strings.HasPrefix(kind, "segment") {
-			msg += ", or as the user of HTTP Basic authentication (Segment's write key)"
-		}
-		h.refuse(w, kind, http.StatusUnauthorized, "unauthorized", apiError{Error: msg})
-		return nil, false
-	case r.ContentLength > h.cfg.MaxBody:
-		h.refuse(w, kind, http.StatusRequestEntityTooLarge, "too_large", apiError{Error: h.tooLarge()})
+	}
+	if r.ContentLength > h.cfg.MaxBody {
+		h.refuse(w, kind, h.tooLarge())
 		return nil, false
 	}
 	var body bytes.Buffer
 	if _, err := body.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			h.refuse(w, kind, http.StatusRequestEntityTooLarge, "too_large", apiError{Error: h.tooLarge()})
+			h.refuse(w, kind, h.tooLarge())
 			return nil, false
 		}
-		h.refuse(w, kind, http.StatusBadRequest, "unreadable", apiError{Error: "could not read the request body"})
+		h.refuse(w, kind, &httpError{status: http.StatusBadRequest, reason: "unreadable", msg: "could not read the request body"})
 		return nil, false
 	}
 	return &body, true
 }
 
 type apiHandler struct {
-	imp      Importer
-	cfg      APIConfig
-	tokenSum []byte // SHA-256 of the token
-	log      *slog.Logger
-	metrics  *Metrics
-}
-
-// apiError is the body of every refusal.
-type apiError struct {
-	Error    string                 `json:"error"`
-	Problems []workflows.RowProblem `json:"problems,omitempty"`
-	// TotalProblems counts all problems when Problems lists only the
-	// first.
-	TotalProblems int `json:"total_problems,omitempty"`
+	imp     Importer
+	cfg     APIConfig
+	token   apiToken
+	log     *slog.Logger
+	metrics *Metrics
 }
 
 // apiReport is the body of a successful import.
@@ -168,7 +147,6 @@ type apiReport struct {
 }
 
 func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflows.ImportKind) {
-	refuse := func(code int, reason string, body apiError) { h.refuse(w, string(kind), code, reason, body) }
 	body, ok := h.readBody(w, r, string(kind))
 	if !ok {
 		return
@@ -179,11 +157,7 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 	}
 	report, err := codec.Import(r.Context(), h.imp, kind, body, format, apiSource, workflows.ImportOptions{MaxRows: int(h.cfg.MaxItems)})
 	if err != nil {
-		code, reason, reply := h.errorReply(err)
-		if code >= 500 {
-			h.log.Error("import failed", "kind", kind, "err", err)
-		}
-		refuse(code, reason, reply)
+		h.refuse(w, string(kind), err)
 		return
 	}
 	h.log.Info("imported", "kind", kind, "read", report.Read, "imported", report.Imported, "duplicates", report.Duplicates,
@@ -193,57 +167,65 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 	writeJSON(w, http.StatusOK, apiReport{Kind: kind, Read: report.Read, Imported: report.Imported, Duplicates: report.Duplicates})
 }
 
-// authorized reports whether r carries the bearer token whose SHA-256 is
-// tokenSum. It compares in constant time: SHA-256 digests have equal
+func (h *apiHandler) tooLarge() error {
+	return &httpError{status: http.StatusRequestEntityTooLarge, reason: "too_large",
+		msg: fmt.Sprintf("the request body is larger than %d bytes (the server's --max-body): send the rows in smaller requests", h.cfg.MaxBody)}
+}
+
+// apiToken is the one token check of the HTTP API (ingestion, the flags
+// API, OFREP and /metrics on the main address). It is the API's bearer token, kept as its SHA-256; nil when none
+// is set, which disables the API.
+type apiToken struct{ sum []byte }
+
+func newAPIToken(token string) apiToken {
+	if token == "" {
+		return apiToken{}
+	}
+	sum := sha256.Sum256([]byte(token))
+	return apiToken{sum: sum[:]}
+}
+
+// errAPIDisabled refuses every request when no token is set.
+var errAPIDisabled = &httpError{status: http.StatusServiceUnavailable, reason: "disabled", msg: "the API is disabled: set GROWTHBOT_API_TOKEN"}
+
+// noTokenMessage refuses a request without the token.
+const noTokenMessage = "send the API token as Authorization: Bearer TOKEN"
+
+// check returns nil when r carries the token: as a bearer token, as the
+// user of HTTP Basic authentication (the way Segment sends a write key)
+// or, where apiKey allows it (OFREP), in X-API-Key. Otherwise it returns
+// an *httpError: 503 when no token is set, else 401, whose message ends
+// with hint. It compares digests in constant time: they have equal
 // lengths, so even the token's length does not leak.
-func authorized(r *http.Request, tokenSum []byte) bool {
+func (t apiToken) check(r *http.Request, apiKey bool, hint string) error {
+	if t.sum == nil {
+		return errAPIDisabled
+	}
+	if t.authorized(credential(r)) || (apiKey && t.authorized(r.Header.Get("X-API-Key"))) {
+		return nil
+	}
+	return &httpError{status: http.StatusUnauthorized, reason: "unauthorized", msg: noTokenMessage + hint}
+}
+
+// authorized reports whether token is the API's token. An empty token
+// never is: no token hashes to the digest of an unset one (nil).
+func (t apiToken) authorized(token string) bool {
+	sum := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(sum[:], t.sum) == 1
+}
+
+// credential returns the token of an Authorization header: a bearer
+// token, or the user of Basic authentication.
+func credential(r *http.Request) string {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch {
 	case !ok:
-		return false
+		return ""
 	case strings.EqualFold(scheme, "Basic"):
-		user, _, ok := r.BasicAuth()
-		if !ok {
-			return false
-		}
-		token = user
-	case !strings.EqualFold(scheme, "Bearer"):
-		return false
+		user, _, _ := r.BasicAuth()
+		return user
+	case strings.EqualFold(scheme, "Bearer"):
+		return strings.TrimSpace(token)
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	return subtle.ConstantTimeCompare(sum[:], tokenSum) == 1
-}
-
-func (h *apiHandler) tooLarge() string {
-	return fmt.Sprintf("the request body is larger than %d bytes (the server's --max-body): send the rows in smaller requests", h.cfg.MaxBody)
-}
-
-// apiStatus maps domain error codes to HTTP statuses: the API's one place
-// for it.
-var apiStatus = map[string]int{
-	workflows.EINVALID:   http.StatusBadRequest,
-	workflows.ENOTFOUND:  http.StatusNotFound,
-	workflows.ECONFLICT:  http.StatusConflict,
-	workflows.EFORBIDDEN: http.StatusForbidden,
-	workflows.EINTERNAL:  http.StatusInternalServerError,
-}
-
-// errorReply turns an import's error into a status, a reason for the
-// metrics and a body.
-func (h *apiHandler) errorReply(err error) (int, string, apiError) {
-	var bad *workflows.ImportError
-	var limit *workflows.LimitError
-	switch {
-	case errors.As(err, &bad):
-		summary, _, _ := strings.Cut(bad.Error(), "\n")
-		return http.StatusBadRequest, "invalid", apiError{Error: strings.TrimSuffix(summary, ":"), Problems: bad.Problems, TotalProblems: bad.Total}
-	case errors.As(err, &limit):
-		return http.StatusRequestEntityTooLarge, "too_many_rows", apiError{Error: limit.Error()}
-	}
-	code := workflows.ErrorCode(err)
-	status, ok := apiStatus[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	return status, code, apiError{Error: workflows.ErrorMessage(err)}
+	return ""
 }

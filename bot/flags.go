@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,11 +16,7 @@ import (
 // the book's snapshot in memory. It takes the ingestion API's bearer token
 // (cfg.Token); without one it is disabled.
 func (s *Server) MountFlags(book *workflows.FlagBook, cfg APIConfig) {
-	h := &flagsHandler{book: book, auth: &apiHandler{}, log: s.log.With("component", "flags")}
-	if cfg.Token != "" {
-		sum := sha256.Sum256([]byte(cfg.Token))
-		h.auth.tokenSum = sum[:]
-	}
+	h := &flagsHandler{book: book, token: newAPIToken(cfg.Token), log: s.log.With("component", "flags")}
 	s.Handle("GET /api/v1/flags", h.guard(h.list))
 	s.Handle("GET /api/v1/flags/{key}/evaluate", h.guard(h.evaluate))
 	o := &ofrepHandler{flagsHandler: h, maxBody: OFREPMaxBody}
@@ -30,23 +25,19 @@ func (s *Server) MountFlags(book *workflows.FlagBook, cfg APIConfig) {
 }
 
 type flagsHandler struct {
-	book *workflows.FlagBook
-	auth *apiHandler // its bearer-token check
-	log  *slog.Logger
+	book  *workflows.FlagBook
+	token apiToken
+	log   *slog.Logger
 }
 
 // guard lets only requests with the API token through.
 func (h *flagsHandler) guard(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case h.auth.tokenSum == nil:
-			writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "the API is disabled: set GROWTHBOT_API_TOKEN"})
-		case !authorized(r, h.auth.tokenSum):
-			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
-			writeJSON(w, http.StatusUnauthorized, apiError{Error: "send the API token as Authorization: Bearer TOKEN"})
-		default:
-			next(w, r)
+		if err := h.token.check(r, false, ""); err != nil {
+			h.fail(w, err)
+			return
 		}
+		next(w, r)
 	})
 }
 
@@ -107,14 +98,8 @@ func (h *flagsHandler) evaluate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, a)
 }
 
-// fail answers with the status of the error's code; internal errors are
-// logged and not shown.
+// fail answers with the API's reply to err (apiReply).
 func (h *flagsHandler) fail(w http.ResponseWriter, err error) {
-	code := workflows.ErrorCode(err)
-	status, ok := apiStatus[code]
-	if !ok || code == workflows.EINTERNAL {
-		h.log.Error("flags API failed", "err", err)
-		status = http.StatusInternalServerError
-	}
-	writeJSON(w, status, apiError{Error: workflows.ErrorMessage(err)})
+	status, _, body := apiReply(h.log, "flags API failed", err)
+	writeAPIError(w, status, body)
 }

@@ -3,14 +3,15 @@ package bot
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -81,31 +82,20 @@ type ofrepFailure struct {
 type ofrepHandler struct {
 	*flagsHandler
 	maxBody int64
+	cache   atomic.Pointer[ofrepAnswers] // the current snapshot's
 }
 
 // guardOFREP checks the token, sent as Authorization: Bearer (or, as the
 // spec also allows, X-API-Key).
 func (h *flagsHandler) guardOFREP(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case h.auth.tokenSum == nil:
-			writeJSON(w, http.StatusServiceUnavailable, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: "the API is disabled: set GROWTHBOT_API_TOKEN"})
-		case !authorized(r, h.auth.tokenSum) && !h.apiKeyAuthorized(r):
-			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
-			writeJSON(w, http.StatusUnauthorized, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: "send the API token as Authorization: Bearer TOKEN"})
-		default:
-			next(w, r)
+		if err := h.token.check(r, true, ""); err != nil {
+			status, _, body := apiReply(h.log, "OFREP failed", err)
+			writeAPIError(w, status, ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: body.Error})
+			return
 		}
+		next(w, r)
 	})
-}
-
-func (h *flagsHandler) apiKeyAuthorized(r *http.Request) bool {
-	key := r.Header.Get("X-API-Key")
-	if key == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(key))
-	return subtle.ConstantTimeCompare(sum[:], h.auth.tokenSum) == 1
 }
 
 // ofrepRequest is a parsed request: the unit and the per-request options.
@@ -124,19 +114,36 @@ func (o *ofrepHandler) read(w http.ResponseWriter, r *http.Request, buf *bytes.B
 	if r.ContentLength > o.maxBody {
 		return req, http.StatusRequestEntityTooLarge, &ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: o.tooLarge()}
 	}
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, o.maxBody)); err != nil {
+	src := r.Body
+	if r.ContentLength < 0 { // net/http stops a body with a length at its end
+		src = http.MaxBytesReader(w, r.Body, o.maxBody)
+	}
+	if _, err := buf.ReadFrom(src); err != nil {
 		if errors.As(err, new(*http.MaxBytesError)) {
 			return req, http.StatusRequestEntityTooLarge, &ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: o.tooLarge()}
 		}
 		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepParseError, ErrorDetails: "could not read the request body"}
 	}
+	return decodeContext(buf.Bytes())
+}
+
+// decodeContext reads an evaluation request's body: fastContext reads the
+// usual one, encoding/json (in slowContext) any other.
+func decodeContext(body []byte) (ofrepRequest, int, *ofrepFailure) {
+	if unit, noExposure, ok := fastContext(body); ok {
+		return ofrepRequest{unit: unit, opts: workflows.EvalOptions{NoExposure: noExposure}}, 0, nil
+	}
+	return slowContext(body)
+}
+
+func slowContext(b []byte) (req ofrepRequest, status int, failure *ofrepFailure) {
 	var body struct {
 		Context json.RawMessage `json:"context"`
 	}
-	if !json.Valid(buf.Bytes()) {
+	if !json.Valid(b) {
 		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepParseError, ErrorDetails: "the body is not valid JSON"}
 	}
-	if err := json.Unmarshal(buf.Bytes(), &body); err != nil {
+	if err := json.Unmarshal(b, &body); err != nil {
 		return req, http.StatusBadRequest, &ofrepFailure{ErrorCode: ofrepInvalidContext, ErrorDetails: `the body must be a JSON object like {"context": {"targetingKey": "user-1"}}`}
 	}
 	var ctx struct {
@@ -171,73 +178,85 @@ func (o *ofrepHandler) single(w http.ResponseWriter, r *http.Request) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bufPool.Put(buf) }()
 	req, status, failure := o.read(w, r, buf)
-	snap := o.book.Snapshot()
+	c := o.answers()
 	switch {
 	case failure != nil:
 		failure.Key = key
 		writeJSON(w, status, failure)
 		return
-	case snap == nil:
+	case c == nil:
 		writeJSON(w, http.StatusInternalServerError, ofrepFailure{ErrorDetails: "the flags are not loaded yet"})
 		return
 	}
-	f, ok := snap.Flag(key)
+	i, ok := c.index[key]
 	if !ok {
-		writeJSON(w, http.StatusNotFound, ofrepFailure{Key: key, ErrorCode: ofrepFlagNotFound, ErrorDetails: workflows.ErrorMessage(snap.NotFound(key))})
+		writeJSON(w, http.StatusNotFound, ofrepFailure{Key: key, ErrorCode: ofrepFlagNotFound, ErrorDetails: workflows.ErrorMessage(c.snap.NotFound(key))})
 		return
 	}
-	buf.Reset()
-	o.evaluate(buf, f, req)
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(buf.Bytes())
+	answer, _ := o.evaluate(c, i, req)
+	w.Header()["Content-Type"] = jsonContentType
+	w.Write(answer)
 }
 
-// evaluate appends one flag's evaluationSuccess to buf, and hands the
-// exposure to the log.
-func (o *ofrepHandler) evaluate(buf *bytes.Buffer, f workflows.Flag, req ofrepRequest) {
-	a := f.AssignAt(req.unit, o.book.Service.Clock.Now())
-	o.book.Expose(f, a, req.opts)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(ofrepSuccess{Key: f.Key, Value: a.Value, Reason: ofrepReasons[a.Reason], Variant: a.Variant,
-		Metadata: ofrepMetadata{State: a.State, RolloutPercent: a.RolloutPercent, Layer: a.Layer, Team: f.Team,
-			InExperiment: a.InExperiment, Reason: a.Reason}})
-}
+// Header values shared by every answer; net/http only reads them.
+var (
+	jsonContentType = []string{"application/json"}
+	noCache         = []string{"no-cache"}
+)
 
 // bulk evaluates every flag for one context. Its ETag is a digest of the
-// answer, so a client that sends it back gets an empty 304 until some
-// flag's answer for that context changes.
+// snapshot's and of which answer each flag gave, which together make the
+// body, so a client that sends it back gets an empty 304 until some flag's
+// answer for that context changes.
 func (o *ofrepHandler) bulk(w http.ResponseWriter, r *http.Request) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bufPool.Put(buf) }()
 	req, status, failure := o.read(w, r, buf)
-	snap := o.book.Snapshot()
+	c := o.answers()
 	switch {
 	case failure != nil:
 		writeJSON(w, status, failure)
 		return
-	case snap == nil:
+	case c == nil:
 		writeJSON(w, http.StatusInternalServerError, ofrepFailure{ErrorDetails: "the flags are not loaded yet"})
 		return
 	}
 	buf.Reset()
+	digest := sha256.New()
+	io.WriteString(digest, c.etag)
+	var slots [64]byte
+	n := 0
 	buf.WriteString(`{"flags":[`)
-	for i, f := range snap.Flags() {
+	for i := range c.flags {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		o.evaluate(buf, f, req)
-		buf.Truncate(buf.Len() - 1) // the encoder's newline
+		answer, slot := o.evaluate(c, i, req)
+		buf.Write(answer[:len(answer)-1]) // without the newline
+		if slot < 0 {
+			digest.Write(answer)
+		}
+		if n+2 > len(slots) {
+			digest.Write(slots[:n])
+			n = 0
+		}
+		slots[n], slots[n+1] = byte(slot>>8), byte(slot)
+		n += 2
 	}
-	buf.WriteString(`],"metadata":{"flags":` + fmt.Sprint(len(snap.Flags())) + `}}`)
-	sum := sha256.Sum256(buf.Bytes())
-	etag := `"` + hex.EncodeToString(sum[:]) + `"`
-	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", "no-cache")
+	digest.Write(slots[:n])
+	buf.WriteString(`],"metadata":{"flags":`)
+	buf.WriteString(strconv.Itoa(len(c.flags)))
+	buf.WriteString(`}}`)
+	var sum [sha256.Size]byte
+	etag := `"` + hex.EncodeToString(digest.Sum(sum[:0])) + `"`
+	h := w.Header()
+	h["Etag"] = []string{etag}
+	h["Cache-Control"] = noCache
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	io.Copy(w, buf)
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
+	w.Write(buf.Bytes())
 }

@@ -53,6 +53,11 @@ type Outbox struct {
 	MaxBackoff time.Duration
 	// Workers is how many lanes are delivered at once (default 4).
 	Workers int
+	// HoldWebAPI keeps the messages that need Slack's Web API (posts,
+	// updates, uploads, ephemeral messages) waiting in the outbox, while
+	// responses and webhooks go out: serve sets it when SLACK_BOT_TOKEN is
+	// not set, rather than send requests Slack can only refuse.
+	HoldWebAPI bool
 
 	mu       sync.Mutex
 	busy     map[string]bool      // lanes being delivered
@@ -171,6 +176,11 @@ func (o *Outbox) due(ctx context.Context) ([]workflows.Message, error) {
 		msgs, err = tx.DueMessages(o.Clock.Now(), 100)
 		return err
 	})
+	if o.HoldWebAPI {
+		msgs = slices.DeleteFunc(msgs, func(m workflows.Message) bool {
+			return m.Op != workflows.OpRespond && m.Op != workflows.OpWebhook
+		})
+	}
 	return msgs, err
 }
 

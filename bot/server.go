@@ -2,8 +2,8 @@ package bot
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -44,15 +44,17 @@ func (s *Server) MetricsHandler() http.Handler {
 // every request and says how to reach the metrics.
 func (s *Server) MountMetrics(token string) {
 	metrics := s.MetricsHandler()
-	sum := sha256.Sum256([]byte(token))
+	t := newAPIToken(token)
 	s.mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "metrics are served here only with GROWTHBOT_API_TOKEN set; or set GROWTHBOT_METRICS_ADDR to serve them on an address of their own"})
-			return
+		err := t.check(r, false, "")
+		if errors.Is(err, errAPIDisabled) {
+			// Without a token the metrics are not here at all: forbidden, not
+			// unavailable, and the answer says where they can be.
+			err = &httpError{status: http.StatusForbidden, msg: "metrics are served here only with GROWTHBOT_API_TOKEN set; or set GROWTHBOT_METRICS_ADDR to serve them on an address of their own"}
 		}
-		if !authorized(r, sum[:]) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "send the API token as Authorization: Bearer TOKEN"})
+		if err != nil {
+			status, _, body := apiReply(s.log, "metrics failed", err)
+			writeAPIError(w, status, body)
 			return
 		}
 		metrics.ServeHTTP(w, r)

@@ -237,15 +237,18 @@ func (u *unitKeys) id(key string) (int64, error) {
 
 // flush stores the queued keys that are new. Reading which are stored
 // first, rather than INSERT OR IGNORE, finds collisions with units of
-// earlier imports.
+// earlier imports. The keys stay until every chunk of ids is done: a later
+// chunk needs its own.
 func (u *unitKeys) flush() error {
 	clear(u.fresh)
+	stored := map[int64]bool{}
 	for len(u.ids) > 0 {
 		n := min(len(u.ids), rowsPerStatement)
 		rows, err := u.read.rowsOf(nil, u.ids[:n])
 		if err != nil {
 			return fmt.Errorf("store: read units: %w", err)
 		}
+		clear(stored)
 		for rows.Next() {
 			var id int64
 			var key string
@@ -257,18 +260,18 @@ func (u *unitKeys) flush() error {
 				rows.Close()
 				return fmt.Errorf("store: unit id hash collision between %q and %q; this import cannot be stored", key, u.keys[id])
 			}
-			delete(u.keys, id)
+			stored[id] = true
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return fmt.Errorf("store: read units: %w", err)
 		}
-		for _, id := range u.ids[:n] {
-			if key, ok := u.keys[id.(int64)]; ok {
-				u.ins.args = append(u.ins.args, id, key)
-				u.fresh[id.(int64)] = true
+		for _, v := range u.ids[:n] {
+			id := v.(int64)
+			if !stored[id] && !u.fresh[id] {
+				u.ins.args = append(u.ins.args, id, u.keys[id])
+				u.fresh[id] = true
 			}
 		}
-		clear(u.keys)
 		queued := len(u.ins.args) / u.ins.width
 		inserted, err := u.ins.flush()
 		if err == nil && inserted != int64(queued) {
@@ -280,6 +283,7 @@ func (u *unitKeys) flush() error {
 		u.ids = u.ids[n:]
 	}
 	u.ids = u.ids[:0]
+	clear(u.keys)
 	return nil
 }
 

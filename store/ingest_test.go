@@ -155,4 +155,47 @@ func TestUnitIDCollisionIsRefused(t *testing.T) {
 	}
 }
 
+// A batch of more new units than one statement reads (512) whose later
+// units an earlier import stored: each is found with its own key, not taken
+// for a collision, and the new ones are stored (the units of a later chunk
+// were once forgotten after the first).
+func TestExposuresOfManyUnitsSomeKnown(t *testing.T) {
+	db := MustOpenDB(t)
+	mustSetUp(t, db, aggMetrics[:1], workflows.Experiment{Key: "x", Variants: variants("a", "b"), StartedAt: aggTestNow, PrimaryMetrics: []string{"purchase"}})
+	batch := func(from, to int) []workflows.Exposure {
+		var xs []workflows.Exposure
+		for i := from; i < to; i++ {
+			xs = append(xs, exposure(fmt.Sprintf("u%d", i), "a", aggTestNow.Add(time.Duration(i)*time.Second)))
+		}
+		return xs
+	}
+	for _, b := range [][]workflows.Exposure{batch(1500, 2000), batch(0, 2000)} {
+		err := db.Update(context.Background(), func(tx workflows.Tx) error {
+			w, err := tx.ExposureWriter()
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			return w.Close()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := sql.Open("sqlite", "file:"+db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var units, exposures int
+	if err := raw.QueryRow(`SELECT (SELECT count(*) FROM units), (SELECT count(*) FROM exposures)`).Scan(&units, &exposures); err != nil {
+		t.Fatal(err)
+	}
+	if units != 2000 || exposures != 2000 {
+		t.Errorf("%d units and %d exposures stored, want 2000 of each", units, exposures)
+	}
+}
+
 var _ workflows.Store = (*store.DB)(nil)

@@ -105,3 +105,36 @@ func (t *Tx) LastSnapshot(experiment, beforeDay string, posted bool) (workflows.
 	}
 	return s, nil
 }
+
+// PruneJobRuns deletes a job's runs started before the time, except the
+// newest run of each scope.
+func (t *Tx) PruneJobRuns(job string, before time.Time) (int64, error) {
+	res, err := t.exec(`DELETE FROM job_runs WHERE job = ? AND started_at < ?
+		AND (scope, period) NOT IN (
+			SELECT scope, period FROM (
+				SELECT scope, period, ROW_NUMBER() OVER (PARTITION BY scope ORDER BY started_at DESC, period DESC) AS n
+				FROM job_runs WHERE job = ?)
+			WHERE n = 1)`, job, formatTime(before), job)
+	if err != nil {
+		return 0, fmt.Errorf("store: prune %s runs: %w", job, err)
+	}
+	return res.RowsAffected()
+}
+
+// PruneSnapshots deletes snapshots taken before the time, except each
+// experiment's two newest and its newest posted one.
+func (t *Tx) PruneSnapshots(before time.Time) (int64, error) {
+	res, err := t.exec(`DELETE FROM snapshots WHERE at < ?
+		AND (experiment, day) NOT IN (
+			SELECT experiment, day FROM (
+				SELECT experiment, day,
+					ROW_NUMBER() OVER (PARTITION BY experiment ORDER BY day DESC) AS newest,
+					ROW_NUMBER() OVER (PARTITION BY experiment, posted ORDER BY day DESC) AS newest_alike,
+					posted
+				FROM snapshots)
+			WHERE newest <= 2 OR (posted = 1 AND newest_alike = 1))`, formatTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune snapshots: %w", err)
+	}
+	return res.RowsAffected()
+}

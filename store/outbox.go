@@ -185,6 +185,21 @@ func (t *Tx) PruneOutbox(before time.Time) (int64, error) {
 	return res.RowsAffected()
 }
 
+// DropOutboxLeaves deletes the rows of updates, uploads, responses,
+// ephemeral messages and webhooks delivered or given up before the time,
+// unless another message refers to them.
+func (t *Tx) DropOutboxLeaves(before time.Time) (int64, error) {
+	res, err := t.exec(`DELETE FROM outbox
+		WHERE op IN ('update', 'upload', 'respond', 'ephemeral', 'webhook')
+		AND state IN ('sent', 'failed') AND COALESCE(sent_at, created_at) < ?
+		AND key NOT IN (SELECT parent FROM outbox WHERE parent != '')
+		AND key NOT IN (SELECT target FROM outbox WHERE target != '')`, formatTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: drop delivered outbox leaves: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // RecordDelivery records an inbound delivery id; false means seen before.
 func (t *Tx) RecordDelivery(id string) (bool, error) {
 	res, err := t.exec(`INSERT INTO slack_deliveries (id, received_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,

@@ -229,7 +229,7 @@ func (b *FlagBook) Expose(f Flag, a Assignment, opts EvalOptions) {
 		if a.InHoldout {
 			v = HoldoutVariant
 		}
-		b.Exposures.Record(Exposure{UnitID: a.UnitID, Experiment: HoldoutExperiment(f.Team), Variant: v, At: now})
+		b.Exposures.Record(Exposure{UnitID: a.UnitID, Experiment: f.Holdout.experiment(f.Team), Variant: v, At: now})
 	}
 }
 
@@ -255,7 +255,7 @@ type ExposureLog struct {
 
 	mu      sync.Mutex
 	pending []Exposure
-	seen    map[string]struct{}
+	seen    map[exposureID]struct{}
 	kick    chan struct{}
 	once    sync.Once
 	written atomic.Int64
@@ -275,7 +275,7 @@ const (
 func (l *ExposureLog) init() {
 	l.once.Do(func() {
 		l.kick = make(chan struct{}, 1)
-		l.seen = map[string]struct{}{}
+		l.seen = map[exposureID]struct{}{}
 		if l.FlushEvery <= 0 {
 			l.FlushEvery = DefaultExposureFlushMillis
 		}
@@ -291,10 +291,13 @@ func (l *ExposureLog) init() {
 	})
 }
 
+// exposureID is what the log remembers of an exposure it took.
+type exposureID struct{ experiment, unit string }
+
 // Record takes an exposure to write later; it never blocks on the store.
 func (l *ExposureLog) Record(e Exposure) {
 	l.init()
-	id := e.Experiment + "\x00" + e.UnitID
+	id := exposureID{e.Experiment, e.UnitID}
 	l.mu.Lock()
 	if _, ok := l.seen[id]; ok {
 		l.mu.Unlock()

@@ -57,6 +57,17 @@ type FlagHoldout struct {
 	Share float64   `json:"share"`
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"` // exclusive
+	// name is the holdout's experiment, HoldoutExperiment(team), made
+	// once rather than at each exposure.
+	name string
+}
+
+// experiment returns the holdout's experiment key.
+func (h *FlagHoldout) experiment(team string) string {
+	if h.name == "" {
+		return HoldoutExperiment(team)
+	}
+	return h.name
 }
 
 // Assignment is the variant a unit gets, and why.
@@ -113,7 +124,7 @@ func NewFlag(e Experiment, team Team) Flag {
 		f.LayerRanges = e.LayerRanges
 	}
 	if team.Holdout.Share > 0 {
-		f.Holdout = &FlagHoldout{Share: team.Holdout.Share, Start: team.Holdout.Start, End: team.Holdout.End}
+		f.Holdout = &FlagHoldout{Share: team.Holdout.Share, Start: team.Holdout.Start, End: team.Holdout.End, name: HoldoutExperiment(team.Key)}
 	}
 	return f
 }
@@ -146,7 +157,7 @@ func (f Flag) AssignAt(unit string, now time.Time) Assignment {
 		Layer: f.Layer, Team: f.Team}
 	h := f.Holdout
 	a.HoldoutActive = h != nil && !now.Before(h.Start) && now.Before(h.End)
-	a.InHoldout = a.HoldoutActive && Bucket(HoldoutExperiment(f.Team), unit) < h.Share
+	a.InHoldout = a.HoldoutActive && bucketOf(holdoutPrefix, f.Team, ":", unit) < h.Share
 	switch {
 	case f.State == StateKilled:
 		a.Reason = ReasonKilled
@@ -161,7 +172,7 @@ func (f Flag) AssignAt(unit string, now time.Time) Assignment {
 		switch {
 		case f.Layer != "" && !inRanges(f.LayerRanges, LayerSlot(f.Layer, unit)):
 			a.Reason = ReasonOutsideLayer
-		case Bucket(f.Key+":traffic", unit) >= f.RolloutPercent/100:
+		case bucketOf(f.Key, ":traffic", ":", unit) >= f.RolloutPercent/100:
 			a.Reason = ReasonOutsideRollout
 		default:
 			a.Variant, a.InExperiment, a.Reason = f.pick(Bucket(f.Key, unit)), true, ReasonRollout
@@ -196,7 +207,13 @@ func (f Flag) pick(u float64) string {
 // Bucket maps a unit of an experiment to [0, 1): the first 8 bytes of
 // SHA-256 of "KEY:UNIT" as a big-endian unsigned integer, keeping its top 53
 // bits (which a float64 holds exactly), divided by 2^53.
-func Bucket(key, unit string) float64 {
-	sum := sha256.Sum256([]byte(key + ":" + unit))
+func Bucket(key, unit string) float64 { return bucketOf("", key, ":", unit) }
+
+// bucketOf is the bucket of the string a+b+c+d, hashed without allocating
+// for the usual lengths (evaluations call it a few times each).
+func bucketOf(a, b, c, d string) float64 {
+	var buf [192]byte
+	s := append(append(append(append(buf[:0], a...), b...), c...), d...)
+	sum := sha256.Sum256(s)
 	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
 }

@@ -51,6 +51,9 @@ type JobStore interface {
 	FinishJobRun(job, scope, period, errMsg string) error
 	// JobRuns returns the newest runs of a job, newest first.
 	JobRuns(job string, limit int) ([]JobRun, error)
+	// PruneJobRuns deletes the job's runs started before the time, except
+	// the newest run of each scope. It returns how many it deleted.
+	PruneJobRuns(job string, before time.Time) (int64, error)
 }
 
 // Snapshot is an experiment's scorecard on one day.
@@ -74,6 +77,10 @@ type SnapshotStore interface {
 	// YYYY-MM-DD; "" means any), posted ones only when posted is set.
 	// ENOTFOUND when there is none.
 	LastSnapshot(experiment, beforeDay string, posted bool) (Snapshot, error)
+	// PruneSnapshots deletes snapshots taken before the time, except each
+	// experiment's two newest and its newest posted one. It returns how many
+	// it deleted.
+	PruneSnapshots(before time.Time) (int64, error)
 }
 
 // JobOptions narrow a run of a job; zero fields mean everything due.

@@ -22,7 +22,7 @@ type LayerRange struct {
 }
 
 // LayerSlot returns a unit's slot in a layer.
-func LayerSlot(layer, unit string) float64 { return Bucket("layer:"+layer, unit) }
+func LayerSlot(layer, unit string) float64 { return bucketOf("layer:", layer, ":", unit) }
 
 // inRanges reports whether slot falls in one of the ranges.
 func inRanges(ranges []LayerRange, slot float64) bool {

@@ -226,6 +226,14 @@ type OutboxStore interface {
 	// being sent again; its ts keeps its thread) and the bodies of messages
 	// that others reply to or update. It returns how many it cleared.
 	PruneOutbox(before time.Time) (int64, error)
+	// DropOutboxLeaves deletes the rows of updates, uploads (charts),
+	// responses, ephemeral messages and webhooks delivered (or given up)
+	// before the time: no later message replies to or updates them, and
+	// sending one again would repeat it, not double it (an update, a
+	// response) or needs its period run again (a chart), so their keys need
+	// not be kept. A row another message refers to stays. It returns how
+	// many it deleted.
+	DropOutboxLeaves(before time.Time) (int64, error)
 }
 
 // Enqueue adds the message to the outbox in tx, carrying c as its payload

@@ -22,12 +22,25 @@ type Retention struct {
 	// and its thread keeps its ts; thread parents and updated messages keep
 	// their bodies.
 	Messages time.Duration
+	// JobRuns is how long the records of job runs are kept. A record is
+	// what keeps a period from running twice, so none is pruned while its
+	// job could still catch the period up (Job.CatchUp, plus a day), the
+	// newest run of each job and scope stays (`jobs list` shows it), and the
+	// records of jobs marked KeepRuns (the digest) are never pruned.
+	JobRuns time.Duration
+	// Snapshots is how long the daily scorecards of experiments are kept.
+	// Each experiment's two newest and its newest posted scorecard stay:
+	// they are what the next pulse compares with and what a growth review
+	// shows of a decided experiment.
+	Snapshots time.Duration
 }
 
 // Default retention periods.
 const (
 	DefaultKeepDeliveries = time.Hour
 	DefaultKeepMessages   = 30 * 24 * time.Hour
+	DefaultKeepJobRuns    = 30 * 24 * time.Hour
+	DefaultKeepSnapshots  = 90 * 24 * time.Hour
 )
 
 // WithDefaults returns r with every zero field set to its default.
@@ -38,12 +51,23 @@ func (r Retention) WithDefaults() Retention {
 	if r.Messages <= 0 {
 		r.Messages = DefaultKeepMessages
 	}
+	if r.JobRuns <= 0 {
+		r.JobRuns = DefaultKeepJobRuns
+	}
+	if r.Snapshots <= 0 {
+		r.Snapshots = DefaultKeepSnapshots
+	}
 	return r
 }
 
-// RunHousekeeping forgets delivery records older than Retention.Deliveries
-// and clears the bodies and files of messages delivered longer than
-// Retention.Messages ago. It runs once a day (opts.Period, YYYY-MM-DD UTC).
+// RunHousekeeping bounds what grows with every request, message and job
+// run: it forgets delivery records older than Retention.Deliveries; for
+// messages delivered longer than Retention.Messages ago it deletes the rows
+// no later message can refer to (updates, charts, responses, webhooks) and
+// clears the bodies and files of the rest; it prunes job-run records older
+// than Retention.JobRuns and daily scorecards older than
+// Retention.Snapshots, keeping what exactly-once and the next pulse need.
+// It runs once a day (opts.Period, YYYY-MM-DD UTC).
 func (s *Service) RunHousekeeping(ctx context.Context, opts JobOptions) (JobReport, error) {
 	var report JobReport
 	r := s.Retention.WithDefaults()
@@ -57,12 +81,33 @@ func (s *Service) RunHousekeeping(ctx context.Context, opts JobOptions) (JobRepo
 			if err := tx.ForgetDeliveries(now.Add(-r.Deliveries)); err != nil {
 				return err
 			}
-			n, err := tx.PruneOutbox(now.Add(-r.Messages))
+			dropped, err := tx.DropOutboxLeaves(now.Add(-r.Messages))
 			if err != nil {
 				return err
 			}
-			report.add("housekeeping %s: forgot Slack delivery records older than %s; cleared the bodies and files of %d messages delivered more than %s ago",
-				day, r.Deliveries, n, r.Messages)
+			cleared, err := tx.PruneOutbox(now.Add(-r.Messages))
+			if err != nil {
+				return err
+			}
+			var runs int64
+			for _, j := range s.Jobs() {
+				if j.KeepRuns {
+					continue
+				}
+				n, err := tx.PruneJobRuns(j.Name, now.Add(-max(r.JobRuns, j.CatchUp+24*time.Hour)))
+				if err != nil {
+					return err
+				}
+				runs += n
+			}
+			snaps, err := tx.PruneSnapshots(now.Add(-r.Snapshots))
+			if err != nil {
+				return err
+			}
+			report.add("housekeeping %s: forgot Slack delivery records older than %s; of the messages delivered more than %s ago, "+
+				"deleted %d updates, charts, responses and webhooks and cleared the bodies of %d; pruned %d job runs older than %s "+
+				"and %d daily scorecards older than %s",
+				day, r.Deliveries, r.Messages, dropped, cleared, runs, r.JobRuns, snaps, r.Snapshots)
 			return nil
 		})
 	})

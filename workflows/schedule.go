@@ -28,6 +28,10 @@ type Job struct {
 	// Period returns the period a run fired at local time covers; nil for
 	// a job without periods.
 	Period func(local time.Time) string
+	// KeepRuns keeps every record of the job's runs: housekeeping prunes
+	// none (the digest: a month's growth review is posted once, whenever
+	// someone asks for it again).
+	KeepRuns bool
 }
 
 // Jobs returns the table of scheduled jobs, in the order `jobs list` shows
@@ -39,7 +43,7 @@ func (s *Service) Jobs() []Job {
 			Period: func(local time.Time) string { return local.Format(dayLayout) }},
 		{Name: JobRollouts, Run: s.RunRollouts, CatchUp: time.Hour,
 			Spec: func(st Settings) string { return st.RolloutsSchedule }},
-		{Name: JobDigest, Run: s.RunDigest, PerTeam: true, CatchUp: 10 * 24 * time.Hour,
+		{Name: JobDigest, Run: s.RunDigest, PerTeam: true, CatchUp: 10 * 24 * time.Hour, KeepRuns: true,
 			Spec: func(st Settings) string { return st.DigestSchedule },
 			Period: func(local time.Time) string {
 				y, m, _ := local.Date()

@@ -49,12 +49,14 @@ func (h Holdout) Active(now time.Time) bool {
 // HoldoutExperiment is the key under which a team's holdout records
 // exposures: "holdout:TEAM", which no experiment key can be. Its variants
 // are "holdout" and "rest".
-func HoldoutExperiment(team string) string { return "holdout:" + team }
+func HoldoutExperiment(team string) string { return holdoutPrefix + team }
+
+const holdoutPrefix = "holdout:"
 
 // Contains reports whether unit is in the team's holdout share (whether or
 // not the holdout is active): bucket("holdout:" + TEAM, UNIT) < share.
 func (h Holdout) Contains(team, unit string) bool {
-	return Bucket(HoldoutExperiment(team), unit) < h.Share
+	return bucketOf(holdoutPrefix, team, ":", unit) < h.Share
 }
 
 // Targets are the team's growth-review targets.

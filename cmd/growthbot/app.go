@@ -163,7 +163,8 @@ func newService(e *env, db *store.DB, log *slog.Logger) (*workflows.Service, err
 	for _, v := range []struct {
 		name string
 		into *time.Duration
-	}{{envKeepDelivery, &svc.Retention.Deliveries}, {envKeepMessages, &svc.Retention.Messages}} {
+	}{{envKeepDelivery, &svc.Retention.Deliveries}, {envKeepMessages, &svc.Retention.Messages},
+		{envKeepJobRuns, &svc.Retention.JobRuns}, {envKeepSnapshots, &svc.Retention.Snapshots}} {
 		if raw := e.getenv(v.name); raw != "" {
 			d, err := time.ParseDuration(raw)
 			if err != nil || d <= 0 {

@@ -25,6 +25,8 @@ const (
 	envPoll          = "GROWTHBOT_POLL"
 	envKeepDelivery  = "GROWTHBOT_KEEP_DELIVERIES"
 	envKeepMessages  = "GROWTHBOT_KEEP_MESSAGES"
+	envKeepJobRuns   = "GROWTHBOT_KEEP_JOB_RUNS"
+	envKeepSnapshots = "GROWTHBOT_KEEP_SNAPSHOTS"
 )
 
 // dbFlag adds --db, defaulting to $GROWTHBOT_DB or ./growthbot.db.

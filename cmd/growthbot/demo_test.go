@@ -16,6 +16,11 @@ func TestDemo(t *testing.T) {
 		if res.code != 0 {
 			t.Fatalf("run %d: exit %d\n%s\n%s", i+1, res.code, res.stdout, res.stderr)
 		}
+		// stderr shares the terminal: a log line would land in the
+		// middle of the transcript.
+		if res.stderr != "" {
+			t.Errorf("run %d: the demo wrote to standard error:\n%s", i+1, res.stderr)
+		}
 		for _, want := range []string{"applied again: 0 created, 0 updated, 12 unchanged (idempotent)", "nothing applied", "/exp start one-click-checkout -> running"} {
 			if !strings.Contains(res.stdout, want) {
 				t.Errorf("run %d: demo output lacks %q:\n%s", i+1, want, res.stdout)

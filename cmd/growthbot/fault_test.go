@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 }
 
 // buildGrowthbot builds the binary, once for all the tests that run it.
-func buildGrowthbot(t *testing.T) string {
+func buildGrowthbot(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds growthbot and runs it as a process")
@@ -76,7 +76,7 @@ func buildGrowthbot(t *testing.T) string {
 
 // serveProcess is `growthbot serve` running as a process of its own.
 type serveProcess struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	base   string
 	secret string      // signs requests to the Slack endpoints
@@ -88,7 +88,7 @@ var servingAddr = regexp.MustCompile(`msg="growthbot serving" addr=(\S+)`)
 
 // startServeProcess runs bin serve on a loopback port over db, with the
 // environment vars on top of an empty one, and waits until it listens.
-func startServeProcess(t *testing.T, bin, db string, vars map[string]string) *serveProcess {
+func startServeProcess(t testing.TB, bin, db string, vars map[string]string) *serveProcess {
 	t.Helper()
 	p := &serveProcess{t: t, logs: &syncBuffer{}, exited: make(chan error, 1), secret: vars[envSigningSecret]}
 	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db)

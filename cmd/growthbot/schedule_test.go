@@ -265,3 +265,94 @@ func TestServePicksUpAppliedTeams(t *testing.T) {
 		t.Errorf("serve exited with %d", code)
 	}
 }
+
+// Without SLACK_BOT_TOKEN, serve keeps messages to Slack in the outbox, as
+// it warns, and sends no request Slack could only refuse; started again
+// with the token, it delivers them.
+func TestServeWithoutBotTokenHoldsMessages(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	fake := fakeslack.New()
+	defer fake.Close()
+	vars := map[string]string{envDB: db, envSlackAPIURL: fake.APIURL()}
+	// The weekly update: a post to each team channel.
+	if res := run(t, "", vars, "jobs", "run", "weekly"); res.code != 0 || !strings.Contains(res.stdout, "posted") {
+		t.Fatal(res)
+	}
+	_, stop, logs := startServeLogged(t, vars, "--poll", "20ms")
+	time.Sleep(time.Second) // fifty polls of the outbox
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited with %d:\n%s", code, logs)
+	}
+	if !strings.Contains(logs.String(), "SLACK_BOT_TOKEN is not set: messages to Slack channels wait in the outbox") {
+		t.Errorf("serve did not warn:\n%s", logs)
+	}
+	if calls := fake.Calls(); len(calls) != 0 {
+		t.Errorf("serve without a bot token called Slack: %+v", calls)
+	}
+	vars[envBotToken] = "xoxb-test"
+	_, stop, logs = startServeLogged(t, vars, "--poll", "20ms")
+	waitUntil(t, "the weekly updates", func() bool {
+		posted := map[string]bool{}
+		for _, c := range fake.Calls() {
+			if c.Method == "chat.postMessage" && c.Error == "" {
+				posted[c.Params.Get("channel")] = true
+			}
+		}
+		return posted["C0CHECKOUT"] && posted["C0ONBOARD"]
+	}, logs.String)
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited with %d", code)
+	}
+}
+
+// `growthbot jobs run housekeeping` prunes the rollouts' quarter-hour
+// records older than GROWTHBOT_KEEP_JOB_RUNS but keeps the newest, keeps a
+// digest's record for good, and says what it did; `jobs list` still shows
+// the last rollouts run.
+func TestJobsRunHousekeepingPrunesJobRuns(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	now := time.Now().UTC()
+	old := now.AddDate(0, 0, -20)
+	withWiredService(t, db, appOptions{clock: workflows.NewFakeClock(old)}, func(svc *workflows.Service) {
+		ctx := context.Background()
+		for range 8 { // two hours of quarter hours, 20 days ago
+			if _, err := svc.RunRollouts(ctx, workflows.JobOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			svc.Clock.(*workflows.FakeClock).Advance(15 * time.Minute)
+		}
+		if _, err := svc.RunDigest(ctx, workflows.JobOptions{Team: "checkout", Period: old.AddDate(0, -1, 0).Format("2006-01")}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	vars := map[string]string{envDB: db, envKeepJobRuns: "240h"}
+	if res := run(t, "", vars, "jobs", "run", "rollouts"); res.code != 0 {
+		t.Fatal(res)
+	}
+	res := run(t, "", vars, "jobs", "run", "housekeeping")
+	if res.code != 0 || !strings.Contains(res.stdout, "pruned 8 job runs older than 240h") {
+		t.Fatalf("jobs run housekeeping: %+v", res)
+	}
+	if runs := jobRuns(t, db, workflows.JobRollouts); len(runs) != 1 || !strings.HasPrefix(runs[0], "* "+now.Format("2006-01-02T")) {
+		t.Errorf("rollouts records left: %q, want today's only", runs)
+	}
+	if runs := jobRuns(t, db, workflows.JobDigest); len(runs) != 1 {
+		t.Errorf("digest records left: %q, want the one", runs)
+	}
+	if list := run(t, "", vars, "jobs", "list"); !regexp.MustCompile(`(?m)^rollouts +\*/15 \* \* \* \* +\* ` + now.Format("2006-01-02T")).MatchString(list.stdout) {
+		t.Errorf("jobs list:\n%s", list.stdout)
+	}
+	// A bad period is refused with the variable's name.
+	vars[envKeepJobRuns] = "ten days"
+	if res := run(t, "", vars, "jobs", "run", "housekeeping", "--force"); res.code != 2 || !strings.Contains(res.stderr, "GROWTHBOT_KEEP_JOB_RUNS") {
+		t.Errorf("a bad GROWTHBOT_KEEP_JOB_RUNS: %+v", res)
+	}
+}

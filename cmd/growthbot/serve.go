@@ -83,7 +83,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		e.log.Warn("SLACK_SIGNING_SECRET is not set: the Slack endpoints refuse every request")
 	}
 	if e.getenv(envBotToken) == "" {
-		e.log.Warn("SLACK_BOT_TOKEN is not set: messages wait in the outbox until it is")
+		a.outbox.HoldWebAPI = true
+		e.log.Warn("SLACK_BOT_TOKEN is not set: messages to Slack channels wait in the outbox until serve runs with it")
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
