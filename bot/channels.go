@@ -25,9 +25,12 @@ import (
 // cannot see or join it logs what to do and says so in the App Home of the
 // team's people ("invite @growthbot to #x").
 type Channels struct {
-	Slack   *slack.Client
-	Service *workflows.Service
-	Log     *slog.Logger
+	Slack *slack.Client
+	// Service says which teams there are (*workflows.Service does).
+	Service interface {
+		Teams(ctx context.Context) ([]workflows.Team, error)
+	}
+	Log *slog.Logger
 	// Poll is how often the teams are read again (default
 	// workflows.DefaultSchedulerTick).
 	Poll time.Duration
@@ -65,12 +68,7 @@ func (c *Channels) Run(ctx context.Context) error {
 // CheckTeams checks each team channel not checked yet, and those with a
 // problem whose recheck is due.
 func (c *Channels) CheckTeams(ctx context.Context) error {
-	var teams []workflows.Team
-	err := c.Service.Store.View(ctx, func(tx workflows.Tx) error {
-		var err error
-		teams, err = tx.Teams()
-		return err
-	})
+	teams, err := c.Service.Teams(ctx)
 	if err != nil {
 		return err
 	}

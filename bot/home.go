@@ -40,47 +40,16 @@ func (r *Router) HomeOpened(ctx context.Context, user string) error {
 }
 
 func (r *Router) home(ctx context.Context, user string) (Home, error) {
-	h := Home{User: user, Now: r.Service.Clock.Now(), Commands: r.Commands}
-	err := r.Service.Store.View(ctx, func(tx workflows.Tx) error {
-		teams, err := tx.Teams()
-		if err != nil {
-			return err
-		}
-		if h.Settings, err = tx.Settings(); err != nil {
-			return err
-		}
-		for _, t := range teams {
-			if !t.IsMember(user) {
-				continue
-			}
-			h.Teams = append(h.Teams, t)
-			exps, err := tx.Experiments(workflows.ExperimentFilter{Team: t.Key,
-				States: []workflows.State{workflows.StateRunning, workflows.StateDecisionPending}})
-			if err != nil {
-				return err
-			}
-			h.Running = append(h.Running, exps...)
-			if !t.IsApprover(user) {
-				continue
-			}
-			for _, e := range exps {
-				decisions, err := tx.Decisions(e.Key)
-				if err != nil {
-					return err
-				}
-				for _, d := range decisions {
-					if d.State == workflows.DecisionPending && d.Requester != user {
-						h.Decisions = append(h.Decisions, d)
-					}
-				}
-			}
-		}
-		return nil
-	})
+	d, err := r.Service.Home(ctx, user)
+	if err != nil {
+		return Home{}, err
+	}
+	h := Home{User: d.User, Teams: d.Teams, Running: d.Running, Decisions: d.Decisions, Now: d.Now, Settings: d.Settings,
+		Commands: r.Commands}
 	if r.ChannelProblems != nil {
 		h.Problems = channelProblems(r.ChannelProblems(), h.Teams)
 	}
-	return h, err
+	return h, nil
 }
 
 // RenderHome renders a user's App Home.

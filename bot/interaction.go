@@ -82,10 +82,7 @@ func (r *Router) ephemeral(ctx context.Context, channel, user, key string, msg M
 	if err != nil {
 		return err
 	}
-	err = r.Service.Store.Update(ctx, func(tx workflows.Tx) error {
-		_, err := tx.Enqueue(workflows.Message{Key: key, Op: workflows.OpEphemeral, Channel: channel, User: user, Body: body})
-		return err
-	})
+	err = r.Service.Reply(ctx, workflows.Message{Key: key, Op: workflows.OpEphemeral, Channel: channel, User: user, Body: body})
 	if err == nil && r.Notify != nil {
 		r.Notify()
 	}

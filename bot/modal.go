@@ -18,29 +18,9 @@ func (r *Router) newExperiment(ctx context.Context, req CommandRequest, c Comman
 	if r.Views == nil || req.TriggerID == "" {
 		return reply("Forms need Slack: here, define experiments in your config file and `growthbot apply` it."), nil
 	}
-	var teams []workflows.Team
-	var metrics []workflows.Metric
-	err := r.Service.Store.View(ctx, func(tx workflows.Tx) error {
-		all, err := tx.Teams()
-		for _, t := range all {
-			if t.IsMember(req.UserID) {
-				teams = append(teams, t)
-			}
-		}
-		if err != nil {
-			return err
-		}
-		metrics, err = tx.Metrics()
-		return err
-	})
+	teams, metrics, err := r.Service.DraftChoices(ctx, req.UserID)
 	if err != nil {
 		return Message{}, err
-	}
-	if len(teams) == 0 {
-		return Message{}, workflows.Errorf(workflows.EFORBIDDEN, "you are not in any team, so you cannot define experiments; ask your operator to add you in the config file")
-	}
-	if len(metrics) == 0 {
-		return Message{}, workflows.Errorf(workflows.EINVALID, "no metrics are defined yet; add them to the config file first")
 	}
 	if err := r.Views.OpenView(ctx, req.TriggerID, NewExperimentModal(teams, metrics, req.ChannelID)); err != nil {
 		return Message{}, fmt.Errorf("open the new-experiment form: %w", err)

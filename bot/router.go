@@ -27,7 +27,7 @@ type Views interface {
 // into calls on the domain service and replies. Socket Mode and HTTP feed
 // the same router.
 type Router struct {
-	Service *workflows.Service
+	Service Domain
 	Views   Views
 	Log     *slog.Logger
 	// Renderer renders replies; nil means the embedded wording.
@@ -105,23 +105,9 @@ func (r *Router) acknowledge(ctx context.Context, call commandCall) (Message, bo
 	return reply(text), true
 }
 
-// exists reports whether the experiment or team a command names exists (a
-// cheap read; an error counts as existing, so the work goes ahead and
-// reports it).
+// exists reports whether the experiment or team a command names exists.
 func (r *Router) exists(ctx context.Context, c Command) bool {
-	found := true
-	r.Service.Store.View(ctx, func(tx workflows.Tx) error {
-		var err error
-		switch {
-		case c.Key != "":
-			_, err = tx.Experiment(c.Key)
-		case c.Team != "":
-			_, err = tx.Team(c.Team)
-		}
-		found = workflows.ErrorCode(err) != workflows.ENOTFOUND
-		return nil
-	})
-	return found
+	return r.Service.Exists(ctx, c.Key, c.Team)
 }
 
 // Command answers a slash command. It always returns a reply: errors become
@@ -196,27 +182,7 @@ func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
 // suggest returns the experiment or team key closest to the one the command
 // named, for a "did you mean" after a not-found error.
 func (r *Router) suggest(ctx context.Context, c Command) string {
-	var candidates []string
-	word := c.Key
-	_ = r.Service.Store.View(ctx, func(tx workflows.Tx) error {
-		if word != "" {
-			exps, err := tx.Experiments(workflows.ExperimentFilter{})
-			for _, e := range exps {
-				candidates = append(candidates, e.Key)
-			}
-			return err
-		}
-		word = c.Team
-		teams, err := tx.Teams()
-		for _, t := range teams {
-			candidates = append(candidates, t.Key)
-		}
-		return err
-	})
-	if word == "" {
-		return ""
-	}
-	return workflows.Closest(word, candidates)
+	return r.Service.Suggest(ctx, c.Key, c.Team)
 }
 
 func newRef() string {
@@ -234,10 +200,7 @@ func (r *Router) respond(ctx context.Context, url, key string, msg Message) erro
 	if err != nil {
 		return err
 	}
-	err = r.Service.Store.Update(ctx, func(tx workflows.Tx) error {
-		_, err := tx.Enqueue(workflows.Message{Key: key, Op: workflows.OpRespond, URL: url, Body: body})
-		return err
-	})
+	err = r.Service.Reply(ctx, workflows.Message{Key: key, Op: workflows.OpRespond, URL: url, Body: body})
 	if err == nil && r.Notify != nil {
 		r.Notify()
 	}
@@ -257,18 +220,15 @@ func (r *Router) list(ctx context.Context, req CommandRequest, c Command) (Messa
 	if err != nil {
 		return Message{}, err
 	}
-	names := map[string]string{}
-	err = r.Service.Store.View(ctx, func(tx workflows.Tx) error {
-		teams, err := tx.Teams()
-		for _, t := range teams {
-			names[t.Key] = cmp.Or(t.Name, t.Key)
-		}
-		return err
-	})
+	teams, err := r.Service.Teams(ctx)
 	if err != nil {
 		return Message{}, err
 	}
-	return RenderExperimentList(names[c.Team], names, exps, r.Service.Clock.Now()), nil
+	names := map[string]string{}
+	for _, t := range teams {
+		names[t.Key] = cmp.Or(t.Name, t.Key)
+	}
+	return RenderExperimentList(names[c.Team], names, exps, r.Service.Now()), nil
 }
 
 func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -291,22 +251,7 @@ func (r *Router) history(ctx context.Context, req CommandRequest, c Command) (Me
 // userTeam returns the team a command without TEAM is about: the first team
 // the user belongs to.
 func (r *Router) userTeam(ctx context.Context, user string) (string, error) {
-	var key string
-	var all []string
-	err := r.Service.Store.View(ctx, func(tx workflows.Tx) error {
-		teams, err := tx.Teams()
-		for _, t := range teams {
-			all = append(all, t.Key)
-			if key == "" && t.IsMember(user) {
-				key = t.Key
-			}
-		}
-		return err
-	})
-	if err == nil && key == "" {
-		err = workflows.Errorf(workflows.EINVALID, "you are not in any team, so name one (teams: %s)", strings.Join(all, ", "))
-	}
-	return key, err
+	return r.Service.DefaultTeam(ctx, user)
 }
 
 func (r *Router) goals(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -321,7 +266,7 @@ func (r *Router) goals(ctx context.Context, req CommandRequest, c Command) (Mess
 	if err != nil {
 		return Message{}, err
 	}
-	return RenderGoals(t, workflows.Quarter(r.Service.Clock.Now().In(t.Location())), goals), nil
+	return RenderGoals(t, workflows.Quarter(r.Service.Now().In(t.Location())), goals), nil
 }
 
 func (r *Router) goalAdd(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -347,7 +292,7 @@ func (r *Router) goalStatus(ctx context.Context, req CommandRequest, c Command) 
 }
 
 func (r *Router) kpis(ctx context.Context, req CommandRequest, c Command) (Message, error) {
-	now := r.Service.Clock.Now()
+	now := r.Service.Now()
 	if c.Team == "" {
 		var err error
 		if c.Team, err = r.userTeam(ctx, req.UserID); err != nil {

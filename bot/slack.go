@@ -265,7 +265,7 @@ const (
 // trigger or event id), which Slack's retry repeats under a new signature.
 // An empty id records only the signature.
 func (s *Slack) accept(ctx context.Context, sig, id string) (verdict, error) {
-	v, err := s.recorder.record(ctx, s.Router.Service.Store, sig, id)
+	v, err := s.recorder.record(ctx, s.Router.Service, sig, id)
 	if err != nil {
 		if workflows.ErrorCode(err) == workflows.EINTERNAL && !errors.As(err, new(*workflows.Error)) {
 			// Not a cause the store could name (read-only, disk full).
@@ -295,13 +295,13 @@ type recording struct {
 	done    chan struct{}
 }
 
-func (r *recorder) record(ctx context.Context, store workflows.Store, sig, id string) (verdict, error) {
+func (r *recorder) record(ctx context.Context, domain Domain, sig, id string) (verdict, error) {
 	rec := &recording{sig: sig, id: id, done: make(chan struct{})}
 	r.mu.Lock()
 	r.pending = append(r.pending, rec)
 	if !r.running {
 		r.running = true
-		go r.write(context.WithoutCancel(ctx), store)
+		go r.write(context.WithoutCancel(ctx), domain)
 	}
 	r.mu.Unlock()
 	select {
@@ -313,7 +313,7 @@ func (r *recorder) record(ctx context.Context, store workflows.Store, sig, id st
 }
 
 // write commits what is pending, batch after batch, until nothing is.
-func (r *recorder) write(ctx context.Context, store workflows.Store) {
+func (r *recorder) write(ctx context.Context, domain Domain) {
 	for {
 		r.mu.Lock()
 		batch := r.pending
@@ -324,31 +324,21 @@ func (r *recorder) write(ctx context.Context, store workflows.Store) {
 			return
 		}
 		r.mu.Unlock()
-		err := store.Update(ctx, func(tx workflows.Tx) error {
-			for _, rec := range batch {
-				rec.verdict = fresh
-				isNew, err := tx.RecordDelivery(rec.sig)
-				if err != nil {
-					return err
-				}
-				if !isNew {
-					rec.verdict = replay
-					continue
-				}
-				if rec.id == "" {
-					continue
-				}
-				if isNew, err = tx.RecordDelivery(rec.id); err != nil {
-					return err
-				} else if !isNew {
-					rec.verdict = retried
-				}
-			}
-			return nil
-		})
-		for _, rec := range batch {
-			if err != nil {
+		ds := make([]workflows.InboundDelivery, len(batch))
+		for i, rec := range batch {
+			ds[i] = workflows.InboundDelivery{Request: rec.sig, ID: rec.id}
+		}
+		outcomes, err := domain.RecordDeliveries(ctx, ds)
+		for i, rec := range batch {
+			switch {
+			case err != nil:
 				rec.verdict, rec.err = failed, err
+			case outcomes[i] == workflows.DeliveryReplay:
+				rec.verdict = replay
+			case outcomes[i] == workflows.DeliveryRetry:
+				rec.verdict = retried
+			default:
+				rec.verdict = fresh
 			}
 			close(rec.done)
 		}
@@ -646,13 +636,11 @@ func (s *Slack) record(ctx context.Context, id string) (bool, error) {
 	if id == "" || id == "command:" || id == "event:" {
 		return true, nil
 	}
-	var isNew bool
-	err := s.Router.Service.Store.Update(ctx, func(tx workflows.Tx) error {
-		var err error
-		isNew, err = tx.RecordDelivery(id)
-		return err
-	})
-	return isNew, err
+	outcomes, err := s.Router.Service.RecordDeliveries(ctx, []workflows.InboundDelivery{{Request: id}})
+	if err != nil {
+		return false, err
+	}
+	return outcomes[0] == workflows.DeliveryNew, nil
 }
 
 // ClientViews opens and publishes views with a Slack Web API client.

@@ -455,3 +455,52 @@ func (s *Service) CreateExperiment(ctx context.Context, actor string, d Experime
 	})
 	return out, err
 }
+
+// DraftChoices returns what a user may choose from when defining an
+// experiment in Slack: the teams they belong to and every metric. Errors:
+// EFORBIDDEN for a user in no team, EINVALID when no metric is defined.
+func (s *Service) DraftChoices(ctx context.Context, user string) ([]Team, []Metric, error) {
+	var teams []Team
+	var metrics []Metric
+	err := s.Store.View(ctx, func(tx Tx) error {
+		all, err := tx.Teams()
+		if err != nil {
+			return err
+		}
+		for _, t := range all {
+			if t.IsMember(user) {
+				teams = append(teams, t)
+			}
+		}
+		metrics, err = tx.Metrics()
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case len(teams) == 0:
+		return nil, nil, Errorf(EFORBIDDEN, "you are not in any team, so you cannot define experiments; ask your operator to add you in the config file")
+	case len(metrics) == 0:
+		return nil, nil, Errorf(EINVALID, "no metrics are defined yet; add them to the config file first")
+	}
+	return teams, metrics, nil
+}
+
+// Exists reports whether the experiment (when key is set) or else the team
+// exists: a cheap read before slow work. It says true when it cannot tell,
+// so that the work goes ahead and reports the error.
+func (s *Service) Exists(ctx context.Context, key, team string) bool {
+	found := true
+	s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		switch {
+		case key != "":
+			_, err = tx.Experiment(key)
+		case team != "":
+			_, err = tx.Team(team)
+		}
+		found = ErrorCode(err) != ENOTFOUND
+		return nil
+	})
+	return found
+}

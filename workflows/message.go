@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -249,4 +250,17 @@ func (s *Service) Enqueue(tx Tx, m Message, c Content) (bool, error) {
 		m.Payload = p
 	}
 	return tx.Enqueue(m)
+}
+
+// Reply adds a message an adapter rendered itself (an answer to a command or
+// a button, through its response URL or as an ephemeral message) to the
+// outbox, so that it is delivered, once, like every other message.
+func (s *Service) Reply(ctx context.Context, m Message) error {
+	if m.Op != OpRespond && m.Op != OpEphemeral {
+		return Errorf(EINTERNAL, "a reply is a response or an ephemeral message, not a %s", m.Op)
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		_, err := tx.Enqueue(m)
+		return err
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"reflect"
+	"time"
 )
 
 // System actors: changes made by growthbot itself or its operator rather
@@ -56,6 +57,10 @@ func NewService(store Store, log *slog.Logger) *Service {
 	}
 	return &Service{Store: store, Clock: SystemClock{}, Log: log, Frameworks: []string{"clear-signals", "do-no-harm"}}
 }
+
+// Now is the service's time: what adapters show as "now" (an experiment's
+// day, this quarter), read from the same clock as the rules.
+func (s *Service) Now() time.Time { return s.Clock.Now() }
 
 // audit appends an audit entry describing a change from before to after
 // (either may be nil) at the transaction's time.

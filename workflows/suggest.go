@@ -1,5 +1,7 @@
 package workflows
 
+import "context"
+
 // Closest returns the candidate nearest to word by edit distance, when it is
 // near enough to be a plausible typo, or "" when none is.
 func Closest(word string, candidates []string) string {
@@ -45,4 +47,31 @@ func editDistance(a, b string) int {
 		}
 	}
 	return rows[len(a)][len(b)]
+}
+
+// Suggest returns the experiment key (when key is set) or else the team key
+// closest to the one given, for a "did you mean" after a not-found error;
+// "" when none is close or they cannot be read.
+func (s *Service) Suggest(ctx context.Context, key, team string) string {
+	var candidates []string
+	word := key
+	err := s.Store.View(ctx, func(tx Tx) error {
+		if word != "" {
+			exps, err := tx.Experiments(ExperimentFilter{})
+			for _, e := range exps {
+				candidates = append(candidates, e.Key)
+			}
+			return err
+		}
+		word = team
+		teams, err := tx.Teams()
+		for _, t := range teams {
+			candidates = append(candidates, t.Key)
+		}
+		return err
+	})
+	if err != nil || word == "" {
+		return ""
+	}
+	return Closest(word, candidates)
 }

@@ -1,8 +1,10 @@
 package workflows
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -126,4 +128,33 @@ func (t Team) Location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// Teams returns every team.
+func (s *Service) Teams(ctx context.Context) ([]Team, error) {
+	var out []Team
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Teams()
+		return err
+	})
+	return out, err
+}
+
+// DefaultTeam returns the team a command that names none is about: the
+// first team the user belongs to. Errors: EINVALID, listing the teams, when
+// the user is in none.
+func (s *Service) DefaultTeam(ctx context.Context, user string) (string, error) {
+	teams, err := s.Teams(ctx)
+	if err != nil {
+		return "", err
+	}
+	var all []string
+	for _, t := range teams {
+		if t.IsMember(user) {
+			return t.Key, nil
+		}
+		all = append(all, t.Key)
+	}
+	return "", Errorf(EINVALID, "you are not in any team, so name one (teams: %s)", strings.Join(all, ", "))
 }
