@@ -37,7 +37,8 @@ var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // goes through it.
 func Escape(s string) string { return mrkdwnEscaper.Replace(s) }
 
-// mention mentions a Slack user.
+// mention mentions a Slack user: the one place that writes Slack's
+// mention syntax.
 func mention(user string) string { return "<@" + user + ">" }
 
 // ErrorMrkdwn returns err's message as Slack mrkdwn: the domain's text

@@ -188,7 +188,7 @@ func approvalCount(n int) string {
 func mentionList(users []string, conj string) string {
 	out := make([]string, len(users))
 	for i, u := range users {
-		out[i] = "<@" + u + ">"
+		out[i] = mention(u)
 	}
 	switch len(out) {
 	case 0:

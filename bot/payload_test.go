@@ -141,3 +141,26 @@ func TestRenderRefusesBadPayloads(t *testing.T) {
 		})
 	}
 }
+
+// TestBodyOfMessagesWithoutPayload: a message enqueued with its body is
+// sent as it is; one pruned after delivery (its payload cleared, its kind
+// kept) has an empty body rather than an error, so that reading old posts
+// back (the console's restore) does not fail on them.
+func TestBodyOfMessagesWithoutPayload(t *testing.T) {
+	r, err := bot.NewRenderer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := r.Body(workflows.Message{Op: workflows.OpPost, Body: workflows.Rendered{Text: "as it is", Blocks: []byte(`[]`)}})
+	if err != nil || body.Text != "as it is" || string(body.Blocks) != `[]` {
+		t.Errorf("a message with its body: %+v, %v", body, err)
+	}
+	body, err = r.Body(workflows.Message{Op: workflows.OpUpload, File: []byte("png"), Filename: "c.png", Title: "Lift"})
+	if err != nil || body.Text != "Lift" || string(body.File) != "png" || body.Filename != "c.png" {
+		t.Errorf("an upload with its file: %+v, %v", body, err)
+	}
+	body, err = r.Body(workflows.Message{Op: workflows.OpPost, Payload: workflows.Payload{Kind: workflows.KindScorecard}})
+	if err != nil || body.Text != "" || len(body.Blocks) != 0 {
+		t.Errorf("a pruned message: %+v, %v", body, err)
+	}
+}

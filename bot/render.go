@@ -59,7 +59,7 @@ func owner(user string) string {
 	if user == "" {
 		return "no owner"
 	}
-	return "<@" + user + ">"
+	return mention(user)
 }
 
 // RenderExperimentList lists experiments, one line each, grouped by state:
@@ -146,7 +146,7 @@ func actorName(actor string) string {
 	if workflows.IsSystemActor(actor) {
 		return "growthbot (" + actor + ")"
 	}
-	return "<@" + actor + ">"
+	return mention(actor)
 }
 
 // auditChanges says what an audit entry changed, a sentence a line:

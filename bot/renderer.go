@@ -143,9 +143,10 @@ func (r *Renderer) RenderContent(c workflows.Content) (workflows.Rendered, error
 
 // Body returns what delivering m sends: its payload rendered, or, for a
 // message enqueued with its body (a reply, a webhook, a row from before
-// messages carried data), that body and file.
+// messages carried data), that body and file. A message pruned after its
+// delivery has neither: its body is empty.
 func (r *Renderer) Body(m workflows.Message) (workflows.Rendered, error) {
-	if m.Payload.Kind == "" {
+	if m.Payload.Kind == "" || len(m.Payload.Data) == 0 {
 		body := m.Body
 		if m.File != nil {
 			body.Text, body.File, body.Filename = m.Title, m.File, m.Filename
