@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/fakeslack"
 	"github.com/growthbot/growthbot/bot/mock"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -210,5 +214,70 @@ func TestButtonRepliesGoThroughTheDomain(t *testing.T) {
 	if m.Op != workflows.OpEphemeral || m.Channel != "C0CHECKOUT" || m.User != "U0ENG1" || m.Key == "" ||
 		!strings.Contains(m.Body.Text, "Goal #7, *Ship &lt;it&gt;*, is done") {
 		t.Errorf("reply %+v", m)
+	}
+}
+
+// TestSlackRecordsEachRequestThroughTheDomain: a signed command is applied
+// only when the domain recorded it as new; a replay is refused, a retry
+// ignored, and when it cannot be recorded nothing is done and the user is
+// told so.
+func TestSlackRecordsEachRequestThroughTheDomain(t *testing.T) {
+	tests := []struct {
+		name    string
+		outcome workflows.DeliveryOutcome
+		fail    error
+		status  int
+		applied bool
+		want    string
+	}{
+		{"new", workflows.DeliveryNew, nil, http.StatusOK, true, "Experiments"},
+		{"replay", workflows.DeliveryReplay, nil, http.StatusUnauthorized, false, "replayed request"},
+		{"retry", workflows.DeliveryRetry, nil, http.StatusOK, false, ""},
+		{"cannot record", 0, errors.New("database is read-only"), http.StatusOK, false, "cannot write to its database right now"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var recorded []workflows.InboundDelivery
+			applied := false
+			d := &mock.Domain{
+				RecordDeliveriesFn: func(ctx context.Context, ds []workflows.InboundDelivery) ([]workflows.DeliveryOutcome, error) {
+					recorded = append(recorded, ds...)
+					out := make([]workflows.DeliveryOutcome, len(ds))
+					for i := range out {
+						out[i] = tc.outcome
+					}
+					return out, tc.fail
+				},
+				ListExperimentsFn: func(ctx context.Context, team string) ([]workflows.Experiment, error) {
+					applied = true
+					return nil, nil
+				},
+				TeamsFn: func(ctx context.Context) ([]workflows.Team, error) { return nil, nil },
+				NowFn:   time.Now,
+			}
+			srv := bot.NewServer(nil, func(context.Context) error { return nil })
+			(&bot.Slack{Router: fakeRouter(d), SigningSecret: secret, Log: discardLog()}).Mount(srv)
+			server := httptest.NewServer(srv)
+			defer server.Close()
+			body := fakeslack.CommandBody(fakeslack.Command{Command: "/exp", Text: "list", UserID: "U0ENG1", TriggerID: "T42"})
+			req, err := http.NewRequest(http.MethodPost, server.URL+"/slack/commands", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			fakeslack.Sign(req, body, secret, time.Now())
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || applied != tc.applied || !strings.Contains(string(raw), tc.want) {
+				t.Errorf("status %d, applied %v, body %s; want %d, %v, %q", resp.StatusCode, applied, raw, tc.status, tc.applied, tc.want)
+			}
+			if len(recorded) != 1 || !strings.HasPrefix(recorded[0].Request, "request:") || recorded[0].ID != "command:T42" {
+				t.Errorf("recorded %+v, want the request and its trigger", recorded)
+			}
+		})
 	}
 }

@@ -56,12 +56,7 @@ func runScorecard(ctx context.Context, e *env, args []string) error {
 
 // suggestExperiment adds the closest experiment key to a not-found error.
 func suggestExperiment(ctx context.Context, svc *workflows.Service, key string, err error) error {
-	exps, lerr := svc.ListExperiments(ctx, "")
-	var keys []string
-	for _, x := range exps {
-		keys = append(keys, x.Key)
-	}
-	if c := workflows.Closest(key, keys); lerr == nil && c != "" {
+	if c := svc.Suggest(ctx, key, ""); c != "" {
 		return workflows.Errorf(workflows.ENOTFOUND, "no experiment %q", key).WithHint("did you mean %q?", c)
 	}
 	return err
