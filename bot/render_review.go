@@ -208,6 +208,8 @@ func marks(v workflows.KPIValue) string {
 	switch v.Source {
 	case workflows.SourceEvents:
 		m = append(m, "from events")
+	case workflows.SourceTeamEvents:
+		m = append(m, "from the team's events")
 	case workflows.SourceDaily:
 		m = append(m, "from daily values")
 	}
@@ -298,7 +300,8 @@ func roughly(unit workflows.KPIUnit, v float64) float64 {
 // sourceNote says where a value came from, for the KPI table.
 func sourceNote(v workflows.KPIValue) string {
 	s := map[workflows.KPISource]string{workflows.SourceImported: "imported", workflows.SourceDaily: "imported daily",
-		workflows.SourceEvents: "computed from events", workflows.SourceDerived: "derived"}[v.Source]
+		workflows.SourceEvents: "computed from events", workflows.SourceTeamEvents: "computed from the team's events",
+		workflows.SourceDerived: "derived"}[v.Source]
 	if v.Name == workflows.KPIChurnRate {
 		s = "churned MRR / last month's MRR"
 	}
@@ -343,6 +346,11 @@ func (r *Renderer) reviewNumbers(rv workflows.Review) Message {
 		Context("– means no value: send it with `growthbot import kpis` or `POST /api/v1/kpis`. A zero is shown only when a zero was sent."))
 	if rv.Computed {
 		blocks = append(blocks, Context(r.text("review.computed", nil)))
+	}
+	if c := rv.Company; c != nil {
+		blocks = append(blocks, Context(r.text("review.company", map[string]string{"Team": Escape(rv.Team.Name),
+			"Month": monthName(rv.Month), "Zone": c.Timezone, "Active": companyValue(workflows.UnitCount, c.ActiveUsers),
+			"Retention": companyValue(workflows.UnitShare, c.Retention)})))
 	}
 	return Message{Text: title, Blocks: blocks}
 }
@@ -650,4 +658,17 @@ func describeCourse(c workflows.Course) string {
 func (r *Renderer) reviewDecisionNote(v workflows.ReviewDecisionNote) Message {
 	text := r.text("review.decision", decisionData(v.Record))
 	return Message{Text: fmt.Sprintf("%s decided: %s", Escape(v.Team.Name), describeCourse(v.Record.Course)), Blocks: []slack.Block{Section(text)}}
+}
+
+// companyValue shows a company-wide number beside a team's: its value,
+// or that it has none, and whether it is partial.
+func companyValue(unit workflows.KPIUnit, v workflows.KPIValue) string {
+	if !v.Known {
+		return "no value"
+	}
+	out := kpiValue(unit, v.Value)
+	if v.Partial {
+		out += " (partial)"
+	}
+	return out
 }

@@ -127,6 +127,8 @@ func (r *Renderer) Render(p workflows.Payload) (workflows.Rendered, error) {
 		return decodedMessage(p, r.renderPostMortemAsk)
 	case workflows.KindRolloutAlert:
 		return decodedMessage(p, r.renderRolloutAlert)
+	case workflows.KindEarlierDecided:
+		return decoded(p, r.renderEarlierDecided)
 	}
 	return workflows.Rendered{}, fmt.Errorf("bot: no renderer for payload kind %q", p.Kind)
 }

@@ -468,13 +468,15 @@ func (t *Tx) CountExposures(experiment string) (int, error) {
 type eventWriter struct {
 	*importWriter
 	names map[string]int64 // event name ids
+	teams map[string]int64 // event team ids
 	rows  []eventKey       // the batch, to sort
 }
 
-// eventKey is a row of the events table, its key.
+// eventKey is a row of the events table: its key, and its team.
 type eventKey struct {
 	at, unit, event int64
 	value           float64
+	team            int64
 }
 
 func compareEvents(a, b eventKey) int {
@@ -483,7 +485,7 @@ func compareEvents(a, b eventKey) int {
 
 // EventWriter returns a writer of events; see workflows.IngestStore.
 func (t *Tx) EventWriter() (workflows.BatchWriter[workflows.Event], error) {
-	w, err := newImportWriter(t, "events", "INSERT OR IGNORE INTO events", "at, unit, event, value", "")
+	w, err := newImportWriter(t, "events", "INSERT OR IGNORE INTO events", "at, unit, event, value, team", "")
 	if err != nil {
 		return nil, err
 	}
@@ -491,7 +493,7 @@ func (t *Tx) EventWriter() (workflows.BatchWriter[workflows.Event], error) {
 	if err != nil {
 		return nil, errors.Join(err, w.Close())
 	}
-	return &eventWriter{importWriter: w, names: names}, nil
+	return &eventWriter{importWriter: w, names: names, teams: map[string]int64{}}, nil
 }
 
 // Write stores events; an event identical to a stored one is skipped.
@@ -513,13 +515,36 @@ func (w *eventWriter) Write(rows []workflows.Event) (int, error) {
 			}
 			w.names[r.Name] = name
 		}
-		w.rows = append(w.rows, eventKey{r.At.UnixMilli(), unit, name, r.Value})
+		var team int64
+		if r.Team != "" {
+			var err error
+			if team, err = w.teamID(r.Team); err != nil {
+				return 0, err
+			}
+		}
+		w.rows = append(w.rows, eventKey{r.At.UnixMilli(), unit, name, r.Value, team})
 	}
 	slices.SortFunc(w.rows, compareEvents)
 	for _, r := range w.rows {
-		w.importWriter.rows.args = append(w.importWriter.rows.args, r.at, r.unit, r.event, r.value)
+		w.importWriter.rows.args = append(w.importWriter.rows.args, r.at, r.unit, r.event, r.value, r.team)
 	}
 	return w.flush()
+}
+
+// teamID returns the number of an event's team, numbering it with its
+// first event.
+func (w *eventWriter) teamID(team string) (int64, error) {
+	if id, ok := w.teams[team]; ok {
+		return id, nil
+	}
+	var id int64
+	err := w.t.queryRow(`INSERT INTO event_teams (team) VALUES (?)
+		ON CONFLICT (team) DO UPDATE SET team = excluded.team RETURNING id`, team).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: event team %q: %w", team, err)
+	}
+	w.teams[team] = id
+	return id, nil
 }
 
 // eventNames returns the ids of the event names stored so far.

@@ -67,8 +67,44 @@ func TestMonthlyActivity(t *testing.T) {
 	if !first.Equal(month(8)) || !last.Equal(month(11)) {
 		t.Errorf("span %v .. %v", first, last)
 	}
+	// The same units' events of a team: theirs only, and the span of them
+	// in the periods; a team without events has none.
+	teamEvents := []workflows.Event{ev("a", month(8).Add(3*time.Hour)), ev("a", month(9).Add(time.Hour)), ev("z", month(9).Add(2*time.Hour)),
+		ev("c", month(10).Add(time.Hour)), ev("f", month(11).Add(time.Hour))}
+	for i := range teamEvents {
+		teamEvents[i].Name, teamEvents[i].Team = "checkout_view", "checkout"
+	}
+	err = db.Update(ctx, func(tx workflows.Tx) error {
+		w, err := tx.EventWriter()
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(teamEvents); err != nil {
+			return err
+		}
+		return w.Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = db.View(ctx, func(tx workflows.Tx) error {
-		_, err := tx.MonthlyActivity(make([]time.Time, 34))
+		own, err := tx.TeamActivity("checkout", bounds)
+		if err != nil {
+			return err
+		}
+		wantOwn := []workflows.Activity{{Active: 1}, {Active: 2, Retained: 1}, {Active: 1}}
+		if !slices.Equal(own.Activity, wantOwn) || !own.First.Equal(month(8).Add(3*time.Hour)) || !own.Last.Equal(month(10).Add(time.Hour)) {
+			t.Errorf("checkout's activity %+v, %v .. %v; want %+v from 03:00 on 1 Aug to 01:00 on 1 Oct", own.Activity, own.First, own.Last, wantOwn)
+		}
+		none, err := tx.TeamActivity("onboarding", bounds)
+		if err != nil || none.Activity != nil || !none.First.IsZero() {
+			t.Errorf("a team without events: %+v, %v", none, err)
+		}
+		all, err := tx.MonthlyActivity(bounds)
+		if want := []workflows.Activity{{Active: 2}, {Active: 4, Retained: 2}, {Active: 2, Retained: 1}}; err != nil || !slices.Equal(all, want) {
+			t.Errorf("every unit's activity with the team's events: %+v, %v; want %+v", all, err, want)
+		}
+		_, err = tx.MonthlyActivity(make([]time.Time, 34))
 		return err
 	})
 	if workflows.ErrorCode(err) != workflows.EINVALID {

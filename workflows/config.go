@@ -124,6 +124,10 @@ type (
 			Start string   `yaml:"start"`
 			End   string   `yaml:"end"`
 		} `yaml:"holdout"`
+		Events *struct {
+			Names        []string `yaml:"names"`
+			UnitPrefixes []string `yaml:"unit_prefixes"`
+		} `yaml:"events"`
 	}
 	metricYAML struct {
 		Key            string   `yaml:"key"`
@@ -449,7 +453,7 @@ func (p *configParser) checkFramework(it item, field, what, name string) {
 }
 
 func (p *configParser) teams(raw []teamYAML, nodes []*yaml.Node) {
-	seen := map[string]int{}
+	seen, claimed := map[string]int{}, map[string]string{}
 	for i, r := range raw {
 		it := itemAt(nodes, i)
 		if !p.checkKey("team", r.Key, it, seen) {
@@ -516,7 +520,32 @@ func (p *configParser) teams(raw []teamYAML, nodes []*yaml.Node) {
 		if r.Holdout != nil {
 			t.Holdout = p.holdout(r.Holdout.Share, r.Holdout.Start, r.Holdout.End, item{child(it.n, "holdout")}, what, t.Location())
 		}
+		if r.Events != nil {
+			t.Events = EventMatch{Names: r.Events.Names, UnitPrefixes: r.Events.UnitPrefixes}
+			p.checkEventMatch(item{child(it.n, "events")}, what, t.Events, claimed)
+		}
 		p.cfg.Teams = append(p.cfg.Teams, t)
+	}
+}
+
+// checkEventMatch checks a team's teams[].events: names and prefixes that
+// are not empty, and claimed by no other team of the file (claimed maps
+// "names X" or "unit_prefixes X" to the team that took it).
+func (p *configParser) checkEventMatch(it item, what string, m EventMatch, claimed map[string]string) {
+	for _, list := range []struct {
+		field  string
+		values []string
+	}{{"names", m.Names}, {"unit_prefixes", m.UnitPrefixes}} {
+		for _, v := range list.values {
+			switch key := list.field + " " + v; {
+			case v == "" || len(v) > MaxNameBytes:
+				p.add(it.line(list.field), "%s: events.%s has an entry that is empty or longer than %d bytes", what, list.field, MaxNameBytes)
+			case claimed[key] != "" && claimed[key] != what:
+				p.add(it.line(list.field), "%s: events.%s %q is %s's already: an event belongs to one team", what, list.field, v, claimed[key])
+			default:
+				claimed[key] = what
+			}
+		}
 	}
 }
 

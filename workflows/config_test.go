@@ -85,6 +85,11 @@ func TestParseConfigProblems(t *testing.T) {
 		{"bad time zone", "    approvers: [U0PM]\n", "    approvers: [U0PM]\n    timezone: Mars/Olympus\n", nil, 6, `unknown time zone "Mars/Olympus"`},
 		{"ratio of unknown metric", "metrics:\n", "metrics:\n  - {key: aov, type: ratio, numerator: revenue, denominator: purchase}\n", nil, 7, `numerator "revenue" is not a metric`},
 		{"bad yaml", "    lead: U0LEAD", "    lead: [U0LEAD", nil, 4, "YAML syntax: did not find expected"},
+		{"an event name two teams claim", "    approvers: [U0PM]\n", "    approvers: [U0PM]\n    events: {names: [purchase]}\n" +
+			"  - {key: growth, channel: C0GROWTH, lead: U0A, approvers: [U0B], events: {names: [purchase]}}\n", nil, 7,
+			`team "growth": events.names "purchase" is team "checkout"'s already: an event belongs to one team`},
+		{"an empty unit prefix", "    approvers: [U0PM]\n", "    approvers: [U0PM]\n    events: {unit_prefixes: [\"\"]}\n", nil, 6,
+			`team "checkout": events.unit_prefixes has an entry that is empty`},
 		{"duplicate mapping key", "    lead: U0LEAD", "    lead: U0LEAD\n    lead: U0OTHER", nil, 5, `team "checkout": key "lead" appears twice (first on line 4)`},
 		{"team known only to the store", "teams:\n  - key: checkout\n    channel: C0CHECKOUT\n    lead: U0LEAD\n    approvers: [U0PM]\n", "", &workflows.ConfigEnv{Frameworks: env.Frameworks}, 6, `team "checkout" is not defined`},
 	}

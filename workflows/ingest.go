@@ -25,6 +25,11 @@ type Event struct {
 	Name   string
 	Value  float64
 	At     time.Time
+	// Team is the team the event belongs to: the one the input names, or
+	// else the one whose teams[].events matches its name or unit (see
+	// Team.Events); empty for an event of no team. A team's computed KPIs
+	// count its own events.
+	Team string
 }
 
 // ImportKind names what an import brings in.
@@ -45,7 +50,7 @@ var ImportKinds = []ImportKind{ImportExposures, ImportEvents, ImportKPIs}
 // and what a problem's Field names.
 var importColumns = map[ImportKind][]string{
 	ImportExposures: {"unit_id", "experiment", "variant", "timestamp"},
-	ImportEvents:    {"unit_id", "event", "value", "timestamp"},
+	ImportEvents:    {"unit_id", "event", "value", "timestamp", "team"},
 	ImportKPIs:      {"team", "name", "period", "value"},
 }
 
@@ -56,7 +61,7 @@ func (k ImportKind) Columns() []string { return importColumns[k] }
 // The columns of each kind, by number.
 const (
 	colUnit, colExperiment, colVariant, colExposureAt = 0, 1, 2, 3
-	colEventAt                                        = 3
+	colEventAt, colEventTeam                          = 3, 4
 	colTeam, colKPIName, colPeriod                    = 0, 1, 2
 )
 
@@ -324,9 +329,35 @@ func importEvents(ctx context.Context, tx Tx, rows Rows[Event], opts ImportOptio
 		return importCounts{}, err
 	}
 	defer closeWriter(w, &err)
-	now := tx.Now()
-	return importRows(ctx, rows, func(rows Rows[Event], e *Event) { checkTime(rows, colEventAt, e.At, now) }, w, opts)
+	teams, err := tx.Teams()
+	if err != nil {
+		return importCounts{}, err
+	}
+	rules := eventRules{now: tx.Now(), teams: NewEventTeams(teams)}
+	return importRows(ctx, rows, rules.check, w, opts)
 }
+
+// eventRules check an event's time and team, and attribute an event that
+// names no team to the team whose teams[].events matches it.
+type eventRules struct {
+	now   time.Time
+	teams EventTeams
+}
+
+func (x *eventRules) check(rows Rows[Event], e *Event) {
+	checkTime(rows, colEventAt, e.At, x.now)
+	switch {
+	case !rows.Decoded(colEventTeam):
+	case e.Team != "":
+		if !slices.Contains(x.teams.keys, e.Team) {
+			rows.Reject(colEventTeam, "%s", suggest(fmt.Sprintf("team %q does not exist", e.Team), e.Team, x.keys(), ""))
+		}
+	default:
+		e.Team = x.teams.Attribute(e.Name, e.UnitID)
+	}
+}
+
+func (x *eventRules) keys() []string { return x.teams.keys }
 
 func importKPIs(ctx context.Context, tx Tx, rows Rows[KPIPoint], opts ImportOptions) (_ importCounts, err error) {
 	teams, err := tx.Teams()

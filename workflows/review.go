@@ -110,7 +110,9 @@ const (
 	SourceImported KPISource = "imported"
 	SourceDaily    KPISource = "daily"  // rolled up from daily points
 	SourceEvents   KPISource = "events" // computed from the events table
-	SourceDerived  KPISource = "derived"
+	// SourceTeamEvents: computed from the events attributed to the team.
+	SourceTeamEvents KPISource = "team-events"
+	SourceDerived    KPISource = "derived"
 )
 
 // KPIValue is one KPI in one month. A value that is not Known is missing:
@@ -363,6 +365,17 @@ type ReviewStore interface {
 	// EventSpan returns the times of the first and the last event; zero
 	// times when there are none.
 	EventSpan() (first, last time.Time, err error)
+	// TeamActivity returns, for the events attributed to team (Event.Team),
+	// the activity of each period as MonthlyActivity does for all events,
+	// with the times of the first and last of them in the periods; zero
+	// when the team has no event in them.
+	TeamActivity(team string, bounds []time.Time) (TeamActivity, error)
+}
+
+// TeamActivity is the activity of a team's own events over periods.
+type TeamActivity struct {
+	Activity    []Activity
+	First, Last time.Time
 }
 
 // Review is a team's monthly growth review: the numbers, what moved, the
@@ -398,11 +411,23 @@ type Review struct {
 	Program Program
 	Goals   []Goal
 	Trend   []TrendPoint
+	// Company is set when the team's computed active users and retention
+	// count its own events: the company-wide figures of the month beside
+	// them, the same in every team's review.
+	Company *CompanyKPIs `json:",omitempty"`
 	// Currency is settings.currency: the unit of MRR on the chart.
 	Currency string `json:",omitempty"`
 	// Holdout compares the team's holdout with everyone else; nil when the
 	// team keeps none.
 	Holdout *HoldoutComparison
+}
+
+// CompanyKPIs are the month's active users and retention computed from
+// the events of every unit, with months in the company's time zone.
+type CompanyKPIs struct {
+	ActiveUsers KPIValue
+	Retention   KPIValue
+	Timezone    string
 }
 
 // Over reports whether the month had ended in the team's time zone when
@@ -489,12 +514,15 @@ type reviewInput struct {
 	now   time.Time
 	// company is the time zone of company-wide numbers: the month bounds
 	// of active users and retention computed from events.
-	company     *time.Location
-	currency    string
-	points      []KPIPoint
-	activity    []Activity // months[0..12]
-	eventFirst  time.Time
-	eventLast   time.Time
+	company    *time.Location
+	currency   string
+	points     []KPIPoint
+	activity   []Activity // months[0..12], every unit's events
+	eventFirst time.Time
+	eventLast  time.Time
+	// own is the activity of the events attributed to the team; nil when
+	// none are.
+	own         *eventActivity
 	experiments []Experiment
 	snapshots   map[string]Snapshot // by experiment: the last before its decision
 	goals       []Goal
@@ -538,6 +566,15 @@ func (s *Service) assembleReview(ctx context.Context, tx Tx, t Team, month strin
 		}
 		if in.eventFirst, in.eventLast, err = events.EventSpan(); err != nil {
 			return Review{}, err
+		}
+		if t.Source == "" {
+			own, err := tx.TeamActivity(t.Key, bounds)
+			if err != nil {
+				return Review{}, err
+			}
+			if !own.First.IsZero() {
+				in.own = &eventActivity{activity: own.Activity, first: own.First, last: own.Last, source: SourceTeamEvents}
+			}
 		}
 	}
 	if in.experiments, err = tx.Experiments(ExperimentFilter{Team: t.Key}); err != nil {
@@ -637,6 +674,7 @@ func buildReview(in reviewInput) Review {
 		AsOf: in.now, Previous: in.previous, Record: in.record, Goals: in.goals, Currency: in.currency}
 	rv.Quarter = Quarter(rv.Start)
 	k := buildKPITable(in)
+	rv.Company = companyKPIs(in, k.months)
 	cur := reviewHistory
 	rv.Headlines = headlines(k, cur, in.team.Targets)
 	rv.KPIs = allKPIRows(k, cur)
@@ -660,7 +698,7 @@ func buildReview(in reviewInput) Review {
 		if v.Known && v.Partial && v.Note != "" {
 			rv.PartialNotes = append(rv.PartialNotes, fmt.Sprintf("%s for %s: %s", KPIDefinition(name).Label, rv.Start.Format("January 2006"), v.Note))
 		}
-		rv.Computed = rv.Computed || v.Known && v.Source == SourceEvents
+		rv.Computed = rv.Computed || v.Known && (v.Source == SourceEvents || v.Source == SourceTeamEvents)
 	}
 	rv.Partial = len(rv.PartialNotes) > 0
 	return rv
@@ -762,11 +800,34 @@ func buildKPITable(in reviewInput) kpiTable {
 	return k
 }
 
+// eventActivity is what computed KPIs come from: the events of every unit
+// (company-wide), or those attributed to the team.
+type eventActivity struct {
+	activity    []Activity // months[0..12]
+	first, last time.Time
+	source      KPISource
+}
+
+// computedFrom returns the activity the team's computed KPIs count: its
+// own events when any are attributed to it, else every unit's.
+func (in reviewInput) computedFrom() eventActivity {
+	if in.own != nil {
+		return *in.own
+	}
+	return in.companyEvents()
+}
+
+func (in reviewInput) companyEvents() eventActivity {
+	return eventActivity{activity: in.activity, first: in.eventFirst, last: in.eventLast, source: SourceEvents}
+}
+
 // addComputed fills active_users and retention from events where no value
 // was imported. A month without any event has no value: no activity is not
-// the same as no data.
+// the same as no data. Month bounds are in the company's time zone, for a
+// team's own events too, so that its figures and the company's compare.
 func (k kpiTable) addComputed(in reviewInput, row func(string) []KPIValue) {
-	if len(in.activity) != len(k.months) || in.eventFirst.IsZero() {
+	ev := in.computedFrom()
+	if len(ev.activity) != len(k.months) || ev.first.IsZero() {
 		return
 	}
 	loc := in.company
@@ -774,21 +835,21 @@ func (k kpiTable) addComputed(in reviewInput, row func(string) []KPIValue) {
 	for i, m := range k.months {
 		start, end := monthStart(m, 0, loc), monthStart(m, 1, loc)
 		switch {
-		case in.eventFirst.After(start.AddDate(0, 0, 1)):
-			partial[i] = "events begin " + DayText(in.eventFirst.In(loc))
-		case in.eventLast.Before(end.AddDate(0, 0, -1)):
-			partial[i] = "events end " + DayText(in.eventLast.In(loc))
+		case ev.first.After(start.AddDate(0, 0, 1)):
+			partial[i] = "events begin " + DayText(ev.first.In(loc))
+		case ev.last.Before(end.AddDate(0, 0, -1)):
+			partial[i] = "events end " + DayText(ev.last.In(loc))
 		}
 	}
-	for i, a := range in.activity {
+	for i, a := range ev.activity {
 		if a.Active == 0 {
 			continue
 		}
 		if vs := row(KPIActiveUsers); !vs[i].Known {
 			vs[i] = KPIValue{Name: KPIActiveUsers, Month: k.months[i], Value: float64(a.Active), Known: true,
-				Source: SourceEvents, Partial: partial[i] != "", Note: partial[i]}
+				Source: ev.source, Partial: partial[i] != "", Note: partial[i]}
 		}
-		if i == 0 || in.activity[i-1].Active == 0 {
+		if i == 0 || ev.activity[i-1].Active == 0 {
 			continue
 		}
 		if vs := row(KPIRetention); !vs[i].Known {
@@ -796,10 +857,40 @@ func (k kpiTable) addComputed(in reviewInput, row func(string) []KPIValue) {
 			if note == "" && partial[i-1] != "" {
 				note = fmt.Sprintf("compares with %s, whose %s", monthStart(k.months[i-1], 0, loc).Format("January 2006"), partial[i-1])
 			}
-			vs[i] = KPIValue{Name: KPIRetention, Month: k.months[i], Value: float64(a.Retained) / float64(in.activity[i-1].Active),
-				Known: true, Source: SourceEvents, Partial: note != "", Note: note}
+			vs[i] = KPIValue{Name: KPIRetention, Month: k.months[i], Value: float64(a.Retained) / float64(ev.activity[i-1].Active),
+				Known: true, Source: ev.source, Partial: note != "", Note: note}
 		}
 	}
+}
+
+// companyKPIs computes the month's company-wide active users and
+// retention from every unit's events, for a review whose own come from the
+// team's events; nil otherwise.
+func companyKPIs(in reviewInput, months []string) *CompanyKPIs {
+	if in.own == nil {
+		return nil
+	}
+	company := in
+	company.own = nil
+	k := kpiTable{months: months, values: map[string][]KPIValue{}}
+	row := func(name string) []KPIValue {
+		if k.values[name] == nil {
+			vs := make([]KPIValue, len(months))
+			for i, m := range months {
+				vs[i] = KPIValue{Name: name, Month: m}
+			}
+			k.values[name] = vs
+		}
+		return k.values[name]
+	}
+	k.addComputed(company, row)
+	c := &CompanyKPIs{ActiveUsers: k.at(KPIActiveUsers, reviewHistory), Retention: k.at(KPIRetention, reviewHistory),
+		Timezone: in.company.String()}
+	if in.now.Before(monthStart(in.month, 1, in.company)) {
+		c.ActiveUsers.Partial = c.ActiveUsers.Partial || c.ActiveUsers.Known
+		c.Retention.Partial = c.Retention.Partial || c.Retention.Known
+	}
+	return c
 }
 
 // addChurnRate derives the revenue churn rate: churned MRR over the

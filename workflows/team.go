@@ -33,6 +33,66 @@ type Team struct {
 	// Holdout keeps a share of the team's units out of all its experiments
 	// and rollouts, shipped ones included.
 	Holdout Holdout
+	// Events are the events that belong to the team when they do not say
+	// (teams[].events in the config): its computed KPIs count them.
+	Events EventMatch
+}
+
+// EventMatch picks a team's events by name, or by the start of the unit
+// id (an id like "org-acme-42" can say whose unit it is).
+type EventMatch struct {
+	Names        []string `json:",omitempty"`
+	UnitPrefixes []string `json:",omitempty"`
+}
+
+// Empty reports whether the match picks nothing.
+func (m EventMatch) Empty() bool { return len(m.Names) == 0 && len(m.UnitPrefixes) == 0 }
+
+// EventTeams attributes events to teams: an event's name first, then the
+// longest unit prefix that matches. A name or prefix two teams claim goes
+// to the first by key (apply refuses a file that does this).
+type EventTeams struct {
+	keys     []string
+	names    map[string]string
+	prefixes []teamPrefix // longest first
+}
+
+type teamPrefix struct{ prefix, team string }
+
+// NewEventTeams returns the attribution of the teams' event matches.
+func NewEventTeams(teams []Team) EventTeams {
+	sorted := slices.Clone(teams)
+	slices.SortFunc(sorted, func(a, b Team) int { return strings.Compare(a.Key, b.Key) })
+	et := EventTeams{names: map[string]string{}}
+	for _, t := range sorted {
+		et.keys = append(et.keys, t.Key)
+		for _, n := range t.Events.Names {
+			if _, taken := et.names[n]; !taken {
+				et.names[n] = t.Key
+			}
+		}
+		for _, p := range t.Events.UnitPrefixes {
+			if !slices.ContainsFunc(et.prefixes, func(tp teamPrefix) bool { return tp.prefix == p }) {
+				et.prefixes = append(et.prefixes, teamPrefix{p, t.Key})
+			}
+		}
+	}
+	slices.SortStableFunc(et.prefixes, func(a, b teamPrefix) int { return len(b.prefix) - len(a.prefix) })
+	return et
+}
+
+// Attribute returns the team of an event that names none; empty when no
+// team's match picks it.
+func (et EventTeams) Attribute(name, unit string) string {
+	if team, ok := et.names[name]; ok {
+		return team
+	}
+	for _, tp := range et.prefixes {
+		if strings.HasPrefix(unit, tp.prefix) {
+			return tp.team
+		}
+	}
+	return ""
 }
 
 // Holdout is a share of units that get the control of every experiment of

@@ -237,6 +237,11 @@ func TestServeIngestionAPI(t *testing.T) {
 			{"unit_id":"b","experiment":"one-click-checkout","variant":"treatment","timestamp":%d}]`, ts, ts), 200, `"imported":2`},
 		{"events as NDJSON, one repeated", "/api/v1/events", "tok", fmt.Sprintf(`{"unit_id":"a","event":"purchase","value":3,"timestamp":%d}
 {"unit_id":"a","event":"purchase","value":3,"timestamp":%d}`, ts, ts), 200, `"duplicates":1,"imported":1,"kind":"events","read":2`},
+		{"events of a team", "/api/v1/events", "tok", fmt.Sprintf(`{"unit_id":"t","event":"purchase","timestamp":%d,"team":"checkout"}`, ts),
+			200, `"imported":1`},
+		{"events of a team that does not exist", "/api/v1/events", "tok",
+			fmt.Sprintf(`{"unit_id":"t","event":"purchase","timestamp":%d}`+"\n"+`{"unit_id":"u","event":"purchase","timestamp":%d,"team":"chekout"}`, ts, ts), 400,
+			`"problems":[{"column":65,"field":"team","line":2,"message":"team \"chekout\" does not exist (did you mean \"checkout\"?)"}]`},
 		{"a bad row", "/api/v1/events", "tok", `{"unit_id":"a","event":"purchase","timestamp":"yesterday"}`, 400,
 			`"problems":[{"column":47,"field":"timestamp","line":1,"message":"timestamp \"yesterday\" is not RFC 3339 or Unix seconds"}]`},
 		{"too many rows", "/api/v1/events", "tok", strings.Repeat(`{"unit_id":"a","event":"e","timestamp":1735689600}`+"\n", 4), 413,
@@ -261,9 +266,9 @@ func TestServeIngestionAPI(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`growthbot_ingested_rows_total{kind="events",outcome="imported"} 1`,
+	for _, want := range []string{`growthbot_ingested_rows_total{kind="events",outcome="imported"} 2`,
 		`growthbot_ingested_rows_total{kind="exposures",outcome="imported"} 2`,
-		`growthbot_http_requests_total{code="400",route="POST /api/v1/events"} 1`} {
+		`growthbot_http_requests_total{code="400",route="POST /api/v1/events"} 2`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("metrics lack %s", want)
 		}

@@ -120,7 +120,8 @@ func TestApplyRefusesABadCronSpec(t *testing.T) {
 	}
 	cfg := writeFile(t, dir, "bad.yaml", bad)
 	res := run(t, "", nil, "apply", "-f", cfg, "--db", db)
-	want := `bad.yaml:104: settings: schedules.digest "0 25 1-3 * *" is not a cron spec: `
+	line := strings.Count(bad[:strings.Index(bad, `digest: "0 25`)], "\n") + 1
+	want := fmt.Sprintf(`bad.yaml:%d: settings: schedules.digest "0 25 1-3 * *" is not a cron spec: `, line)
 	if res.code != 1 || !strings.Contains(res.stderr, want) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant %q in it", res.code, res.stderr, want)
 	}

@@ -143,3 +143,113 @@ func TestCompanyRetentionIsTheSameForEveryTeam(t *testing.T) {
 		t.Errorf("retention by team: %v; want 50%% for both (5 of 10 units, month bounds in UTC)", retention)
 	}
 }
+
+// teamEventsConfig has two teams in different time zones whose events
+// are told apart: checkout's by their name, onboarding's by the start of
+// their unit ids.
+const teamEventsConfig = `
+teams:
+  - {key: checkout, name: Checkout, channel: C0CHECKOUT, lead: U0LEAD, approvers: [U0LEAD], timezone: Europe/Berlin,
+     events: {names: [checkout_view]}}
+  - {key: onboarding, name: Onboarding, channel: C0ONBOARD, lead: U0LEAD2, approvers: [U0LEAD2], timezone: America/New_York,
+     events: {unit_prefixes: [onb-]}}
+settings:
+  timezone: UTC
+`
+
+// TestTeamEventsGiveTeamKPIs: events imported with `growthbot import
+// events` belong to a team by their own team column (NDJSON or CSV), or by
+// the team's teams[].events in the config (an event name, a unit prefix).
+// Each team's review (`/growth review` at the console) then shows active
+// users and retention from its own events, and, beside them, the
+// company-wide figures from every event, the same for both. An event
+// naming a team that does not exist is refused by its line.
+func TestTeamEventsGiveTeamKPIs(t *testing.T) {
+	now := time.Now().UTC()
+	month := workflows.PreviousMonth(now.Add(-12*time.Hour), time.UTC) // over in Berlin and New York too
+	start, _ := time.Parse("2006-01", month)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", teamEventsConfig), "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	var ndjson strings.Builder
+	event := func(unit, name, team string, at time.Time) {
+		fmt.Fprintf(&ndjson, `{"unit_id":%q,"event":%q,"timestamp":%q`, unit, name, at.Format(time.RFC3339))
+		if team != "" {
+			fmt.Fprintf(&ndjson, `,"team":%q`, team)
+		}
+		ndjson.WriteString("}\n")
+	}
+	before, during := start.AddDate(0, -1, 10), start.AddDate(0, 0, 10)
+	// Checkout: c1..c4 last month by name, c1, c2 again this month; x1 and
+	// x2 this month by their team column.
+	for i := 1; i <= 4; i++ {
+		event(fmt.Sprintf("c%d", i), "checkout_view", "", before)
+	}
+	for i := 1; i <= 2; i++ {
+		event(fmt.Sprintf("c%d", i), "checkout_view", "", during)
+	}
+	// Onboarding: onb-1..onb-5 last month by prefix; onb-1..onb-4 again and
+	// onb-9 new this month.
+	for i := 1; i <= 5; i++ {
+		event(fmt.Sprintf("onb-%d", i), "page_view", "", before)
+	}
+	for _, i := range []int{1, 2, 3, 4, 9} {
+		event(fmt.Sprintf("onb-%d", i), "page_view", "", during)
+	}
+	// Nobody's: u1..u3 last month, u1 this month.
+	for i := 1; i <= 3; i++ {
+		event(fmt.Sprintf("u%d", i), "page_view", "", before)
+	}
+	event("u1", "page_view", "", during)
+	csv := fmt.Sprintf("unit_id,event,timestamp,team\nx1,page_view,%s,checkout\nx2,page_view,%s,checkout\nu3,page_view,%s,\n",
+		during.Format(time.RFC3339), during.Format(time.RFC3339), during.Format(time.RFC3339))
+	for name, data := range map[string]string{"events.ndjson": ndjson.String(), "events.csv": csv} {
+		if res := run(t, "", nil, "import", "events", writeFile(t, dir, name, data), "--db", db); res.code != 0 {
+			t.Fatalf("import %s: %+v", name, res)
+		}
+	}
+	bad := writeFile(t, dir, "bad.csv", "unit_id,event,timestamp,team\nx3,page_view,"+during.Format(time.RFC3339)+",onboardin\n")
+	if res := run(t, "", nil, "import", "events", bad, "--db", db); res.code == 0 ||
+		!strings.Contains(res.stderr, `bad.csv:2:4: team "onboardin" does not exist (did you mean "onboarding"?)`) {
+		t.Errorf("an unknown team: %+v", res)
+	}
+
+	// Company-wide: 4 + 5 + 3 = 12 units last month; this month c1, c2,
+	// onb-1..4, onb-9, u1, x1, x2, u3 = 11, of whom 8 were active last
+	// month (c1, c2, onb-1..4, u1, u3; not x1, x2, onb-9): 8/12 = 66.7%.
+	// The data ends on the 11th, so the figures are partial.
+	want := map[string]struct{ active, retention string }{
+		"checkout":   {"4", "50%"}, // c1, c2, x1, x2; c1 and c2 of last month's 4
+		"onboarding": {"5", "80%"}, // onb-1..4 and onb-9; 4 of last month's 5
+	}
+	company := map[string]string{}
+	for team, w := range want {
+		lead := map[string]string{"checkout": "U0LEAD", "onboarding": "U0LEAD2"}[team]
+		res := run(t, "/growth review "+team+" "+month+"\n:quit\n", nil, "console", "--db", db, "--files", dir, "--user", lead)
+		if res.code != 0 {
+			t.Fatalf("review of %s: %+v", team, res)
+		}
+		for _, line := range []string{
+			"Active users: " + w.active + " (computed from the team's events",
+			"Retention: " + w.retention + " (computed from the team's events",
+		} {
+			if !strings.Contains(res.stdout, line) {
+				t.Errorf("the review of %s lacks %q:\n%s", team, line, res.stdout)
+			}
+		}
+		i := strings.Index(res.stdout, "Company-wide in ")
+		if i < 0 {
+			t.Fatalf("the review of %s has no company-wide figures:\n%s", team, res.stdout)
+		}
+		company[team], _, _ = strings.Cut(res.stdout[i:], " (the events")
+		rest, _, _ := strings.Cut(res.stdout[i:], "\n")
+		if !strings.Contains(rest, "active users 11 (partial), retention 66.7% (partial)") {
+			t.Errorf("company-wide in %s's review: %q, want 11 active users and 66.7%% retention", team, rest)
+		}
+	}
+	if company["checkout"] != company["onboarding"] {
+		t.Errorf("company-wide figures differ by team: %q", company)
+	}
+}

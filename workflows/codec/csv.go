@@ -45,7 +45,7 @@ func newCSVRows(br *bufio.Reader, kind workflows.ImportKind, p *problemList) *cs
 		s.names = append(s.names, []byte(h))
 	}
 	for _, c := range columns {
-		if !seen[c] && !(kind == workflows.ImportEvents && c == "value") {
+		if !seen[c] && !(kind == workflows.ImportEvents && (c == "value" || c == "team")) {
 			p.add(1, 1, c, "the header has no %q column (columns: %s)", c, strings.Join(columns, ", "))
 		}
 	}

@@ -139,7 +139,7 @@ type rowCheck struct {
 	rec     *record
 	p       *problemList
 	columns []string
-	cols    [4]*field
+	cols    [5]*field
 	bad     uint8 // the columns with a problem
 }
 
@@ -352,6 +352,11 @@ func decodeEvent(c *rowCheck, out *workflows.Event, names map[string]string) {
 	name := c.text(1, workflows.MaxNameBytes)
 	out.Value = c.number(2, false, 1)
 	out.At = c.timestamp(3)
+	if c.present(4, false) {
+		if team := c.text(4, workflows.MaxNameBytes); team != nil {
+			out.Team = intern(names, team)
+		}
+	}
 	if c.bad != 0 {
 		return
 	}

@@ -141,7 +141,7 @@ func TestImportRefusesBadInput(t *testing.T) {
 		{"unknown column", workflows.ImportEvents, "", ev(`"values":3,"timestamp":1740045600`),
 			[]string{`input:1:36: unknown column "values" (did you mean "value"?)`}},
 		{"unknown column, nothing close", workflows.ImportEvents, "", ev(`"properties":{"a":1},"timestamp":1740045600`),
-			[]string{`input:1:36: unknown column "properties" (columns: unit_id, event, value, timestamp)`}},
+			[]string{`input:1:36: unknown column "properties" (columns: unit_id, event, value, timestamp, team)`}},
 		{"repeated column", workflows.ImportEvents, "", ev(`"timestamp":1740045600,"timestamp":1740045600`),
 			[]string{`input:1:59: timestamp appears twice`}},
 		{"not JSON", workflows.ImportEvents, codec.FormatJSON, "{\"unit_id\":\"u3\",\"event\":\"purchase\",\"timestamp\":1740045600}\nunit_id,event\n",

@@ -44,7 +44,7 @@ type segmentCall struct {
 // segmentRow remembers where a row came from.
 type segmentRow struct {
 	call   int       // 1-based index of the call in the request
-	fields [4]string // the call's field for each import column
+	fields [5]string // the call's field for each import column
 }
 
 // Segment decodes a Segment track call (batch false) or batch call from
@@ -109,7 +109,7 @@ func Segment(r io.Reader, batch bool) (workflows.SegmentCalls, error) {
 				continue
 			}
 			enc(&exposures, map[string]any{"unit_id": *unit, "experiment": *experiment, "variant": *variant, "timestamp": ts})
-			expRows = append(expRows, segmentRow{call: n, fields: [4]string{unitField, "properties.experiment_id", "properties.variation_id", "timestamp"}})
+			expRows = append(expRows, segmentRow{call: n, fields: [5]string{unitField, "properties.experiment_id", "properties.variation_id", "timestamp"}})
 			continue
 		}
 		row := map[string]any{"unit_id": *unit, "event": *c.Event, "timestamp": ts}
@@ -119,8 +119,11 @@ func Segment(r io.Reader, batch bool) (workflows.SegmentCalls, error) {
 		} else if v, ok := c.Properties["revenue"]; ok && string(v) != "null" {
 			row["value"], valueField = v, "properties.revenue"
 		}
+		if team := segmentText(c.Properties["team"]); team != nil {
+			row["team"] = *team
+		}
 		enc(&events, row)
-		evRows = append(evRows, segmentRow{call: n, fields: [4]string{unitField, "event", valueField, "timestamp"}})
+		evRows = append(evRows, segmentRow{call: n, fields: [5]string{unitField, "event", valueField, "timestamp", "properties.team"}})
 	}
 	if len(expRows) > 0 {
 		d, err := Exposures(&exposures, FormatJSON)
