@@ -7,8 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
-	"slices"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -255,7 +256,8 @@ type ExposureLog struct {
 
 	mu      sync.Mutex
 	pending []Exposure
-	seen    map[exposureID]struct{}
+	seen    map[uint64]uint64 // see seenKey
+	seeds   [2]maphash.Seed
 	kick    chan struct{}
 	once    sync.Once
 	written atomic.Int64
@@ -275,7 +277,8 @@ const (
 func (l *ExposureLog) init() {
 	l.once.Do(func() {
 		l.kick = make(chan struct{}, 1)
-		l.seen = map[exposureID]struct{}{}
+		l.seen = map[uint64]uint64{}
+		l.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 		if l.FlushEvery <= 0 {
 			l.FlushEvery = DefaultExposureFlushMillis
 		}
@@ -291,15 +294,26 @@ func (l *ExposureLog) init() {
 	})
 }
 
-// exposureID is what the log remembers of an exposure it took.
-type exposureID struct{ experiment, unit string }
+// seenKey returns two independent 64-bit hashes of an exposure's
+// experiment and unit: the log remembers the exposures it took as
+// seen[key] == check. A map of numbers holds no pointers, so the garbage
+// collector never scans it, and it keeps no unit's string alive. Only two
+// pairs whose hashes both agree (a chance of about 2^-128) would make the
+// log take an exposure for one it has: when just the keys agree, the newer
+// pair takes the entry, and the older, should it come again, is taken
+// again, which the store, keeping one row, makes harmless.
+func (l *ExposureLog) seenKey(experiment, unit string) (key, check uint64) {
+	var buf [160]byte
+	b := append(append(append(buf[:0], experiment...), 0), unit...)
+	return maphash.Bytes(l.seeds[0], b), maphash.Bytes(l.seeds[1], b)
+}
 
 // Record takes an exposure to write later; it never blocks on the store.
 func (l *ExposureLog) Record(e Exposure) {
 	l.init()
-	id := exposureID{e.Experiment, e.UnitID}
+	key, check := l.seenKey(e.Experiment, e.UnitID)
 	l.mu.Lock()
-	if _, ok := l.seen[id]; ok {
+	if c, ok := l.seen[key]; ok && c == check {
 		l.mu.Unlock()
 		return
 	}
@@ -311,7 +325,7 @@ func (l *ExposureLog) Record(e Exposure) {
 	if len(l.seen) >= l.MaxSeen {
 		clear(l.seen) // the store still keeps one row per unit
 	}
-	l.seen[id] = struct{}{}
+	l.seen[key] = check
 	l.pending = append(l.pending, e)
 	full := len(l.pending) >= l.FlushSize
 	l.mu.Unlock()
@@ -381,7 +395,14 @@ func (l *ExposureLog) Flush(ctx context.Context) error {
 	}
 }
 
-// RecordExposures stores exposures, each once per experiment and unit.
+// exposureChunk is how many exposures RecordExposures writes before it
+// lets other goroutines run: a batch takes tens of milliseconds of CPU, and
+// evaluations that wait for a core behind it in one go would see that in
+// their latency; in chunks of a few milliseconds they wait for one chunk.
+const exposureChunk = 256
+
+// RecordExposures stores exposures, each once per experiment and unit, in
+// one transaction.
 func (s *Service) RecordExposures(ctx context.Context, rows []Exposure) error {
 	return s.Store.Update(ctx, func(tx Tx) (err error) {
 		w, err := tx.ExposureWriter()
@@ -389,8 +410,11 @@ func (s *Service) RecordExposures(ctx context.Context, rows []Exposure) error {
 			return err
 		}
 		defer closeWriter(w, &err)
-		for chunk := range slices.Chunk(rows, 5000) {
-			if _, err := w.Write(chunk); err != nil {
+		for start := 0; start < len(rows); start += exposureChunk {
+			if start > 0 {
+				runtime.Gosched()
+			}
+			if _, err := w.Write(rows[start:min(start+exposureChunk, len(rows))]); err != nil {
 				return err
 			}
 		}

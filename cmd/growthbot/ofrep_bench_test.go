@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -287,9 +288,17 @@ func waitQuiet(b *testing.B, p *serveProcess) time.Duration {
 // (their exposures logged) of a flag in a layer, with a team holdout.
 //
 //	go test ./cmd/growthbot -run '^$' -bench OFREPSingle -benchtime 20x
+//
+// With GROWTHBOT_BENCH_WRK=1 the load comes from wrk (github.com/wg/wrk, the
+// Debian package wrk; optional, not needed otherwise) instead: 50
+// connections on 2 threads for 20 s, a new unit each request.
 func BenchmarkOFREPSingle(b *testing.B) {
 	p := startOFREPProcess(b, ofrepFixture(b))
 	const c, per = 50, 1000
+	if os.Getenv("GROWTHBOT_BENCH_WRK") != "" {
+		wrkLoad(b, p, "/ofrep/v1/evaluate/flags/checkout-config", c, 20*time.Second)
+		return
+	}
 	reqs := ofrepRequests("/ofrep/v1/evaluate/flags/checkout-config", b.N*per, func(i int) string {
 		return fmt.Sprintf(`{"context":{"targetingKey":"user-%d","plan":"pro","country":"DE"}}`, i)
 	})
@@ -377,4 +386,59 @@ func BenchmarkOFREPExposures(b *testing.B) {
 	res.report(b, "evals")
 	b.ReportMetric(float64(units-distinctRows), "lost")
 	b.ReportMetric(float64(rows-distinctRows), "doubled")
+}
+
+// wrkScript makes wrk send OFREP evaluations, a new unit each.
+const wrkScript = `
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("prefix", "wrk" .. counter .. "-")
+end
+local n = 0
+function request()
+  n = n + 1
+  local body = '{"context":{"targetingKey":"' .. prefix .. n .. '","plan":"pro","country":"DE"}}'
+  return wrk.format("POST", nil, {["Authorization"] = "Bearer %s", ["Content-Type"] = "application/json"}, body)
+end
+`
+
+// wrkLoad loads the server with wrk for d over c connections and reports
+// wrk's rate and latency percentiles, and the server's CPU per request.
+func wrkLoad(b *testing.B, p *serveProcess, path string, c int, d time.Duration) {
+	script := filepath.Join(b.TempDir(), "ofrep.lua")
+	if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, ofrepToken), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	server0 := processCPU(b, p.cmd.Process.Pid)
+	b.ResetTimer()
+	out, err := exec.Command("wrk", "-t2", fmt.Sprintf("-c%d", c), fmt.Sprintf("-d%ds", int(d.Seconds())), "--latency",
+		"-s", script, p.base+path).CombinedOutput()
+	b.StopTimer()
+	if err != nil {
+		b.Fatalf("wrk: %v\n%s", err, out)
+	}
+	server := waitQuiet(b, p) - server0
+	b.Logf("wrk:\n%s", out)
+	// "  123456 requests in 20.00s, ...", "Requests/sec: 6172.80", "     99%    4.56ms"
+	field := func(re string) float64 {
+		m := regexp.MustCompile(re).FindSubmatch(out)
+		if m == nil {
+			b.Fatalf("wrk's output has no %s:\n%s", re, out)
+		}
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		if len(m) > 2 {
+			v *= map[string]float64{"us": 0.001, "ms": 1, "s": 1000}[string(m[2])]
+		}
+		return v
+	}
+	if bytes.Contains(out, []byte("Non-2xx")) || bytes.Contains(out, []byte("Socket errors")) {
+		b.Fatalf("wrk saw failures:\n%s", out)
+	}
+	n := field(`(\d+) requests in`)
+	b.ReportMetric(float64(server.Nanoseconds())/1000/n, "server-cpu-µs/req")
+	b.ReportMetric(field(`Requests/sec:\s+([\d.]+)`), "evals/s")
+	b.ReportMetric(field(`\s50%\s+([\d.]+)(us|ms|s)`), "p50-ms")
+	b.ReportMetric(field(`\s99%\s+([\d.]+)(us|ms|s)`), "p99-ms")
+	b.ReportMetric(0, "ns/op")
 }
