@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,8 +22,10 @@ import (
 // the decision id, so that a press on an old message finds that decision
 // settled and says how; the others carry the experiment key.
 const (
-	ActionApprove        = "decision.approve"
-	ActionReject         = "decision.reject"
+	ActionApprove = "decision.approve"
+	ActionReject  = "decision.reject"
+	// ActionWithdraw is the requester's own Reject: it withdraws.
+	ActionWithdraw       = "decision.withdraw"
 	ActionRolloutPause   = "rollout.pause"
 	ActionRolloutResume  = "rollout.resume"
 	defaultExtensionDays = 7 // the scorecard's Extend 7 days button
@@ -71,8 +74,22 @@ func (r *Router) requestDecision(ctx context.Context, user, key string, action w
 		return reply(fmt.Sprintf(":white_check_mark: Done: %s. The data settles it (the framework recommends the same and no guardrail fails), so no approval was needed.",
 			decisionWhat(d))), nil
 	}
-	return reply(fmt.Sprintf(":hourglass_flowing_sand: Decision #%d to %s waits for %s in the experiment's thread; the approvers are mentioned there.",
-		d.ID, decisionWhat(d), approvalCount(d.RequiredApprovals))), nil
+	text := fmt.Sprintf(":hourglass_flowing_sand: Decision #%d to %s waits for %s in the experiment's thread; the approvers are mentioned there.",
+		d.ID, decisionWhat(d), approvalCount(d.RequiredApprovals))
+	return reply(text, Section(text), Actions(fmt.Sprintf("withdraw:%d", d.ID), withdrawButton(d))), nil
+}
+
+// withdrawButton takes back the requester's own request. The request in
+// the thread shows Approve and Reject to everyone (a message's buttons are
+// the same for every reader); the requester's Withdraw is in the answer to
+// their request and in their App Home. Reject pressed by the requester
+// withdraws too.
+func withdrawButton(d workflows.Decision) *slack.ButtonBlockElement {
+	b := Button("Withdraw", ActionWithdraw, strconv.FormatInt(d.ID, 10), StyleDefault)
+	b.Confirm = slack.NewConfirmationBlockObject(plain("Withdraw your request?", 100),
+		plain(fmt.Sprintf("Decision #%d is closed as withdrawn; the experiment keeps running.", d.ID), 300),
+		plain("Withdraw", 30), plain("Keep it", 30))
+	return b
 }
 
 // rollout answers /exp rollout KEY pause|resume|advance|PERCENT.
@@ -248,7 +265,7 @@ func (r *Renderer) renderDecisionRequest(m workflows.DecisionRequest) Message {
 		Actions(fmt.Sprintf("decision:%d", d.ID),
 			Button("Approve", ActionApprove, strconv.FormatInt(d.ID, 10), StylePrimary),
 			Button("Reject", ActionReject, strconv.FormatInt(d.ID, 10), StyleDanger)),
-		Context(fmt.Sprintf("Decision #%d · asked %s · `/exp history %s` lists every change", d.ID, slackDate(d.CreatedAt), e.Key)))
+		Context(fmt.Sprintf("Decision #%d · asked %s · `%s history %s` lists every change", d.ID, slackDate(d.CreatedAt), r.command("exp"), e.Key)))
 	return Message{Text: request, Blocks: blocks}
 }
 
@@ -265,8 +282,8 @@ func (r *Renderer) renderDecisionOutcome(m workflows.DecisionOutcome) Message {
 	if d.State == workflows.DecisionApplied {
 		blocks = append(blocks, r.decisionData(d, m.Scorecard)...)
 	}
-	blocks = append(blocks, Context(fmt.Sprintf("Decision #%d · asked by %s %s · settled %s · `/exp history %s` lists every change",
-		d.ID, owner(d.Requester), slackDate(d.CreatedAt), slackDate(d.ResolvedAt), e.Key)))
+	blocks = append(blocks, Context(fmt.Sprintf("Decision #%d · asked by %s %s · settled %s · `%s history %s` lists every change",
+		d.ID, owner(d.Requester), slackDate(d.CreatedAt), slackDate(d.ResolvedAt), r.command("exp"), e.Key)))
 	return Message{Text: title + ": " + outcome, Blocks: blocks}
 }
 
@@ -384,4 +401,47 @@ func (r *Renderer) renderRolloutAlert(a workflows.RolloutAlert) Message {
 		blocks = append(blocks, Context(fmt.Sprintf("Guardrails %s · %s", guardrailIcons[a.Scorecard.Guardrails], dataQuality(*a.Scorecard))))
 	}
 	return Message{Text: text, Blocks: blocks}
+}
+
+// renderEarlierDecided renders an earlier message of a decided experiment
+// as it was, without its buttons, and says what was decided instead.
+func (r *Renderer) renderEarlierDecided(m workflows.EarlierDecided) (workflows.Rendered, error) {
+	if m.Original.Kind == workflows.KindEarlierDecided {
+		return workflows.Rendered{}, fmt.Errorf("bot: an earlier message of %s replaces another replacement", m.Experiment.Key)
+	}
+	body, err := r.Render(m.Original)
+	if err != nil {
+		return body, err
+	}
+	var blocks []json.RawMessage
+	if err := json.Unmarshal(body.Blocks, &blocks); err != nil {
+		return body, fmt.Errorf("bot: blocks of an earlier message of %s: %w", m.Experiment.Key, err)
+	}
+	kept := blocks[:0]
+	for _, b := range blocks {
+		var head struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(b, &head) == nil && head.Type != "actions" {
+			kept = append(kept, b)
+		}
+	}
+	note, err := json.Marshal(Context(decidedNote(m.Experiment, m.Decision)))
+	if err != nil {
+		return body, err
+	}
+	if body.Blocks, err = json.Marshal(append(kept, note)); err != nil {
+		return body, err
+	}
+	return body, nil
+}
+
+// decidedNote says, under an earlier message whose buttons are gone, what
+// was decided: "Decided on Dec 2, 2026: shipped banner ...".
+func decidedNote(e workflows.Experiment, d workflows.Decision) string {
+	what := fmt.Sprintf(":rocket: Decided on %s: *%s* shipped, everyone gets *%s*.", slackDay(e.DecidedAt), Escape(e.Name), Escape(e.Winner))
+	if e.State == workflows.StateKilled {
+		what = fmt.Sprintf(":no_entry_sign: Decided on %s: *%s* killed, everyone gets *%s*.", slackDay(e.DecidedAt), Escape(e.Name), Escape(e.Control()))
+	}
+	return fmt.Sprintf("%s Its buttons are gone; decision #%d in the thread says why.", what, d.ID)
 }

@@ -37,6 +37,7 @@ type Domain interface {
 	RequestDecision(ctx context.Context, actor, key string, action workflows.Action, variant string, days int, reason string) (workflows.Decision, error)
 	Approve(ctx context.Context, actor string, id int64) (workflows.Decision, error)
 	Reject(ctx context.Context, actor string, id int64, reason string) (workflows.Decision, error)
+	Withdraw(ctx context.Context, actor string, id int64) (workflows.Decision, error)
 
 	// Goals, KPIs, programs and growth reviews.
 	Goals(ctx context.Context, team, quarter string) (workflows.Team, []workflows.Goal, error)

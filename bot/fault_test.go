@@ -509,6 +509,7 @@ func newRunningBot(t *testing.T) *testBot {
 	if _, err := b.svc.StartExperiment(context.Background(), "U0ENG1", "one-click-checkout"); err != nil {
 		t.Fatal(err)
 	}
+	b.deliver() // its thread opens in the team's channel
 	return b
 }
 

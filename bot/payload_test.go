@@ -35,6 +35,10 @@ func payloadSamples(t *testing.T) []workflows.Content {
 	if err != nil {
 		t.Fatal(err)
 	}
+	scorecard, err := workflows.NewPayload(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	record := workflows.ReviewRecord{Team: team.Key, Month: "2026-10", Course: workflows.CourseStay, DecidedBy: "U0LEAD",
 		DecidedAt: time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)}
 	return []workflows.Content{
@@ -58,6 +62,7 @@ func payloadSamples(t *testing.T) []workflows.Content {
 		workflows.ExperimentReview{Experiment: shipped, Team: team, Decision: applied, Scorecard: &sc},
 		workflows.PostMortemAsk{Experiment: e, Team: team, Decision: applied},
 		workflows.RolloutAlert{Event: workflows.RolloutSteered, Op: workflows.RolloutPause, Experiment: e, Team: team, Actor: "U0ENG3", From: 10},
+		workflows.EarlierDecided{Original: scorecard, Experiment: shipped, Decision: applied},
 	}
 }
 

@@ -353,6 +353,9 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 			outcome = fmt.Sprintf(":no_entry_sign: *Killed* on %s: everyone gets %s.", slackDay(e.DecidedAt), Escape(e.Control()))
 		}
 		blocks = append(blocks, Section(outcome+" The experiment review is in the thread."))
+	} else if e.State == workflows.StateRunning && !e.StartedAt.IsZero() {
+		blocks = append(blocks, Section(fmt.Sprintf(":arrow_forward: *Started* %s, planned to run %d days, until %s. Scorecards will be posted in this thread as the data comes in.",
+			slackDate(e.StartedAt), e.PlannedDays, slackDate(e.EndsAt))))
 	} else {
 		blocks = append(blocks, Section("Scorecards will be posted in this thread as the data comes in."))
 	}

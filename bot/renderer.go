@@ -14,7 +14,8 @@ import (
 // has its renderer function, all pure; their wording comes from the message
 // templates, parsed once.
 type Renderer struct {
-	words *template.Template
+	words    *template.Template
+	commands CommandNames // the slash commands' names, for hints
 }
 
 // TemplateFuncs are the functions message templates may call.
@@ -23,6 +24,9 @@ var TemplateFuncs = template.FuncMap{
 	"mention": func(user string) string { return owner(user) },
 	"escape":  Escape,
 	"date":    slackDate,
+	// command is the installed name of "exp" or "growth"; a renderer
+	// WithCommands replaces it.
+	"command": CommandNames{}.resolved().of,
 }
 
 // NewRenderer returns a renderer whose wording comes from the embedded
@@ -34,6 +38,20 @@ func NewRenderer(dir string) (*Renderer, error) {
 	}
 	return &Renderer{words: t}, nil
 }
+
+// WithCommands returns a renderer whose hints ("`/exp status KEY` for a
+// scorecard") name the slash commands as they are installed.
+func (r *Renderer) WithCommands(names CommandNames) (*Renderer, error) {
+	names = names.resolved()
+	words, err := r.words.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("message templates: %w", err)
+	}
+	return &Renderer{words: words.Funcs(template.FuncMap{"command": names.of}), commands: names}, nil
+}
+
+// command returns the installed name of "exp" or "growth".
+func (r *Renderer) command(root string) string { return r.commands.resolved().of(root) }
 
 // onceRenderer holds the renderer of a Router or Outbox given none: the
 // embedded wording, parsed once.
@@ -109,6 +127,8 @@ func (r *Renderer) Render(p workflows.Payload) (workflows.Rendered, error) {
 		return decodedMessage(p, r.renderPostMortemAsk)
 	case workflows.KindRolloutAlert:
 		return decodedMessage(p, r.renderRolloutAlert)
+	case workflows.KindEarlierDecided:
+		return decoded(p, r.renderEarlierDecided)
 	}
 	return workflows.Rendered{}, fmt.Errorf("bot: no renderer for payload kind %q", p.Kind)
 }

@@ -131,6 +131,9 @@ func actionRoutes() []actionRoute {
 		{ActionReject, decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
 			return r.Service.Reject(ctx, user, id, "")
 		})},
+		{ActionWithdraw, decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
+			return r.Service.Withdraw(ctx, user, id)
+		})},
 		{ActionShip, requestButton(workflows.ActionShip)},
 		{ActionExtend, requestButton(workflows.ActionExtend)},
 		{ActionKill, requestButton(workflows.ActionKill)},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/growthbot/growthbot/workflows"
@@ -165,6 +166,20 @@ func (t *Tx) OutboxCounts() (map[workflows.MessageState]int, error) {
 func (t *Tx) SentPosts() ([]workflows.Message, error) {
 	return queryAll(t, "sent posts", scanMessage, `SELECT `+messageColumnsNoFile+` FROM outbox
 		WHERE op = 'post' AND state = 'sent' AND ts != '' ORDER BY id`)
+}
+
+// PostsByKeyPrefix returns the posts whose key starts with prefix and whose
+// payload is of one of the kinds, oldest first, without files.
+func (t *Tx) PostsByKeyPrefix(prefix string, kinds ...workflows.PayloadKind) ([]workflows.Message, error) {
+	if len(kinds) == 0 || prefix == "" {
+		return nil, nil
+	}
+	args := []any{prefix, prefix[:len(prefix)-1] + string(prefix[len(prefix)-1]+1)}
+	for _, k := range kinds {
+		args = append(args, string(k))
+	}
+	return queryAll(t, "posts by key", scanMessage, `SELECT `+messageColumnsNoFile+` FROM outbox
+		WHERE key >= ? AND key < ? AND op = 'post' AND kind IN (?`+strings.Repeat(", ?", len(kinds)-1)+`) ORDER BY id`, args...)
 }
 
 // prunedBody is what a pruned message's body becomes: an empty rendering.

@@ -289,6 +289,19 @@ func (s *Service) Reject(ctx context.Context, actor string, id int64, reason str
 	})
 }
 
+// Withdraw closes a pending decision at its requester's wish: a rejection
+// by the one who asked. Errors: EFORBIDDEN for anyone else, ECONFLICT for a
+// settled decision, ENOTFOUND for an unknown one.
+func (s *Service) Withdraw(ctx context.Context, actor string, id int64) (Decision, error) {
+	return s.settle(ctx, actor, id, nil, func(tx Tx, team Team, e *Experiment, d *Decision) (string, error) {
+		if actor != d.Requester {
+			return "", Errorf(EFORBIDDEN, "only %s, who asked, can withdraw decision #%d; approvers reject it", User(d.Requester), d.ID)
+		}
+		d.State, d.RejectedBy, d.ResolvedAt = DecisionRejected, actor, tx.Now()
+		return "", e.Reject()
+	})
+}
+
 // settle runs Approve and Reject: it loads a pending decision, lets change
 // record actor's part in it (returning a reason, for a rejection), and
 // stores the result with its audit entry and messages.
@@ -389,6 +402,9 @@ func (s *Service) apply(tx Tx, actor string, e Experiment, team Team, d Decision
 		if _, err := s.Enqueue(tx, inThread("postmortem"), PostMortemAsk{Experiment: e, Team: team, Decision: d}); err != nil {
 			return err
 		}
+	}
+	if err := s.retireEarlier(tx, e, d); err != nil {
+		return err
 	}
 	// The thread's opening message shows the experiment's final state.
 	headline := Message{Key: e.MessageKey("headline", "decision", strconv.FormatInt(d.ID, 10)), Op: OpUpdate, Target: e.ThreadKey()}
@@ -642,4 +658,47 @@ func (s *Service) decisionScorecard(ctx context.Context, key string) *Scorecard 
 		return nil
 	}
 	return &sc
+}
+
+// EarlierDecided replaces an earlier message of a decided experiment that
+// offered to decide it (a scorecard's Ship, Extend and Kill, an alert's
+// Kill, a reminder's buttons, a rollout's Pause): the same message without
+// its buttons, saying what was decided.
+type EarlierDecided struct {
+	Original   Payload
+	Experiment Experiment
+	Decision   Decision
+}
+
+// PayloadKind implements Content.
+func (EarlierDecided) PayloadKind() PayloadKind { return KindEarlierDecided }
+
+// decisionOffers are the kinds of message that carry buttons deciding or
+// steering an experiment.
+var decisionOffers = []PayloadKind{KindScorecard, KindGuardrailAlert, KindOverdueReminder, KindRolloutAlert}
+
+// retireEarlier takes the buttons off the experiment's earlier messages
+// once it is shipped or killed, each message once (the update's key is the
+// message's). A message whose payload was pruned keeps its buttons; a press
+// on one says the experiment is decided.
+func (s *Service) retireEarlier(tx Tx, e Experiment, d Decision) error {
+	posts, err := tx.PostsByKeyPrefix(e.MessageKey(), decisionOffers...)
+	if err != nil {
+		return err
+	}
+	for _, m := range posts {
+		if len(m.Payload.Data) == 0 {
+			continue
+		}
+		if m.Payload.Kind == KindScorecard {
+			if sc, err := DecodePayload[ScorecardMessage](m.Payload); err != nil || !sc.Buttons {
+				continue
+			}
+		}
+		u := Message{Key: m.Key + ":decided", Op: OpUpdate, Target: m.Key}
+		if _, err := s.Enqueue(tx, u, EarlierDecided{Original: m.Payload, Experiment: e, Decision: d}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -355,14 +355,18 @@ func (s *Service) StartExperiment(ctx context.Context, actor, key string) (Exper
 		if err := e.Start(tx.Now()); err != nil {
 			return err
 		}
-		if e.Layer == "" {
-			return nil
+		if e.Layer != "" {
+			siblings, err := tx.Experiments(ExperimentFilter{States: []State{StateRunning, StateDecisionPending}})
+			if err != nil {
+				return err
+			}
+			if err := allocateLayer(e, siblings); err != nil {
+				return err
+			}
 		}
-		siblings, err := tx.Experiments(ExperimentFilter{States: []State{StateRunning, StateDecisionPending}})
-		if err != nil {
-			return err
-		}
-		return allocateLayer(e, siblings)
+		// The team's channel hears that it started: the experiment's
+		// thread opens, once.
+		return s.ensureThread(tx, *e, team, nil)
 	})
 }
 

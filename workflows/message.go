@@ -82,6 +82,7 @@ const (
 	KindExperimentReview   PayloadKind = "experiment.review"
 	KindPostMortemAsk      PayloadKind = "experiment.postmortem"
 	KindRolloutAlert       PayloadKind = "rollout.alert"
+	KindEarlierDecided     PayloadKind = "experiment.earlier_decided"
 )
 
 // PayloadKinds returns every kind of payload. An adapter renders each; its
@@ -91,7 +92,7 @@ func PayloadKinds() []PayloadKind {
 		KindReview, KindReviewDecided, KindReviewDecisionNote, KindThreadHeadline, KindScorecard, KindLiftChart,
 		KindIntervalChart, KindGuardrailAlert, KindSRMAlert, KindDataAlert, KindSourceDown, KindOverdueReminder, KindOwnerEscalation,
 		KindWeeklyUpdate, KindDecisionRequest, KindDecisionOutcome, KindExperimentReview, KindPostMortemAsk,
-		KindRolloutAlert,
+		KindRolloutAlert, KindEarlierDecided,
 	}
 }
 
@@ -218,6 +219,9 @@ type OutboxStore interface {
 	MessageFailed(id int64, reason string) error
 	// OutboxCounts returns the number of messages in each state.
 	OutboxCounts() (map[MessageState]int, error)
+	// PostsByKeyPrefix returns the posts whose key starts with prefix and
+	// whose payload is of one of the kinds, oldest first, without files.
+	PostsByKeyPrefix(prefix string, kinds ...PayloadKind) ([]Message, error)
 	// SentPosts returns the posts Slack took, oldest first, without File:
 	// what a local fake of Slack needs to know the threads and buttons the
 	// database refers to.

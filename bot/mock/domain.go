@@ -30,6 +30,7 @@ type Domain struct {
 	RequestDecisionFn     func(ctx context.Context, actor, key string, action workflows.Action, variant string, days int, reason string) (workflows.Decision, error)
 	ApproveFn             func(ctx context.Context, actor string, id int64) (workflows.Decision, error)
 	RejectFn              func(ctx context.Context, actor string, id int64, reason string) (workflows.Decision, error)
+	WithdrawFn            func(ctx context.Context, actor string, id int64) (workflows.Decision, error)
 	GoalsFn               func(ctx context.Context, team, quarter string) (workflows.Team, []workflows.Goal, error)
 	AddGoalFn             func(ctx context.Context, actor, team, title, owner, quarter string) (workflows.Goal, error)
 	SetGoalStatusFn       func(ctx context.Context, actor string, id int64, status workflows.GoalStatus) (workflows.Goal, error)
@@ -162,6 +163,13 @@ func (d *Domain) Reject(ctx context.Context, actor string, id int64, reason stri
 		panic("mock: Domain.Reject called, but the test set no RejectFn")
 	}
 	return d.RejectFn(ctx, actor, id, reason)
+}
+
+func (d *Domain) Withdraw(ctx context.Context, actor string, id int64) (workflows.Decision, error) {
+	if d.WithdrawFn == nil {
+		panic("mock: Domain.Withdraw called, but the test set no WithdrawFn")
+	}
+	return d.WithdrawFn(ctx, actor, id)
 }
 
 func (d *Domain) Goals(ctx context.Context, team, quarter string) (workflows.Team, []workflows.Goal, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -49,9 +50,13 @@ func TestDataMonitoringAlertsOnceAndClears(t *testing.T) {
 	if res := run(t, "", nil, "apply", "-f", cfg, "--db", db); res.code != 0 {
 		t.Fatal(res)
 	}
-	if res := run(t, "/exp start one-click-checkout\n:quit\n", nil, "console", "--db", db, "--files", dir); res.code != 0 {
-		t.Fatal(res)
-	}
+	// Started outside Slack: its thread, waiting in the outbox, opens in
+	// the fake Slack serve talks to.
+	withService(t, db, func(svc *workflows.Service) {
+		if _, err := svc.StartExperiment(context.Background(), "U0ENG1", "one-click-checkout"); err != nil {
+			t.Fatal(err)
+		}
+	})
 	// The experiment started three days ago (as if time had passed).
 	now := time.Now().UTC()
 	started := now.Add(-72 * time.Hour)
