@@ -18,21 +18,23 @@ type Renderer struct {
 	commands CommandNames // the slash commands' names, for hints
 }
 
-// TemplateFuncs are the functions message templates may call.
-var TemplateFuncs = template.FuncMap{
-	"lift":    workflows.FormatLift,
-	"mention": func(user string) string { return owner(user) },
-	"escape":  Escape,
-	"date":    slackDate,
-	// command is the installed name of "exp" or "growth"; a renderer
-	// WithCommands replaces it.
-	"command": CommandNames{}.resolved().of,
+// templateFuncs are the functions message templates may call.
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"lift":    workflows.FormatLift,
+		"mention": func(user string) string { return owner(user) },
+		"escape":  Escape,
+		"date":    slackDate,
+		// command is the installed name of "exp" or "growth"; a renderer
+		// WithCommands replaces it.
+		"command": CommandNames{}.resolved().of,
+	}
 }
 
 // NewRenderer returns a renderer whose wording comes from the embedded
 // message templates, overridden by the *.tmpl files in dir when set.
 func NewRenderer(dir string) (*Renderer, error) {
-	t, err := templates.Messages(dir, TemplateFuncs)
+	t, err := templates.Messages(dir, templateFuncs())
 	if err != nil {
 		return nil, err
 	}
