@@ -79,18 +79,7 @@ func (t *commandTable) parse(command, text string) (Command, *commandRoute, erro
 	if len(text) > MaxCommandLength {
 		return Command{}, nil, &UsageError{Message: fmt.Sprintf("that command is %d characters long; the limit is %d", len(text), MaxCommandLength), Usage: help}
 	}
-	// Phones turn -- into a dash: " — " and " – " separate the reason too.
-	var head, reason string
-	var hasReason bool
-	for _, sep := range []string{"--", "—", "–"} {
-		if head, reason, hasReason = strings.Cut(text, " "+sep+" "); hasReason {
-			break
-		}
-		if h, ok := strings.CutSuffix(strings.TrimRight(text, " "), " "+sep); ok {
-			head, hasReason = h, true
-			break
-		}
-	}
+	head, reason, hasReason := cutReason(text)
 	words, err := tokenize(head)
 	if err != nil {
 		return Command{}, nil, &UsageError{Message: err.Error(), Usage: help}
@@ -125,6 +114,21 @@ func (t *commandTable) parse(command, text string) (Command, *commandRoute, erro
 		return c, rt, p.fail(fmt.Sprintf("unexpected %q", p.words[p.pos]))
 	}
 	return c, rt, nil
+}
+
+// cutReason splits a command's text at " -- " into its words and the
+// reason. Phones turn -- into a dash: " — " and " – " separate the reason
+// too.
+func cutReason(text string) (head, reason string, ok bool) {
+	for _, sep := range []string{"--", "—", "–"} {
+		if head, reason, ok = strings.Cut(text, " "+sep+" "); ok {
+			return head, reason, true
+		}
+		if h, found := strings.CutSuffix(strings.TrimRight(text, " "), " "+sep); found {
+			return h, "", true
+		}
+	}
+	return text, "", false
 }
 
 // parser reads the words of one command's arguments.

@@ -273,7 +273,7 @@ func (r *Renderer) renderDecisionRequest(m workflows.DecisionRequest) Message {
 		Actions(fmt.Sprintf("decision:%d", d.ID),
 			Button("Approve", ActionApprove, strconv.FormatInt(d.ID, 10), StylePrimary),
 			Button("Reject", ActionReject, strconv.FormatInt(d.ID, 10), StyleDanger)),
-		Context(fmt.Sprintf("Decision #%d · asked %s · `/exp history %s` lists every change", d.ID, slackDate(d.CreatedAt), e.Key)))
+		Context(fmt.Sprintf("Decision #%d · asked %s · `%s history %s` lists every change", d.ID, slackDate(d.CreatedAt), r.command("exp"), e.Key)))
 	return Message{Text: request, Blocks: blocks}
 }
 
@@ -290,8 +290,8 @@ func (r *Renderer) renderDecisionOutcome(m workflows.DecisionOutcome) Message {
 	if d.State == workflows.DecisionApplied {
 		blocks = append(blocks, r.decisionData(d, m.Scorecard)...)
 	}
-	blocks = append(blocks, Context(fmt.Sprintf("Decision #%d · asked by %s %s · settled %s · `/exp history %s` lists every change",
-		d.ID, owner(d.Requester), slackDate(d.CreatedAt), slackDate(d.ResolvedAt), e.Key)))
+	blocks = append(blocks, Context(fmt.Sprintf("Decision #%d · asked by %s %s · settled %s · `%s history %s` lists every change",
+		d.ID, owner(d.Requester), slackDate(d.CreatedAt), slackDate(d.ResolvedAt), r.command("exp"), e.Key)))
 	return Message{Text: title + ": " + outcome, Blocks: blocks}
 }
 

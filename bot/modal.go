@@ -22,14 +22,19 @@ func (r *Router) newExperiment(ctx context.Context, req CommandRequest, c Comman
 	if err != nil {
 		return Message{}, err
 	}
-	if err := r.Views.OpenView(ctx, req.TriggerID, NewExperimentModal(teams, metrics, req.ChannelID)); err != nil {
+	if err := r.Views.OpenView(ctx, req.TriggerID, newExperimentModal(r.Commands, teams, metrics, req.ChannelID)); err != nil {
 		return Message{}, fmt.Errorf("open the new-experiment form: %w", err)
 	}
 	return Message{}, nil // the form is the answer
 }
 
-// NewExperimentModal is the form behind /exp new.
+// NewExperimentModal is the form behind /exp new, with the commands under
+// their usual names.
 func NewExperimentModal(teams []workflows.Team, metrics []workflows.Metric, channel string) slack.ModalViewRequest {
+	return newExperimentModal(CommandNames{}, teams, metrics, channel)
+}
+
+func newExperimentModal(cmds CommandNames, teams []workflows.Team, metrics []workflows.Metric, channel string) slack.ModalViewRequest {
 	var teamOpts, metricOpts []*slack.OptionBlockObject
 	for _, t := range teams {
 		teamOpts = append(teamOpts, slack.NewOptionBlockObject(t.Key, plain(t.Name, 75), nil))
@@ -79,7 +84,7 @@ func NewExperimentModal(teams []workflows.Team, metrics []workflows.Metric, chan
 			guardBlock,
 			slack.NewInputBlock("method", plain("Method", 2000), nil, method),
 			slack.NewInputBlock("days", plain("Planned days", 2000), nil, days),
-			Context("The experiment is created as a draft; start it with `/exp start KEY`."),
+			Context("The experiment is created as a draft; start it with `" + cmds.resolved().Exp + " start KEY`."),
 		}},
 	}
 }

@@ -64,15 +64,21 @@ func owner(user string) string {
 
 // RenderExperimentList lists experiments, one line each, grouped by state:
 // those of the team named team, or all when team is empty. names are the
-// teams' display names by key.
+// teams' display names by key. Its hints name the commands by their usual
+// names.
 func RenderExperimentList(team string, names map[string]string, exps []workflows.Experiment, now time.Time) Message {
+	return renderExperimentList(CommandNames{}, team, names, exps, now)
+}
+
+func renderExperimentList(cmds CommandNames, team string, names map[string]string, exps []workflows.Experiment, now time.Time) Message {
+	cmds = cmds.resolved()
 	title := "Experiments"
 	if team != "" {
 		title += " of " + team
 	}
 	blocks := []slack.Block{Header(title)}
 	if len(exps) == 0 {
-		blocks = append(blocks, Section("No experiments yet. Define them in your config file and `growthbot apply` it, or use `/exp new`."))
+		blocks = append(blocks, Section("No experiments yet. Define them in your config file and `growthbot apply` it, or use `"+cmds.Exp+" new`."))
 		return Message{Text: Escape(title) + ": none", Blocks: blocks}
 	}
 	counts := map[workflows.State]int{}
@@ -95,7 +101,7 @@ func RenderExperimentList(team string, names map[string]string, exps []workflows
 			summary = append(summary, fmt.Sprintf("%d %s", counts[s], strings.ReplaceAll(string(s), "_", " ")))
 		}
 	}
-	blocks = append(blocks, Context(strings.Join(summary, " · ")+" · `/exp status KEY` for a scorecard"))
+	blocks = append(blocks, Context(strings.Join(summary, " · ")+" · `"+cmds.Exp+" status KEY` for a scorecard"))
 	return Message{Text: fmt.Sprintf("%s: %s", Escape(title), strings.Join(summary, ", ")), Blocks: blocks}
 }
 
@@ -175,12 +181,18 @@ var goalIcons = map[workflows.GoalStatus]string{
 	workflows.GoalDropped:    ":wastebasket:",
 }
 
-// RenderGoals lists a team's goals for a quarter.
+// RenderGoals lists a team's goals for a quarter. Its hints name the
+// commands by their usual names.
 func RenderGoals(t workflows.Team, quarter string, goals []workflows.Goal) Message {
+	return renderGoals(CommandNames{}, t, quarter, goals)
+}
+
+func renderGoals(cmds CommandNames, t workflows.Team, quarter string, goals []workflows.Goal) Message {
+	cmds = cmds.resolved()
 	title := fmt.Sprintf("%s goals for %s", t.Name, quarter)
 	blocks := []slack.Block{Header(title)}
 	if len(goals) == 0 {
-		blocks = append(blocks, Section(fmt.Sprintf("No goals for %s yet. Add one: `/growth goal add %s \"TITLE\" @OWNER`", quarter, t.Key)))
+		blocks = append(blocks, Section(fmt.Sprintf("No goals for %s yet. Add one: `%s goal add %s \"TITLE\" @OWNER`", quarter, cmds.Growth, t.Key)))
 		return Message{Text: Escape(title) + ": none", Blocks: blocks}
 	}
 	done := 0
@@ -214,7 +226,7 @@ func RenderGoals(t workflows.Team, quarter string, goals []workflows.Goal) Messa
 	if len(rest) > 0 {
 		blocks = append(blocks, Section(strings.Join(rest, "\n")))
 	}
-	blocks = append(blocks, Context(fmt.Sprintf("%d of %d done · `/growth goal done ID` · `/growth goal drop ID`", done, len(goals))))
+	blocks = append(blocks, Context(fmt.Sprintf("%d of %d done · `%s goal done ID` · `%s goal drop ID`", done, len(goals), cmds.Growth, cmds.Growth)))
 	return Message{Text: fmt.Sprintf("%s: %d of %d done", Escape(title), done, len(goals)), Blocks: blocks}
 }
 

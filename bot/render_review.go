@@ -53,7 +53,7 @@ func (r *Renderer) reviewSection(m workflows.ReviewMessage) (Message, error) {
 	case workflows.SectionExperiments:
 		return r.reviewExperiments(rv), nil
 	case workflows.SectionGoals:
-		return reviewGoals(rv, r.text("review.no-goals", map[string]string{"Team": rv.Team.Key, "Quarter": rv.Quarter})), nil
+		return r.reviewGoals(rv, r.text("review.no-goals", map[string]string{"Team": rv.Team.Key, "Quarter": rv.Quarter})), nil
 	case workflows.SectionQuestions:
 		return r.reviewQuestions(rv), nil
 	case workflows.SectionHoldout:
@@ -427,7 +427,7 @@ func (r *Renderer) reviewExperiments(rv workflows.Review) Message {
 	blocks := []slack.Block{Header(title)}
 	if x.Empty() {
 		blocks = append(blocks, Section(r.text("review.no-experiments", rv.Month)))
-		return Message{Text: title + ": none", Blocks: append(blocks, reviewProgram(rv.Program)...)}
+		return Message{Text: title + ": none", Blocks: append(blocks, r.reviewProgram(rv.Program)...)}
 	}
 	rate := "n/a (none decided)"
 	if x.Decided > 0 {
@@ -466,18 +466,18 @@ func (r *Renderer) reviewExperiments(rv workflows.Review) Message {
 			blocks = append(blocks, Context(r.text("review.impact-note", nil)))
 		}
 	}
-	return Message{Text: title, Blocks: append(blocks, reviewProgram(rv.Program)...)}
+	return Message{Text: title, Blocks: append(blocks, r.reviewProgram(rv.Program)...)}
 }
 
 // reviewProgram is the review's view of the experiment program: the month
 // beside the month before, the quarter (to the month's end) beside the
 // quarter before; nothing when no experiment started or ended in any.
-func reviewProgram(p workflows.Program) []slack.Block {
+func (r *Renderer) reviewProgram(p workflows.Program) []slack.Block {
 	quiet := func(q workflows.ProgramPeriod) bool { return q.Started+q.Decided() == 0 }
 	if quiet(p.Month) && quiet(p.PreviousMonth) && quiet(p.Quarter) && quiet(p.PreviousQuart) {
 		return nil
 	}
-	blocks := []slack.Block{Section("*The experiment program* (`/growth program " + p.Team.Key + "`)")}
+	blocks := []slack.Block{Section("*The experiment program* (`" + r.command("growth") + " program " + p.Team.Key + "`)")}
 	blocks = append(blocks, programBlocks(p.Month, p.PreviousMonth)...)
 	return append(append(blocks, programBlocks(p.Quarter, p.PreviousQuart)...), Context(programNote))
 }
@@ -486,7 +486,7 @@ var goalStatusWords = map[workflows.GoalStatus]string{
 	workflows.GoalInProgress: "in progress", workflows.GoalDone: "done", workflows.GoalDropped: "dropped",
 }
 
-func reviewGoals(rv workflows.Review, empty string) Message {
+func (r *Renderer) reviewGoals(rv workflows.Review, empty string) Message {
 	title := "Goals for " + rv.Quarter
 	blocks := []slack.Block{Header(title)}
 	if len(rv.Goals) == 0 {
@@ -500,7 +500,7 @@ func reviewGoals(rv workflows.Review, empty string) Message {
 	}
 	summary := fmt.Sprintf("%d done · %d in progress · %d dropped", counts[workflows.GoalDone], counts[workflows.GoalInProgress],
 		counts[workflows.GoalDropped])
-	blocks = append(blocks, Section(strings.Join(lines, "\n")), Context(summary+" · `/growth goals "+rv.Team.Key+"`"))
+	blocks = append(blocks, Section(strings.Join(lines, "\n")), Context(summary+" · `"+r.command("growth")+" goals "+rv.Team.Key+"`"))
 	return Message{Text: title + ": " + summary, Blocks: blocks}
 }
 

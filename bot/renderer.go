@@ -14,26 +14,46 @@ import (
 // has its renderer function, all pure; their wording comes from the message
 // templates, parsed once.
 type Renderer struct {
-	words *template.Template
+	words    *template.Template
+	commands CommandNames // the slash commands' names, for hints
 }
 
-// TemplateFuncs are the functions message templates may call.
-var TemplateFuncs = template.FuncMap{
-	"lift":    workflows.FormatLift,
-	"mention": func(user string) string { return owner(user) },
-	"escape":  Escape,
-	"date":    slackDate,
+// templateFuncs are the functions message templates may call.
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"lift":    workflows.FormatLift,
+		"mention": func(user string) string { return owner(user) },
+		"escape":  Escape,
+		"date":    slackDate,
+		// command is the installed name of "exp" or "growth"; a renderer
+		// WithCommands replaces it.
+		"command": CommandNames{}.resolved().of,
+	}
 }
 
 // NewRenderer returns a renderer whose wording comes from the embedded
 // message templates, overridden by the *.tmpl files in dir when set.
 func NewRenderer(dir string) (*Renderer, error) {
-	t, err := templates.Messages(dir, TemplateFuncs)
+	t, err := templates.Messages(dir, templateFuncs())
 	if err != nil {
 		return nil, err
 	}
 	return &Renderer{words: t}, nil
 }
+
+// WithCommands returns a renderer whose hints ("`/exp status KEY` for a
+// scorecard") name the slash commands as they are installed.
+func (r *Renderer) WithCommands(names CommandNames) (*Renderer, error) {
+	names = names.resolved()
+	words, err := r.words.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("message templates: %w", err)
+	}
+	return &Renderer{words: words.Funcs(template.FuncMap{"command": names.of}), commands: names}, nil
+}
+
+// command returns the installed name of "exp" or "growth".
+func (r *Renderer) command(root string) string { return r.commands.resolved().of(root) }
 
 // onceRenderer holds the renderer of a Router or Outbox given none: the
 // embedded wording, parsed once.

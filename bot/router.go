@@ -230,7 +230,7 @@ func (r *Router) list(ctx context.Context, req CommandRequest, c Command) (Messa
 	for _, t := range teams {
 		names[t.Key] = cmp.Or(t.Name, t.Key)
 	}
-	return RenderExperimentList(names[c.Team], names, exps, r.Service.Now()), nil
+	return renderExperimentList(r.Commands, names[c.Team], names, exps, r.Service.Now()), nil
 }
 
 func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (Message, error) {
@@ -268,7 +268,7 @@ func (r *Router) goals(ctx context.Context, req CommandRequest, c Command) (Mess
 	if err != nil {
 		return Message{}, err
 	}
-	return RenderGoals(t, workflows.Quarter(r.Service.Now().In(t.Location())), goals), nil
+	return renderGoals(r.Commands, t, workflows.Quarter(r.Service.Now().In(t.Location())), goals), nil
 }
 
 func (r *Router) goalAdd(ctx context.Context, req CommandRequest, c Command) (Message, error) {

@@ -12,7 +12,7 @@ import (
 
 var funcs = template.FuncMap{
 	"lift": func(float64) string { return "" }, "mention": func(string) string { return "" },
-	"escape": func(string) string { return "" }, "date": func(any) string { return "" },
+	"escape": func(string) string { return "" }, "date": func(any) string { return "" }, "command": func(string) string { return "" },
 }
 
 func TestEmbeddedFilesParse(t *testing.T) {

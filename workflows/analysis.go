@@ -26,10 +26,12 @@ type analysisInput struct {
 // the same cores, finishes late. A shared result is as of a moment at most
 // one analysis old, as if the request had come that much earlier.
 func (s *Service) Scorecard(ctx context.Context, key string) (Scorecard, Team, error) {
-	if card, team, ok := s.recentScorecard(ctx, key); ok {
-		return card, team, nil
-	}
 	for {
+		// Also on a retry: the analysis that replaced a cancelled one may
+		// have finished before this request joined it.
+		if card, team, ok := s.recentScorecard(ctx, key); ok {
+			return card, team, nil
+		}
 		f, leader := s.analyses.join(key)
 		if leader {
 			s.lead(ctx, key, f)

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
-	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -395,14 +395,7 @@ func (l *ExposureLog) Flush(ctx context.Context) error {
 	}
 }
 
-// exposureChunk is how many exposures RecordExposures writes before it
-// lets other goroutines run: a batch takes tens of milliseconds of CPU, and
-// evaluations that wait for a core behind it in one go would see that in
-// their latency; in chunks of a few milliseconds they wait for one chunk.
-const exposureChunk = 256
-
-// RecordExposures stores exposures, each once per experiment and unit, in
-// one transaction.
+// RecordExposures stores exposures, each once per experiment and unit.
 func (s *Service) RecordExposures(ctx context.Context, rows []Exposure) error {
 	return s.Store.Update(ctx, func(tx Tx) (err error) {
 		w, err := tx.ExposureWriter()
@@ -410,11 +403,8 @@ func (s *Service) RecordExposures(ctx context.Context, rows []Exposure) error {
 			return err
 		}
 		defer closeWriter(w, &err)
-		for start := 0; start < len(rows); start += exposureChunk {
-			if start > 0 {
-				runtime.Gosched()
-			}
-			if _, err := w.Write(rows[start:min(start+exposureChunk, len(rows))]); err != nil {
+		for chunk := range slices.Chunk(rows, 5000) {
+			if _, err := w.Write(chunk); err != nil {
 				return err
 			}
 		}

@@ -108,6 +108,10 @@ func wireApp(e *env, db *store.DB, opts appOptions) (*app, error) {
 	if a.words, err = bot.NewRenderer(e.getenv(envTemplates)); err != nil {
 		return nil, err
 	}
+	// Hints in messages name the commands as the workspace installed them.
+	if a.words, err = a.words.WithCommands(opts.commands); err != nil {
+		return nil, err
+	}
 
 	secret, apiURL := e.getenv(envSigningSecret), e.getenv(envSlackAPIURL)
 	a.client = slackClient(e)

@@ -79,6 +79,7 @@ func TestPulseUploadsTheIntervalChartOnce(t *testing.T) {
 		if f.Channel != "C0CHECKOUT" || f.ThreadTS != thread.TS {
 			t.Errorf("%s: shared in %q thread %q, want the experiment's thread %q", f.Name, f.Channel, f.ThreadTS, thread.TS)
 		}
+		// GROWTHBOT_TEST_CHARTS=DIR keeps the uploaded PNGs, to look at them.
 		if dir := os.Getenv("GROWTHBOT_TEST_CHARTS"); dir != "" {
 			os.WriteFile(filepath.Join(dir, f.Name), f.Bytes, 0o644)
 		}

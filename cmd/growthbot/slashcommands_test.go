@@ -30,21 +30,18 @@ func TestServeRenamedCommands(t *testing.T) {
 		}
 		return string(r.Text) + string(r.Blocks)
 	}
-	// usual: whether the reply may show the usual names; the hints inside
-	// rendered messages (a list's "/exp status KEY") do not follow the
-	// rename yet.
 	tests := []struct {
 		name, command, text string
 		want                []string
-		usual               bool
 	}{
-		{"help", "/gb-exp", "help", []string{"growthbot: /gb-exp commands", "`/gb-exp ship KEY [VARIANT] [-- REASON]`", "`/gb-exp history KEY`"}, false},
-		{"growth help", "/gb-growth", "", []string{"`/gb-growth goal add TEAM \\\"TITLE\\\" [@OWNER] [QUARTER]`"}, false},
-		{"a command", "/gb-exp", "list checkout", []string{"one-click-checkout"}, true},
-		{"a reply naming a command", "/gb-growth", `goal add checkout "Faster checkout" <@U0ENG1>`, []string{"Mark it with `/gb-growth goal done 1`"}, false},
-		{"usage of a mistyped subcommand", "/gb-exp", "shp one-click-checkout", []string{`/gb-exp has no subcommand \"shp\"`, "/gb-exp ship KEY [VARIANT] [-- REASON]"}, false},
-		{"usage of a malformed command", "/gb-growth", "goal done twelve", []string{"/gb-growth goal done ID", "/gb-growth goals lists them"}, false},
-		{"the usual name", "/exp", "list", []string{"growthbot does not know the command /exp", "/gb-exp help or /gb-growth help"}, false},
+		{"help", "/gb-exp", "help", []string{"growthbot: /gb-exp commands", "`/gb-exp ship KEY [VARIANT] [-- REASON]`", "`/gb-exp history KEY`"}},
+		{"growth help", "/gb-growth", "", []string{"`/gb-growth goal add TEAM \\\"TITLE\\\" [@OWNER] [QUARTER]`"}},
+		{"a command", "/gb-exp", "list checkout", []string{"one-click-checkout", "`/gb-exp status KEY` for a scorecard"}},
+		{"a reply naming a command", "/gb-growth", `goal add checkout "Faster checkout" <@U0ENG1>`, []string{"Mark it with `/gb-growth goal done 1`"}},
+		{"goals", "/gb-growth", "goals checkout", []string{"`/gb-growth goal done ID`"}},
+		{"usage of a mistyped subcommand", "/gb-exp", "shp one-click-checkout", []string{`/gb-exp has no subcommand \"shp\"`, "/gb-exp ship KEY [VARIANT] [-- REASON]"}},
+		{"usage of a malformed command", "/gb-growth", "goal done twelve", []string{"/gb-growth goal done ID", "/gb-growth goals lists them"}},
+		{"the usual name", "/exp", "list", []string{"growthbot does not know the command /exp", "/gb-exp help or /gb-growth help"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,11 +51,24 @@ func TestServeRenamedCommands(t *testing.T) {
 					t.Errorf("%s %s: the reply does not say %q:\n%s", tc.command, tc.text, w, got)
 				}
 			}
-			if !tc.usual && (strings.Contains(got, "`/exp ") || strings.Contains(got, "`/growth ")) {
+			if strings.Contains(got, "`/exp ") || strings.Contains(got, "`/growth ") {
 				t.Errorf("%s %s: the reply shows a usual name:\n%s", tc.command, tc.text, got)
 			}
 		})
 	}
+	// Messages posted to a channel name the commands as installed too: the
+	// decision request's "/gb-exp history KEY".
+	s.command("U0ENG1", "C0CHECKOUT", "/gb-exp", "start one-click-checkout")
+	s.command("U0ENG1", "C0CHECKOUT", "/gb-exp", "ship one-click-checkout -- looks good")
+	s.wait("the decision request", func(f *fakeslack.Server) bool {
+		return countTexts(f, "C0CHECKOUT", "`/gb-exp history one-click-checkout` lists every change") == 1
+	})
+	for _, text := range allTexts(s.fake, "C0CHECKOUT") {
+		if strings.Contains(text, "`/exp ") || strings.Contains(text, "`/growth ") {
+			t.Errorf("a post shows a usual name:\n%s", text)
+		}
+	}
+
 	// The App Home points at the help under its installed names.
 	s.post("/slack/events", fakeslack.EventBody(fakeslack.EventCallback{UserID: "U0ENG1"}))
 	s.wait("App Home", func(f *fakeslack.Server) bool { _, ok := f.HomeViews()["U0ENG1"]; return ok })
