@@ -12,6 +12,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -106,9 +107,9 @@ func (c *Channels) check(ctx context.Context, t workflows.Team) {
 	switch {
 	case slackCode(err) == "channel_not_found":
 		problem = fmt.Sprintf("Invite @growthbot to <#%s> (type `/invite @growthbot` there): growthbot cannot see this channel "+
-			"of team %s, so it can post nothing there. If the channel is not private, check its id in the config.", t.Channel, Escape(t.Name))
+			"of team %s, so it can post nothing there. If the channel is not private, check its id in the config.", t.Channel, render.Escape(t.Name))
 	case slackCode(err) != "":
-		problem = fmt.Sprintf("growthbot cannot check <#%s>, the channel of team %s: Slack answered %s.", t.Channel, Escape(t.Name),
+		problem = fmt.Sprintf("growthbot cannot check <#%s>, the channel of team %s: Slack answered %s.", t.Channel, render.Escape(t.Name),
 			slackCode(err))
 	case err != nil:
 		log.Warn("channels: could not check the channel; trying again later", "err", err)
@@ -116,14 +117,14 @@ func (c *Channels) check(ctx context.Context, t workflows.Team) {
 		return
 	case info.IsArchived:
 		problem = fmt.Sprintf("<#%s>, the channel of team %s, is archived: give the team a new channel in the config.",
-			t.Channel, Escape(t.Name))
+			t.Channel, render.Escape(t.Name))
 	case !info.IsMember && info.IsPrivate:
 		problem = fmt.Sprintf("Invite @growthbot to <#%s> (type `/invite @growthbot` there): it is the private channel of team %s.",
-			t.Channel, Escape(t.Name))
+			t.Channel, render.Escape(t.Name))
 	case !info.IsMember:
 		if _, _, _, err := c.Slack.JoinConversationContext(ctx, t.Channel); err != nil {
 			problem = fmt.Sprintf("Invite @growthbot to <#%s> (type `/invite @growthbot` there): growthbot could not join "+
-				"this channel of team %s (%v).", t.Channel, Escape(t.Name), err)
+				"this channel of team %s (%v).", t.Channel, render.Escape(t.Name), err)
 			break
 		}
 		log.Info("channels: joined the team channel", "name", info.Name)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -57,13 +58,13 @@ const MaxCommandLength = 4000
 // "/growth") by the grammar as installed under its usual names. Text
 // arrives escaped by Slack (&amp; &lt; &gt;, <@U123|name>).
 func ParseCommand(command, text string) (Command, error) {
-	c, _, err := newCommandTable(CommandNames{}).parse(command, text)
+	c, _, err := newCommandTable(render.CommandNames{}).parse(command, text)
 	return c, err
 }
 
 // Usage returns the usage line of a command name ("exp ship"), with the
 // commands under their usual names.
-func Usage(name string) string { return newCommandTable(CommandNames{}).usage(name) }
+func Usage(name string) string { return newCommandTable(render.CommandNames{}).usage(name) }
 
 // parse parses the text of one of the table's slash commands and returns
 // the command, its route and, when it does not parse, a *UsageError. The
@@ -75,7 +76,7 @@ func (t *commandTable) parse(command, text string) (Command, *commandRoute, erro
 		return Command{}, nil, &UsageError{Message: fmt.Sprintf("growthbot does not know the command /%s", installed),
 			Usage: t.names.Exp + " help or " + t.names.Growth + " help"}
 	}
-	help := t.names.of(root) + " help"
+	help := t.names.Of(root) + " help"
 	if len(text) > MaxCommandLength {
 		return Command{}, nil, &UsageError{Message: fmt.Sprintf("that command is %d characters long; the limit is %d", len(text), MaxCommandLength), Usage: help}
 	}
@@ -136,7 +137,7 @@ type parser struct {
 	words []string
 	pos   int
 	usage string // the command's usage line, for its errors
-	names CommandNames
+	names render.CommandNames
 }
 
 func (p *parser) next() (string, bool) {
@@ -169,7 +170,7 @@ func (t *commandTable) unknown(root, sub string) error {
 			lines = append(lines, t.usage(rt.name()))
 		}
 	}
-	msg := fmt.Sprintf("%s has no subcommand %q", t.names.of(root), sub)
+	msg := fmt.Sprintf("%s has no subcommand %q", t.names.Of(root), sub)
 	// What the word begins is a better guess than the nearest spelling:
 	// "stat" is short for status, not a typo of start.
 	var prefixed []string

@@ -23,6 +23,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -559,7 +560,7 @@ func TestDatabaseReadOnlyOrFull(t *testing.T) {
 					t.Errorf("%s %s: %d %q; want 200 saying %q", c.command, c.text, r.Status, r.Plain, tc.why)
 				}
 			}
-			press := fakeslack.BlockActionsBody(fakeslack.Action{ActionID: bot.ActionKill, Value: "one-click-checkout", UserID: "U0ENG1",
+			press := fakeslack.BlockActionsBody(fakeslack.Action{ActionID: render.ActionKill, Value: "one-click-checkout", UserID: "U0ENG1",
 				ChannelID: "C0CHECKOUT", ResponseURL: b.fake.ResponseURL()})
 			r := readReply(t, b.send("/slack/interactions", press, time.Now()))
 			b.deliver()

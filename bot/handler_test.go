@@ -16,7 +16,9 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/internal/fixture"
 	"github.com/growthbot/growthbot/bot/mock"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -57,7 +59,7 @@ func command(r *bot.Router, user, cmd, text string) string {
 
 func TestHandlersCallTheDomain(t *testing.T) {
 	now := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
-	running := experiments()[0]
+	running := fixture.Experiments()[0]
 	tests := []struct {
 		name    string
 		user    string
@@ -75,8 +77,10 @@ func TestHandlersCallTheDomain(t *testing.T) {
 						}
 						return []workflows.Experiment{running}, nil
 					},
-					TeamsFn: func(ctx context.Context) ([]workflows.Team, error) { return []workflows.Team{teamCheckout}, nil },
-					NowFn:   func() time.Time { return now },
+					TeamsFn: func(ctx context.Context) ([]workflows.Team, error) {
+						return []workflows.Team{fixture.TeamCheckout}, nil
+					},
+					NowFn: func() time.Time { return now },
 				}
 			},
 			[]string{"Experiments of Checkout: 1 running"}},
@@ -105,7 +109,7 @@ func TestHandlersCallTheDomain(t *testing.T) {
 						if team != "checkout" {
 							t.Errorf("Goals(%q)", team)
 						}
-						return teamCheckout, nil, nil
+						return fixture.TeamCheckout, nil, nil
 					},
 					NowFn: func() time.Time { return now },
 				}
@@ -165,7 +169,7 @@ func TestHandlersCallTheDomain(t *testing.T) {
 func TestHomeComesFromTheDomain(t *testing.T) {
 	views := &recordingViews{}
 	d := &mock.Domain{HomeFn: func(ctx context.Context, user string) (workflows.Home, error) {
-		return workflows.Home{User: user, Teams: []workflows.Team{teamCheckout}, Running: experiments()[:1],
+		return workflows.Home{User: user, Teams: []workflows.Team{fixture.TeamCheckout}, Running: fixture.Experiments()[:1],
 			Now: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)}, nil
 	}}
 	r := &bot.Router{Service: d, Views: views, Log: discardLog(),
@@ -177,9 +181,9 @@ func TestHomeComesFromTheDomain(t *testing.T) {
 	if !ok {
 		t.Fatal("no home published")
 	}
-	blocks, _ := bot.Message{Blocks: view.Blocks.BlockSet}.Rendered()
-	text, _ := bot.PlainText("", blocks.Blocks)
-	for _, want := range []string{"Checkout", experiments()[0].Name, "invite @growthbot to #checkout"} {
+	blocks, _ := render.Message{Blocks: view.Blocks.BlockSet}.Rendered()
+	text, _ := render.PlainText("", blocks.Blocks)
+	for _, want := range []string{"Checkout", fixture.Experiments()[0].Name, "invite @growthbot to #checkout"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("home lacks %q:\n%s", want, text)
 		}

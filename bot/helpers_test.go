@@ -17,6 +17,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
@@ -70,7 +71,7 @@ func (b *testBot) open() {
 	b.svc.Clock = b.clock
 	b.svc.ParseSchedule = schedule.Parse
 	b.svc.Frameworks = templates.FrameworkNames()
-	renderer, err := bot.NewRenderer("")
+	renderer, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func readReply(t testing.TB, resp *http.Response) reply {
 	var r reply
 	json.Unmarshal(raw, &r)
 	r.Status = resp.StatusCode
-	r.Plain, _ = bot.PlainText(r.Text, r.Blocks)
+	r.Plain, _ = render.PlainText(r.Text, r.Blocks)
 	if r.Plain == "\n" {
 		r.Plain = string(raw)
 	}
@@ -159,7 +160,7 @@ func (b *testBot) command(user, command, text string) reply {
 	for _, resp := range b.fake.Responses() {
 		if resp.URL == url {
 			r = reply{Status: r.Status, Text: resp.Text, Blocks: resp.Blocks}
-			r.Plain, _ = bot.PlainText(r.Text, r.Blocks)
+			r.Plain, _ = render.PlainText(r.Text, r.Blocks)
 		}
 	}
 	return r

@@ -6,6 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -19,7 +20,7 @@ func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) 
 		if n := len(cb.ActionCallback.BlockActions); n != 1 {
 			r.Log.Warn("refused an interaction that does not carry exactly one action", "actions", n)
 			if n > 1 {
-				r.reply(ctx, cb, "refused:"+cb.TriggerID, reply(":warning: One button at a time, please: nothing was done."))
+				r.reply(ctx, cb, "refused:"+cb.TriggerID, render.Reply(":warning: One button at a time, please: nothing was done."))
 			}
 			return nil
 		}
@@ -44,12 +45,12 @@ func (r *Router) Interaction(ctx context.Context, cb slack.InteractionCallback) 
 
 func (r *Router) action(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
 	h := r.routes().actions[a.ActionID]
-	var msg Message
+	var msg render.Message
 	if err := slackUser(cb.User.ID); err != nil {
 		msg = r.errorReply(ctx, err, Command{})
 	} else if h == nil {
 		r.Log.Warn("press of an unknown button", "action_id", a.ActionID)
-		msg = reply(":warning: That button belongs to an older version of this message and does nothing now.")
+		msg = render.Reply(":warning: That button belongs to an older version of this message and does nothing now.")
 	} else if m, err := h(r, ctx, cb, a); err != nil {
 		msg = r.errorReply(ctx, err, Command{})
 	} else {
@@ -66,7 +67,7 @@ func (r *Router) action(ctx context.Context, cb slack.InteractionCallback, a *sl
 
 // reply answers an interaction: through its response URL when it has one,
 // else as an ephemeral message in its channel.
-func (r *Router) reply(ctx context.Context, cb slack.InteractionCallback, key string, msg Message) error {
+func (r *Router) reply(ctx context.Context, cb slack.InteractionCallback, key string, msg render.Message) error {
 	if cb.ResponseURL != "" {
 		return r.respond(ctx, cb.ResponseURL, key, msg)
 	}
@@ -74,7 +75,7 @@ func (r *Router) reply(ctx context.Context, cb slack.InteractionCallback, key st
 }
 
 // ephemeral enqueues a message only user sees in channel.
-func (r *Router) ephemeral(ctx context.Context, channel, user, key string, msg Message) error {
+func (r *Router) ephemeral(ctx context.Context, channel, user, key string, msg render.Message) error {
 	if channel == "" || user == "" {
 		return nil
 	}
@@ -91,5 +92,5 @@ func (r *Router) ephemeral(ctx context.Context, channel, user, key string, msg M
 
 // respondInChannel tells user something in channel, only to them.
 func (r *Router) respondInChannel(ctx context.Context, channel, user, text string) error {
-	return r.ephemeral(ctx, channel, user, "ephemeral:"+newRef(), reply(text))
+	return r.ephemeral(ctx, channel, user, "ephemeral:"+newRef(), render.Reply(text))
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -38,7 +39,7 @@ type Outbox struct {
 	Metrics *Metrics
 	// Renderer renders each message's payload when it is delivered, outside
 	// any transaction; nil means the embedded wording.
-	Renderer *Renderer
+	Renderer *render.Renderer
 	// Getenv reads webhook secrets; they are never stored.
 	Getenv func(string) string
 
@@ -67,7 +68,7 @@ type Outbox struct {
 
 	lastStoreErr   string // the store failure logged last, and when
 	lastStoreErrAt time.Time
-	words          onceRenderer
+	words          render.Lazy
 }
 
 func (o *Outbox) init() {
@@ -384,7 +385,7 @@ var errUnrenderable = errors.New("cannot render the message")
 // render fills in m's body (and, for an upload, its file and title) from its
 // payload.
 func (o *Outbox) render(m *workflows.Message) error {
-	words, err := o.words.get(o.Renderer)
+	words, err := o.words.Get(o.Renderer)
 	if err == nil {
 		var body workflows.Rendered
 		if body, err = words.Body(*m); err == nil {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -44,7 +44,7 @@ func (b *testBot) message(key string) workflows.Message {
 }
 
 func post(key, channel, parent, text string) workflows.Message {
-	blocks, _ := json.Marshal([]slack.Block{bot.Section(text)})
+	blocks, _ := json.Marshal([]slack.Block{render.Section(text)})
 	return workflows.Message{Key: key, Op: workflows.OpPost, Channel: channel, Parent: parent,
 		Body: workflows.Rendered{Text: text, Blocks: blocks}}
 }

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/internal/golden"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 	"github.com/growthbot/growthbot/workflows/codec"
 	"github.com/growthbot/growthbot/workflows/schedule"
@@ -188,7 +189,7 @@ func TestGuardrailAlertAndGoldenScorecard(t *testing.T) {
 			t.Errorf("guardrail alert lacks %s: %s", want, alert)
 		}
 	}
-	renderer, err := bot.NewRenderer("")
+	renderer, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,11 +197,11 @@ func TestGuardrailAlertAndGoldenScorecard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, buttons := bot.PlainText(msg.Text, msg.Blocks)
+	text, buttons := render.PlainText(msg.Text, msg.Blocks)
 	if len(buttons) != 3 {
 		t.Errorf("buttons %+v, want Ship, Extend 7 days, Kill", buttons)
 	}
-	golden(t, "scorecard", msg, text)
+	golden.Check(t, "scorecard", msg, text)
 }
 
 func TestSchedulerCatchesUpAMissedPulseOnce(t *testing.T) {

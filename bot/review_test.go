@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/internal/golden"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -128,7 +129,7 @@ func channelReviews(b *testBot, channel string) ([]postedMessage, string) {
 		}
 		for i, msg := range append([]fakeslack.Message{m}, m.Replies...) {
 			out = append(out, postedMessage{Thread: i > 0, Text: msg.Text, Blocks: msg.Blocks})
-			plain, _ := bot.PlainText(msg.Text, msg.Blocks)
+			plain, _ := render.PlainText(msg.Text, msg.Blocks)
 			for _, f := range msg.Files {
 				plain = strings.TrimLeft(plain, "\n") + fmt.Sprintf("[picture: %s, %s]\n", f.Name, f.Title)
 			}
@@ -164,7 +165,7 @@ func (b *testBot) press(user, actionID, value string) string {
 	b.deliver()
 	var said []string
 	for _, r := range b.fake.Responses()[before:] {
-		plain, _ := bot.PlainText(r.Text, r.Blocks)
+		plain, _ := render.PlainText(r.Text, r.Blocks)
 		said = append(said, plain)
 	}
 	return strings.Join(said, "\n")
@@ -188,7 +189,7 @@ func TestGoldenReviewDigest(t *testing.T) {
 	if len(posted) != 7 {
 		t.Fatalf("%d messages, want a parent, 5 replies and the chart:\n%s", len(posted), text)
 	}
-	golden(t, "review-digest", posted, text)
+	golden.Check(t, "review-digest", posted, text)
 	for _, want := range []string{
 		"Growth review: Checkout, October 2026\n",
 		"🚨 Support tickets 1,870: expected about 980 ± 270 from the trend of 12 months",
@@ -220,7 +221,7 @@ func TestGoldenReviewPreview(t *testing.T) {
 	b := newTestBot(t)
 	seedReview(b)
 	r := b.command("U0ENG1", "/growth", "review checkout 2026-10")
-	golden(t, "review-preview", json.RawMessage(r.Blocks), r.Plain)
+	golden.Check(t, "review-preview", json.RawMessage(r.Blocks), r.Plain)
 	if !strings.Contains(r.Plain, "[ Post to channel ]") || strings.Contains(r.Plain, "Stay the course ]") {
 		t.Errorf("the preview offers the wrong buttons:\n%s", r.Plain)
 	}
@@ -332,11 +333,11 @@ func TestReviewDecisions(t *testing.T) {
 	}
 	b.deliver()
 	parent := b.fake.Messages("C0CHECKOUT")[0]
-	plain, buttons := bot.PlainText(parent.Text, parent.Blocks)
+	plain, buttons := render.PlainText(parent.Text, parent.Blocks)
 	if parent.Edits != 1 || len(buttons) != 0 || !strings.Contains(plain, "@U0LEAD decided to change course for October 2026:\n> Pause pricing tests & fix <onboarding> step 2.") {
 		t.Errorf("the summary after the decision (%d edits, buttons %v):\n%s", parent.Edits, buttons, plain)
 	}
-	golden(t, "review-decided", parent.Blocks, plain)
+	golden.Check(t, "review-decided", parent.Blocks, plain)
 	replies := parent.Replies
 	if last := replies[len(replies)-1]; !strings.Contains(last.Text, "Checkout decided: change course") {
 		t.Errorf("the thread is not told: %q", last.Text)

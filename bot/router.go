@@ -14,6 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -32,7 +33,7 @@ type Router struct {
 	Views   Views
 	Log     *slog.Logger
 	// Renderer renders replies; nil means the embedded wording.
-	Renderer *Renderer
+	Renderer *render.Renderer
 	// Notify wakes the outbox after something was enqueued.
 	Notify func()
 	// ChannelProblems, when set, returns what stops growthbot in team
@@ -40,18 +41,18 @@ type Router struct {
 	ChannelProblems func() map[string]string
 	// Commands are the names the slash commands are installed under; the
 	// zero value is /exp and /growth.
-	Commands CommandNames
+	Commands render.CommandNames
 
 	workspace  atomic.Pointer[string]
 	background sync.WaitGroup
-	words      onceRenderer
+	words      render.Lazy
 	tableOnce  sync.Once
 	table      *routeTable
 }
 
 // command returns the installed name of "exp" or "growth", for replies
 // that show a command to type.
-func (r *Router) command(root string) string { return r.routes().commands.names.of(root) }
+func (r *Router) command(root string) string { return r.routes().commands.names.Of(root) }
 
 // routes returns the router's lookup tables, built from the route
 // declarations (routes.go) on first use.
@@ -87,7 +88,7 @@ func (r *Router) parse(req CommandRequest) commandCall {
 
 // Acknowledge returns the immediate answer to a slow command, and true; for
 // any other command (or one without a response URL to answer later) false.
-func (r *Router) Acknowledge(ctx context.Context, req CommandRequest) (Message, bool) {
+func (r *Router) Acknowledge(ctx context.Context, req CommandRequest) (render.Message, bool) {
 	return r.acknowledge(ctx, r.parse(req))
 }
 
@@ -95,16 +96,16 @@ func (r *Router) Acknowledge(ctx context.Context, req CommandRequest) (Message, 
 // will be refused at once (a malformed one, one that names no user or an
 // experiment or team that does not exist) is not slow: its refusal is the
 // answer.
-func (r *Router) acknowledge(ctx context.Context, call commandCall) (Message, bool) {
+func (r *Router) acknowledge(ctx context.Context, call commandCall) (render.Message, bool) {
 	if call.err != nil || call.route == nil || call.route.ack == "" || call.req.ResponseURL == "" ||
 		slackUser(call.req.UserID) != nil || !r.exists(ctx, call.cmd) {
-		return Message{}, false
+		return render.Message{}, false
 	}
 	text := call.route.ack
 	if strings.Contains(text, "%s") {
-		text = fmt.Sprintf(text, Escape(call.cmd.Key))
+		text = fmt.Sprintf(text, render.Escape(call.cmd.Key))
 	}
-	return reply(text), true
+	return render.Reply(text), true
 }
 
 // exists reports whether the experiment or team a command names exists.
@@ -114,12 +115,12 @@ func (r *Router) exists(ctx context.Context, c Command) bool {
 
 // Command answers a slash command. It always returns a reply: errors become
 // replies here, never silence.
-func (r *Router) Command(ctx context.Context, req CommandRequest) Message {
+func (r *Router) Command(ctx context.Context, req CommandRequest) render.Message {
 	return r.answer(ctx, r.parse(req))
 }
 
 // answer is Command for a parsed command.
-func (r *Router) answer(ctx context.Context, call commandCall) Message {
+func (r *Router) answer(ctx context.Context, call commandCall) render.Message {
 	if err := slackUser(call.req.UserID); err != nil {
 		return r.errorReply(ctx, err, Command{})
 	}
@@ -147,10 +148,10 @@ func slackUser(id string) error {
 // what went wrong, the usage line, and the closest experiment or team key
 // when the user mistyped one. Internal errors are logged with a reference
 // the user can quote; users never see their details.
-func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
+func (r *Router) errorReply(ctx context.Context, err error, c Command) render.Message {
 	var ue *UsageError
 	if errors.As(err, &ue) {
-		return reply(":warning: " + Escape(ue.Message) + "\n```" + ue.Usage + "```")
+		return render.Reply(":warning: " + render.Escape(ue.Message) + "\n```" + ue.Usage + "```")
 	}
 	code := workflows.ErrorCode(err)
 	if code == workflows.EINTERNAL {
@@ -158,11 +159,11 @@ func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
 		r.Log.Error("command failed", "ref", ref, "command", c.Name, "err", err)
 		var de *workflows.Error
 		if errors.As(err, &de) {
-			return reply(fmt.Sprintf(":x: %s (reference `%s`).", Escape(de.Error()), ref))
+			return render.Reply(fmt.Sprintf(":x: %s (reference `%s`).", render.Escape(de.Error()), ref))
 		}
-		return reply(fmt.Sprintf(":x: Something went wrong on our side; it has been logged (reference `%s`).", ref))
+		return render.Reply(fmt.Sprintf(":x: Something went wrong on our side; it has been logged (reference `%s`).", ref))
 	}
-	text := ErrorMrkdwn(err)
+	text := render.ErrorMrkdwn(err)
 	if code == workflows.ENOTFOUND {
 		if s := r.suggest(ctx, c); s != "" {
 			text += fmt.Sprintf(". Did you mean `%s`?", s)
@@ -178,7 +179,7 @@ func (r *Router) errorReply(ctx context.Context, err error, c Command) Message {
 	if u := r.routes().commands.usage(c.Name); u != "" && (code == workflows.EINVALID || code == workflows.ENOTFOUND) {
 		msg += "\n```" + u + "```"
 	}
-	return reply(msg)
+	return render.Reply(msg)
 }
 
 // suggest returns the experiment or team key closest to the one the command
@@ -194,7 +195,7 @@ func newRef() string {
 }
 
 // respond enqueues an ephemeral reply to a response URL.
-func (r *Router) respond(ctx context.Context, url, key string, msg Message) error {
+func (r *Router) respond(ctx context.Context, url, key string, msg render.Message) error {
 	if url == "" {
 		return nil
 	}
@@ -213,41 +214,41 @@ func (r *Router) respond(ctx context.Context, url, key string, msg Message) erro
 // acknowledged.
 func (r *Router) Wait() { r.background.Wait() }
 
-func (r *Router) help(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) help(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	return r.routes().commands.help(strings.Fields(c.Name)[0]), nil
 }
 
-func (r *Router) list(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) list(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	exps, err := r.Service.ListExperiments(ctx, c.Team)
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
 	teams, err := r.Service.Teams(ctx)
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
 	names := map[string]string{}
 	for _, t := range teams {
 		names[t.Key] = cmp.Or(t.Name, t.Key)
 	}
-	return renderExperimentList(r.Commands, names[c.Team], names, exps, r.Service.Now()), nil
+	return render.RenderExperimentList(r.Commands, names[c.Team], names, exps, r.Service.Now()), nil
 }
 
-func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	e, err := r.Service.StartExperiment(ctx, req.UserID, c.Key)
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
-	return reply(fmt.Sprintf(":rocket: *%s* is running: day 1 of %d, planned to end %s. Scorecards will follow in its thread.",
-		Escape(e.Name), e.PlannedDays, slackDate(e.EndsAt))), nil
+	return render.Reply(fmt.Sprintf(":rocket: *%s* is running: day 1 of %d, planned to end %s. Scorecards will follow in its thread.",
+		render.Escape(e.Name), e.PlannedDays, render.SlackDate(e.EndsAt))), nil
 }
 
-func (r *Router) history(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) history(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	e, entries, err := r.Service.History(ctx, c.Key)
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
-	return RenderHistory(e, entries), nil
+	return render.RenderHistory(e, entries), nil
 }
 
 // userTeam returns the team a command without TEAM is about: the first team
@@ -256,78 +257,81 @@ func (r *Router) userTeam(ctx context.Context, user string) (string, error) {
 	return r.Service.DefaultTeam(ctx, user)
 }
 
-func (r *Router) goals(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) goals(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	team := c.Team
 	if team == "" {
 		var err error
 		if team, err = r.userTeam(ctx, req.UserID); err != nil {
-			return Message{}, err
+			return render.Message{}, err
 		}
 	}
 	t, goals, err := r.Service.Goals(ctx, team, "")
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
-	return renderGoals(r.Commands, t, workflows.Quarter(r.Service.Now().In(t.Location())), goals), nil
+	return render.RenderGoals(r.Commands, t, workflows.Quarter(r.Service.Now().In(t.Location())), goals), nil
 }
 
-func (r *Router) goalAdd(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) goalAdd(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	g, err := r.Service.AddGoal(ctx, req.UserID, c.Team, c.Title, c.Owner, c.Quarter)
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
-	return reply(fmt.Sprintf(":dart: Goal #%d added for %s: *%s*, owned by <@%s>. Mark it with `%s goal done %d`.",
-		g.ID, g.Quarter, Escape(g.Title), g.Owner, r.command("growth"), g.ID)), nil
+	return render.Reply(fmt.Sprintf(":dart: Goal #%d added for %s: *%s*, owned by <@%s>. Mark it with `%s goal done %d`.",
+		g.ID, g.Quarter, render.Escape(g.Title), g.Owner, r.command("growth"), g.ID)), nil
 }
 
-func (r *Router) goalStatus(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) goalStatus(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	status := workflows.GoalDone
 	if c.Name == "growth goal drop" {
 		status = workflows.GoalDropped
 	}
 	g, err := r.Service.SetGoalStatus(ctx, req.UserID, c.GoalID, status)
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
 	icon := map[workflows.GoalStatus]string{workflows.GoalDone: ":white_check_mark:", workflows.GoalDropped: ":wastebasket:"}[status]
-	return reply(fmt.Sprintf("%s Goal #%d, *%s*, is %s.", icon, g.ID, Escape(g.Title), g.Status)), nil
+	return render.Reply(fmt.Sprintf("%s Goal #%d, *%s*, is %s.", icon, g.ID, render.Escape(g.Title), g.Status)), nil
 }
 
-func (r *Router) kpis(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) kpis(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	now := r.Service.Now()
 	if c.Team == "" {
 		var err error
 		if c.Team, err = r.userTeam(ctx, req.UserID); err != nil {
-			return Message{}, err
+			return render.Message{}, err
 		}
 	}
 	t, points, err := r.Service.KPIs(ctx, c.Team, workflows.Month(now.AddDate(0, -12, 0)), workflows.Month(now))
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
-	return RenderKPIs(t, points, now), nil
+	return render.RenderKPIs(t, points, now), nil
 }
 
-func (r *Router) status(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) status(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	sc, team, err := r.Service.Scorecard(ctx, c.Key)
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
 	words, err := r.renderer()
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
-	return words.renderScorecard(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true}), nil
+	return words.RenderScorecard(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true}), nil
 }
 
-func (r *Router) postScorecard(ctx context.Context, req CommandRequest, c Command) (Message, error) {
+func (r *Router) postScorecard(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
 	sc, team, err := r.Service.PostScorecard(ctx, req.UserID, c.Key)
 	if err != nil {
-		return Message{}, err
+		return render.Message{}, err
 	}
 	if r.Notify != nil {
 		r.Notify()
 	}
-	return reply(fmt.Sprintf(":bar_chart: Posted the scorecard of *%s* to its thread in <#%s>: %s.", Escape(sc.Experiment.Name),
-		team.Channel, scorecardHeadline(sc))), nil
+	return render.Reply(fmt.Sprintf(":bar_chart: Posted the scorecard of *%s* to its thread in <#%s>: %s.", render.Escape(sc.Experiment.Name),
+		team.Channel, render.ScorecardHeadline(sc))), nil
 }
+
+// renderer returns the router's renderer.
+func (r *Router) renderer() (*render.Renderer, error) { return r.words.Get(r.Renderer) }

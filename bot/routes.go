@@ -3,11 +3,11 @@ package bot
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/slack-go/slack"
 
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -16,55 +16,8 @@ import (
 // builds its lookup tables from these declarations when it is first used;
 // nothing fills a package-level map, so a route cannot be half-wired.
 
-// CommandNames are the slash commands growthbot is installed under. An
-// operator renames them when another app of the workspace already owns
-// /exp or /growth (the manifest declares the same names). An empty field
-// is the usual name.
-type CommandNames struct {
-	Exp    string // "/exp" by default
-	Growth string // "/growth" by default
-}
-
-// commandNamePattern is what Slack accepts as a slash command: a slash,
-// then at most 31 lower-case letters, digits, dashes or underscores.
-var commandNamePattern = regexp.MustCompile(`^/[a-z0-9][a-z0-9_-]{0,30}$`)
-
-// Validate reports a name Slack would not accept, or two commands under
-// one name.
-func (n CommandNames) Validate() error {
-	n = n.resolved()
-	for _, name := range []string{n.Exp, n.Growth} {
-		if !commandNamePattern.MatchString(name) {
-			return workflows.Errorf(workflows.EINVALID, "%q is not a slash command Slack accepts: a slash, then up to 31 lower-case letters, digits, - or _", name)
-		}
-	}
-	if n.Exp == n.Growth {
-		return workflows.Errorf(workflows.EINVALID, "the experiment and growth commands are both %s; give them different names", n.Exp)
-	}
-	return nil
-}
-
-// resolved fills in the usual names and the leading slash.
-func (n CommandNames) resolved() CommandNames {
-	name := func(s, def string) string {
-		if s = strings.TrimSpace(s); s == "" {
-			return def
-		}
-		return "/" + strings.TrimPrefix(s, "/")
-	}
-	return CommandNames{Exp: name(n.Exp, "/exp"), Growth: name(n.Growth, "/growth")}
-}
-
-// of returns the installed name of a grammar root ("exp" or "growth").
-func (n CommandNames) of(root string) string {
-	if root == "growth" {
-		return n.Growth
-	}
-	return n.Exp
-}
-
 // commandHandler answers one parsed command with an ephemeral reply.
-type commandHandler func(r *Router, ctx context.Context, req CommandRequest, c Command) (Message, error)
+type commandHandler func(r *Router, ctx context.Context, req CommandRequest, c Command) (render.Message, error)
 
 // commandRoute declares one slash command.
 type commandRoute struct {
@@ -114,7 +67,7 @@ func commandRoutes() []commandRoute {
 }
 
 // actionHandler answers a button press; the reply goes to the presser only.
-type actionHandler func(r *Router, ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) (Message, error)
+type actionHandler func(r *Router, ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) (render.Message, error)
 
 // actionRoute declares one button by its action id.
 type actionRoute struct {
@@ -125,26 +78,26 @@ type actionRoute struct {
 // actionRoutes are the buttons of growthbot's messages.
 func actionRoutes() []actionRoute {
 	return []actionRoute{
-		{ActionApprove, decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
+		{render.ActionApprove, decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
 			return r.Service.Approve(ctx, user, id)
 		})},
-		{ActionReject, decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
+		{render.ActionReject, decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
 			return r.Service.Reject(ctx, user, id, "")
 		})},
-		{ActionWithdraw, decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
+		{render.ActionWithdraw, decisionButton(func(r *Router, ctx context.Context, user string, id int64) (workflows.Decision, error) {
 			return r.Service.Withdraw(ctx, user, id)
 		})},
-		{ActionShip, requestButton(workflows.ActionShip)},
-		{ActionExtend, requestButton(workflows.ActionExtend)},
-		{ActionKill, requestButton(workflows.ActionKill)},
-		{ActionShipVariant, (*Router).shipVariant},
-		{ActionRolloutPause, rolloutButton(workflows.RolloutPause)},
-		{ActionRolloutResume, rolloutButton(workflows.RolloutResume)},
-		{actionReviewPost, reviewAction((*Router).reviewPost)},
-		{actionReviewStay, reviewAction((*Router).reviewStay)},
-		{actionReviewChange, reviewAction((*Router).reviewChange)},
-		{actionGoalDone, goalButton(workflows.GoalDone)},
-		{actionGoalDrop, goalButton(workflows.GoalDropped)},
+		{render.ActionShip, requestButton(workflows.ActionShip)},
+		{render.ActionExtend, requestButton(workflows.ActionExtend)},
+		{render.ActionKill, requestButton(workflows.ActionKill)},
+		{render.ActionShipVariant, (*Router).shipVariant},
+		{render.ActionRolloutPause, rolloutButton(workflows.RolloutPause)},
+		{render.ActionRolloutResume, rolloutButton(workflows.RolloutResume)},
+		{render.ActionReviewPost, reviewAction((*Router).reviewPost)},
+		{render.ActionReviewStay, reviewAction((*Router).reviewStay)},
+		{render.ActionReviewChange, reviewAction((*Router).reviewChange)},
+		{render.ActionGoalDone, goalButton(workflows.GoalDone)},
+		{render.ActionGoalDrop, goalButton(workflows.GoalDropped)},
 	}
 }
 
@@ -161,8 +114,8 @@ type submissionRoute struct {
 // submissionRoutes are the forms growthbot opens.
 func submissionRoutes() []submissionRoute {
 	return []submissionRoute{
-		{callbackNewExperiment, (*Router).submitNewExperiment},
-		{callbackReviewChange, (*Router).submitReviewChange},
+		{render.CallbackNewExperiment, (*Router).submitNewExperiment},
+		{render.CallbackReviewChange, (*Router).submitReviewChange},
 	}
 }
 
@@ -174,7 +127,7 @@ type routeTable struct {
 	submissions map[string]submissionHandler
 }
 
-func newRouteTable(names CommandNames) *routeTable {
+func newRouteTable(names render.CommandNames) *routeTable {
 	t := &routeTable{commands: newCommandTable(names), actions: map[string]actionHandler{},
 		submissions: map[string]submissionHandler{}}
 	for _, a := range actionRoutes() {
@@ -188,7 +141,7 @@ func newRouteTable(names CommandNames) *routeTable {
 
 // commandTable is the grammar under the names the commands are installed as.
 type commandTable struct {
-	names  CommandNames
+	names  render.CommandNames
 	routes []commandRoute
 	byName map[string]*commandRoute // "exp ship"
 	roots  map[string]string        // installed name without its slash → "exp" or "growth"
@@ -197,8 +150,8 @@ type commandTable struct {
 	reasonNote string
 }
 
-func newCommandTable(names CommandNames) *commandTable {
-	names = names.resolved()
+func newCommandTable(names render.CommandNames) *commandTable {
+	names = names.Resolved()
 	t := &commandTable{names: names, routes: commandRoutes(), byName: map[string]*commandRoute{}, groups: map[string]bool{},
 		roots: map[string]string{strings.TrimPrefix(names.Exp, "/"): "exp", strings.TrimPrefix(names.Growth, "/"): "growth"}}
 	var withReason []string
@@ -230,7 +183,7 @@ func (t *commandTable) usage(name string) string {
 	if rt == nil {
 		return ""
 	}
-	line := t.names.of(rt.root) + " " + rt.sub
+	line := t.names.Of(rt.root) + " " + rt.sub
 	if rt.args != "" {
 		line += " " + rt.args
 	}
@@ -238,7 +191,7 @@ func (t *commandTable) usage(name string) string {
 }
 
 // help lists the commands of one root ("exp" or "growth").
-func (t *commandTable) help(root string) Message {
+func (t *commandTable) help(root string) render.Message {
 	var b strings.Builder
 	for i := range t.routes {
 		if rt := &t.routes[i]; rt.root == root {
@@ -246,8 +199,12 @@ func (t *commandTable) help(root string) Message {
 		}
 	}
 	title := map[string]string{"exp": "Experiments: run, read, decide", "growth": "Growth reviews, goals and KPIs"}[root]
-	return Message{Text: "growthbot: " + t.names.of(root) + " commands", Blocks: []slack.Block{
-		Header(title), Section(b.String()),
-		Context("Decisions happen in each experiment's thread. Anything you type after `--` is recorded as the reason."),
+	return render.Message{Text: "growthbot: " + t.names.Of(root) + " commands", Blocks: []slack.Block{
+		render.Header(title), render.Section(b.String()),
+		render.Context("Decisions happen in each experiment's thread. Anything you type after `--` is recorded as the reason."),
 	}}
 }
+
+// RenderHelp lists the commands of /exp or /growth ("exp" or "growth"),
+// installed under their usual names.
+func RenderHelp(root string) render.Message { return newCommandTable(render.CommandNames{}).help(root) }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/growthbot/growthbot/bot/render"
 )
 
 // TestRouteDeclarations checks what the compiler cannot: every command,
@@ -57,7 +59,7 @@ func TestRouteDeclarations(t *testing.T) {
 // has a route: a button without one would answer "belongs to an older
 // version of this message".
 func TestGoldenButtonsRouted(t *testing.T) {
-	routed := newRouteTable(CommandNames{}).actions
+	routed := newRouteTable(render.CommandNames{}).actions
 	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden files: %v", err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -29,7 +30,7 @@ func (b *testBot) pressAs(user, actionID, value string) string {
 	if len(rs) != before+1 {
 		b.t.Fatalf("%d answers to one press", len(rs)-before)
 	}
-	text, _ := bot.PlainText(rs[len(rs)-1].Text, rs[len(rs)-1].Blocks)
+	text, _ := render.PlainText(rs[len(rs)-1].Text, rs[len(rs)-1].Blocks)
 	return text
 }
 
@@ -60,26 +61,26 @@ func TestForgedInteractionsAreRefused(t *testing.T) {
 		name, user, action, value string
 		want                      string
 	}{
-		{"an outsider approves", "U0STRANGER", bot.ActionApprove, ids["checkout"], "only members of team Checkout can do that"},
-		{"an outsider rejects", "U0STRANGER", bot.ActionReject, ids["checkout"], "only members of team Checkout can do that"},
-		{"an outsider kills", "U0STRANGER", bot.ActionKill, "one-click-checkout", "only members of team Checkout can do that"},
-		{"an outsider ships", "U0STRANGER", bot.ActionShip, "one-click-checkout", "only members of team Checkout can do that"},
-		{"another team's approver approves", "U0PM2", bot.ActionApprove, ids["checkout"], "only members of team Checkout can do that"},
-		{"a member who is no approver approves", "U0ENG1", bot.ActionApprove, ids["checkout"], "only approvers of team Checkout"},
-		{"another team's decision id", "U0PM", bot.ActionApprove, ids["onboarding"], "only members of team Onboarding can do that"},
-		{"another team's decision id, rejected", "U0LEAD", bot.ActionReject, ids["onboarding"], "only members of team Onboarding can do that"},
-		{"another team's experiment killed", "U0ENG1", bot.ActionKill, "guided-onboarding", "only members of team Onboarding can do that"},
-		{"another team's rollout paused", "U0ENG1", bot.ActionRolloutPause, "guided-onboarding", "only members of team Onboarding can do that"},
-		{"an unknown experiment key", "U0ENG1", bot.ActionKill, "one-click-checkou", `no experiment "one-click-checkou"`},
-		{"SQL in the key", "U0ENG1", bot.ActionKill, "one-click-checkout' OR '1'='1", `no experiment "one-click-checkout' OR '1'='1"`},
-		{"a decision id that is no number", "U0PM", bot.ActionApprove, "1 OR 1=1", `that button names no decision ("1 OR 1=1")`},
-		{"a decision id too big for a number", "U0PM", bot.ActionApprove, "99999999999999999999999", "that button names no decision"},
-		{"the biggest decision id", "U0PM", bot.ActionApprove, "9223372036854775807", "no decision 9223372036854775807"},
-		{"a negative decision id", "U0PM", bot.ActionReject, "-1", "no decision -1"},
-		{"no decision id", "U0PM", bot.ActionApprove, "", `that button names no decision ("")`},
+		{"an outsider approves", "U0STRANGER", render.ActionApprove, ids["checkout"], "only members of team Checkout can do that"},
+		{"an outsider rejects", "U0STRANGER", render.ActionReject, ids["checkout"], "only members of team Checkout can do that"},
+		{"an outsider kills", "U0STRANGER", render.ActionKill, "one-click-checkout", "only members of team Checkout can do that"},
+		{"an outsider ships", "U0STRANGER", render.ActionShip, "one-click-checkout", "only members of team Checkout can do that"},
+		{"another team's approver approves", "U0PM2", render.ActionApprove, ids["checkout"], "only members of team Checkout can do that"},
+		{"a member who is no approver approves", "U0ENG1", render.ActionApprove, ids["checkout"], "only approvers of team Checkout"},
+		{"another team's decision id", "U0PM", render.ActionApprove, ids["onboarding"], "only members of team Onboarding can do that"},
+		{"another team's decision id, rejected", "U0LEAD", render.ActionReject, ids["onboarding"], "only members of team Onboarding can do that"},
+		{"another team's experiment killed", "U0ENG1", render.ActionKill, "guided-onboarding", "only members of team Onboarding can do that"},
+		{"another team's rollout paused", "U0ENG1", render.ActionRolloutPause, "guided-onboarding", "only members of team Onboarding can do that"},
+		{"an unknown experiment key", "U0ENG1", render.ActionKill, "one-click-checkou", `no experiment "one-click-checkou"`},
+		{"SQL in the key", "U0ENG1", render.ActionKill, "one-click-checkout' OR '1'='1", `no experiment "one-click-checkout' OR '1'='1"`},
+		{"a decision id that is no number", "U0PM", render.ActionApprove, "1 OR 1=1", `that button names no decision ("1 OR 1=1")`},
+		{"a decision id too big for a number", "U0PM", render.ActionApprove, "99999999999999999999999", "that button names no decision"},
+		{"the biggest decision id", "U0PM", render.ActionApprove, "9223372036854775807", "no decision 9223372036854775807"},
+		{"a negative decision id", "U0PM", render.ActionReject, "-1", "no decision -1"},
+		{"no decision id", "U0PM", render.ActionApprove, "", `that button names no decision ("")`},
 		{"an action that does not exist", "U0PM", "decision.approve_all", ids["checkout"], "That button belongs to an older version of this message"},
-		{"a system actor's name as the user", workflows.ActorScheduler, bot.ActionKill, "one-click-checkout", "growthbot acts only for Slack users"},
-		{"the CLI's name as the user", workflows.ActorCLI, bot.ActionApprove, ids["checkout"], "growthbot acts only for Slack users"},
+		{"a system actor's name as the user", workflows.ActorScheduler, render.ActionKill, "one-click-checkout", "growthbot acts only for Slack users"},
+		{"the CLI's name as the user", workflows.ActorCLI, render.ActionApprove, ids["checkout"], "growthbot acts only for Slack users"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,7 +98,7 @@ func TestForgedInteractionsAreRefused(t *testing.T) {
 		})
 	}
 	// The same payloads pass when nothing was forged.
-	if got := b.pressAs("U0PM", bot.ActionApprove, ids["checkout"]); !strings.Contains(got, "it is applied") {
+	if got := b.pressAs("U0PM", render.ActionApprove, ids["checkout"]); !strings.Contains(got, "it is applied") {
 		t.Errorf("a genuine approval: %s", got)
 	}
 }
@@ -121,7 +122,7 @@ func TestForgedCommandUser(t *testing.T) {
 func TestForgedInteractionSignature(t *testing.T) {
 	b := newRunningBot(t)
 	before := b.snapshot()
-	genuine := fakeslack.BlockActionsBody(fakeslack.Action{ActionID: bot.ActionKill, Value: "one-click-checkout", UserID: "U0STRANGER"})
+	genuine := fakeslack.BlockActionsBody(fakeslack.Action{ActionID: render.ActionKill, Value: "one-click-checkout", UserID: "U0STRANGER"})
 	forged := []byte(strings.Replace(string(genuine), "U0STRANGER", "U0ENG1", 1))
 	req, _ := http.NewRequest(http.MethodPost, b.baseURL+"/slack/interactions", strings.NewReader(string(forged)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -20,6 +20,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -402,7 +403,7 @@ func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte, si
 // command answers within the ack deadline. A slow command (an analysis) is
 // acknowledged at once; any other reply that takes longer than the deadline
 // is too, and either way the answer is delivered through the response URL.
-func (s *Slack) command(ctx context.Context, req CommandRequest) Message {
+func (s *Slack) command(ctx context.Context, req CommandRequest) render.Message {
 	ctx = context.WithoutCancel(ctx) // the work outlives the HTTP request when it is slow
 	call := s.Router.parse(req)
 	if ack, slow := s.Router.acknowledge(ctx, call); slow {
@@ -413,7 +414,7 @@ func (s *Slack) command(ctx context.Context, req CommandRequest) Message {
 		})
 		return ack
 	}
-	done := make(chan Message, 1)
+	done := make(chan render.Message, 1)
 	go func() { done <- s.Router.answer(ctx, call) }()
 	select {
 	case msg := <-done:
@@ -426,12 +427,12 @@ func (s *Slack) command(ctx context.Context, req CommandRequest) Message {
 			s.Log.Error("deliver a late reply", "err", err)
 		}
 	})
-	return reply(":hourglass_flowing_sand: Working on it; the answer will appear here in a moment.")
+	return render.Reply(":hourglass_flowing_sand: Working on it; the answer will appear here in a moment.")
 }
 
 // writeMessage writes an ephemeral reply as the body of Slack's request;
 // an empty message acknowledges without a reply.
-func writeMessage(w http.ResponseWriter, msg Message) {
+func writeMessage(w http.ResponseWriter, msg render.Message) {
 	if msg.Text == "" && len(msg.Blocks) == 0 {
 		w.WriteHeader(http.StatusOK)
 		return

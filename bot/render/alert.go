@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"fmt"
@@ -19,11 +19,11 @@ func (r *Renderer) renderDataAlert(a workflows.DataAlert) Message {
 	}
 	data := map[string]any{
 		"Owner": a.Experiment.Owner, "Name": Escape(a.Experiment.Name), "Period": describePeriod(a.Period),
-		"Metric": Escape(a.Metric.Name), "Event": Escape(a.Metric.Event), "Opened": slackDate(a.OpenedAt),
-		"Team": Escape(a.Team.Name), "Month": monthName(a.Month), "Fix": a.Fix, "Last": "",
+		"Metric": Escape(a.Metric.Name), "Event": Escape(a.Metric.Event), "Opened": SlackDate(a.OpenedAt),
+		"Team": Escape(a.Team.Name), "Month": MonthName(a.Month), "Fix": a.Fix, "Last": "",
 	}
 	if !a.Last.IsZero() {
-		data["Last"] = slackDate(a.Last)
+		data["Last"] = SlackDate(a.Last)
 	}
 	if a.Kind == workflows.AlertKPIsMissing {
 		data["Review"] = slackDay(a.ReviewAt)

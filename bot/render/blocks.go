@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"encoding/json"
@@ -91,10 +91,10 @@ func mrkdwnArg(a any) any {
 	return a
 }
 
-// truncate cuts s to at most n characters (Slack counts characters, not
+// Truncate cuts s to at most n characters (Slack counts characters, not
 // bytes), marking the cut with "…". It never cuts inside a mention or link
 // (<…>) or an escape (&amp;): it cuts before them.
-func truncate(s string, n int) string {
+func Truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -117,11 +117,11 @@ func truncate(s string, n int) string {
 }
 
 func mrkdwn(text string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, truncate(text, MaxTextLength), false, false)
+	return slack.NewTextBlockObject(slack.MarkdownType, Truncate(text, MaxTextLength), false, false)
 }
 
 func plain(text string, max int) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, truncate(text, max), true, false)
+	return slack.NewTextBlockObject(slack.PlainTextType, Truncate(text, max), true, false)
 }
 
 // Header is a large plain-text title.
@@ -134,7 +134,7 @@ func Section(text string) slack.Block { return slack.NewSectionBlock(mrkdwn(text
 func Fields(texts ...string) slack.Block {
 	var fields []*slack.TextBlockObject
 	for _, t := range texts[:min(len(texts), maxFields)] {
-		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, truncate(t, maxFieldLength), false, false))
+		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, Truncate(t, maxFieldLength), false, false))
 	}
 	return slack.NewSectionBlock(nil, fields, nil)
 }
@@ -160,7 +160,7 @@ const (
 
 // Button is a button whose press sends actionID and value back to us.
 func Button(label, actionID, value string, style slack.Style) *slack.ButtonBlockElement {
-	b := slack.NewButtonBlockElement(actionID, truncate(value, maxButtonValue), plain(label, maxButtonLabel))
+	b := slack.NewButtonBlockElement(actionID, Truncate(value, maxButtonValue), plain(label, maxButtonLabel))
 	b.Style = style
 	return b
 }
@@ -195,7 +195,7 @@ func Fit(blocks []slack.Block, max int) []slack.Block {
 // Rendered fits the message to Slack's limits and encodes it for the outbox.
 func (m Message) Rendered() (workflows.Rendered, error) {
 	blocks := Fit(m.Blocks, MaxMessageBlocks)
-	out := workflows.Rendered{Text: truncate(m.Text, maxFallbackText)}
+	out := workflows.Rendered{Text: Truncate(m.Text, maxFallbackText)}
 	if len(blocks) > 0 {
 		b, err := json.Marshal(blocks)
 		if err != nil {
@@ -206,8 +206,8 @@ func (m Message) Rendered() (workflows.Rendered, error) {
 	return out, nil
 }
 
-// reply is an ephemeral answer to a command or a button.
-func reply(text string, blocks ...slack.Block) Message {
+// Reply is an ephemeral answer to a command or a button.
+func Reply(text string, blocks ...slack.Block) Message {
 	if len(blocks) == 0 {
 		blocks = []slack.Block{Section(text)}
 	}

@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"cmp"
@@ -13,10 +13,6 @@ import (
 
 	"github.com/growthbot/growthbot/workflows"
 )
-
-// RenderHelp lists the commands of /exp or /growth ("exp" or "growth"),
-// installed under their usual names.
-func RenderHelp(root string) Message { return newCommandTable(CommandNames{}).help(root) }
 
 var stateIcons = map[workflows.State]string{
 	workflows.StateDraft:           ":pencil2:",
@@ -37,7 +33,7 @@ func describeProgress(e workflows.Experiment, now time.Time) string {
 			s += ", waiting for a decision"
 		}
 		if len(e.RolloutPlan) > 0 {
-			s += fmt.Sprintf(", rolled out to %s%%", formatPercent(e.RolloutPercent))
+			s += fmt.Sprintf(", rolled out to %s%%", FormatPercent(e.RolloutPercent))
 			if e.RolloutPaused {
 				s += " (paused)"
 			}
@@ -51,11 +47,13 @@ func describeProgress(e workflows.Experiment, now time.Time) string {
 	return string(e.State)
 }
 
-func formatPercent(p float64) string {
+// FormatPercent writes a percentage with at most two decimals: "12.5".
+func FormatPercent(p float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", p), "0"), ".")
 }
 
-func owner(user string) string {
+// Owner mentions a user, or says there is no owner.
+func Owner(user string) string {
 	if user == "" {
 		return "no owner"
 	}
@@ -64,14 +62,9 @@ func owner(user string) string {
 
 // RenderExperimentList lists experiments, one line each, grouped by state:
 // those of the team named team, or all when team is empty. names are the
-// teams' display names by key. Its hints name the commands by their usual
-// names.
-func RenderExperimentList(team string, names map[string]string, exps []workflows.Experiment, now time.Time) Message {
-	return renderExperimentList(CommandNames{}, team, names, exps, now)
-}
-
-func renderExperimentList(cmds CommandNames, team string, names map[string]string, exps []workflows.Experiment, now time.Time) Message {
-	cmds = cmds.resolved()
+// teams' display names by key. Its hints name the commands as cmds names them.
+func RenderExperimentList(cmds CommandNames, team string, names map[string]string, exps []workflows.Experiment, now time.Time) Message {
+	cmds = cmds.Resolved()
 	title := "Experiments"
 	if team != "" {
 		title += " of " + team
@@ -88,7 +81,7 @@ func renderExperimentList(cmds CommandNames, team string, names map[string]strin
 			if e.State == state {
 				counts[state]++
 				lines = append(lines, fmt.Sprintf("%s *%s* `%s` (%s): %s, %s", stateIcons[state], Escape(e.Name), e.Key,
-					Escape(cmp.Or(names[e.Team], e.Team)), describeProgress(e, now), owner(e.Owner)))
+					Escape(cmp.Or(names[e.Team], e.Team)), describeProgress(e, now), Owner(e.Owner)))
 			}
 		}
 		if len(lines) > 0 {
@@ -105,10 +98,10 @@ func renderExperimentList(cmds CommandNames, team string, names map[string]strin
 	return Message{Text: fmt.Sprintf("%s: %s", Escape(title), strings.Join(summary, ", ")), Blocks: blocks}
 }
 
-// slackDate shows a moment so that each reader sees it in their own time
+// SlackDate shows a moment so that each reader sees it in their own time
 // zone: "today 3:47 PM" or "Dec 2, 2026 3:47 PM" in Slack, "2 Dec 2026 14:47 UTC" where Slack
 // cannot localise it (notifications, the console, the CLI).
-func slackDate(t time.Time) string {
+func SlackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), workflows.MomentText(t))
 }
 
@@ -130,7 +123,7 @@ func RenderHistory(e workflows.Experiment, entries []workflows.AuditEntry) Messa
 		blocks = append(blocks, Context(fmt.Sprintf("_%d older changes not shown; `growthbot audit --experiment %s` lists them all._", start, e.Key)))
 	}
 	for _, a := range entries[start:] {
-		line := fmt.Sprintf("*%s* by %s, %s", workflows.ActionWords(a.Action), actorName(a.Actor), slackDate(a.At))
+		line := fmt.Sprintf("*%s* by %s, %s", workflows.ActionWords(a.Action), actorName(a.Actor), SlackDate(a.At))
 		if changes := auditChanges(a); changes != "" {
 			line += "\n" + changes
 		}
@@ -168,27 +161,24 @@ func auditChanges(a workflows.AuditEntry) string {
 func auditValue(v workflows.AuditValue) string {
 	switch {
 	case !v.Time.IsZero():
-		return slackDate(v.Time)
+		return SlackDate(v.Time)
 	case len(v.Users) > 0:
 		return mentionList(v.Users, "and")
 	}
-	return Escape(truncate(v.Text, 80))
+	return Escape(Truncate(v.Text, 80))
 }
 
-var goalIcons = map[workflows.GoalStatus]string{
+// GoalIcons mark a goal by its status.
+var GoalIcons = map[workflows.GoalStatus]string{
 	workflows.GoalInProgress: ":hammer_and_wrench:",
 	workflows.GoalDone:       ":white_check_mark:",
 	workflows.GoalDropped:    ":wastebasket:",
 }
 
 // RenderGoals lists a team's goals for a quarter. Its hints name the
-// commands by their usual names.
-func RenderGoals(t workflows.Team, quarter string, goals []workflows.Goal) Message {
-	return renderGoals(CommandNames{}, t, quarter, goals)
-}
-
-func renderGoals(cmds CommandNames, t workflows.Team, quarter string, goals []workflows.Goal) Message {
-	cmds = cmds.resolved()
+// commands as cmds names them.
+func RenderGoals(cmds CommandNames, t workflows.Team, quarter string, goals []workflows.Goal) Message {
+	cmds = cmds.Resolved()
 	title := fmt.Sprintf("%s goals for %s", t.Name, quarter)
 	blocks := []slack.Block{Header(title)}
 	if len(goals) == 0 {
@@ -205,7 +195,7 @@ func renderGoals(cmds CommandNames, t workflows.Team, quarter string, goals []wo
 		if g.Status == workflows.GoalDone {
 			done++
 		}
-		line := fmt.Sprintf("%s `#%d` *%s*, %s", goalIcons[g.Status], g.ID, Escape(g.Title), owner(g.Owner))
+		line := fmt.Sprintf("%s `#%d` *%s*, %s", GoalIcons[g.Status], g.ID, Escape(g.Title), Owner(g.Owner))
 		need := 1
 		if g.Status == workflows.GoalInProgress {
 			need = 2
@@ -217,10 +207,10 @@ func renderGoals(cmds CommandNames, t workflows.Team, quarter string, goals []wo
 		blocks = append(blocks, Section(line))
 		if g.Status == workflows.GoalInProgress {
 			id := strconv.FormatInt(g.ID, 10)
-			drop := Button("Drop", actionGoalDrop, id, StyleDanger)
-			drop.Confirm = slack.NewConfirmationBlockObject(plain(truncate("Drop goal #"+id+"?", 100), 100),
-				plain(truncate(g.Title+" will be shown as dropped in the growth review.", 300), 300), plain("Drop it", 30), plain("Cancel", 30))
-			blocks = append(blocks, Actions("goal:"+id, Button("Done", actionGoalDone, id, StylePrimary), drop))
+			drop := Button("Drop", ActionGoalDrop, id, StyleDanger)
+			drop.Confirm = slack.NewConfirmationBlockObject(plain(Truncate("Drop goal #"+id+"?", 100), 100),
+				plain(Truncate(g.Title+" will be shown as dropped in the growth review.", 300), 300), plain("Drop it", 30), plain("Cancel", 30))
+			blocks = append(blocks, Actions("goal:"+id, Button("Done", ActionGoalDone, id, StylePrimary), drop))
 		}
 	}
 	if len(rest) > 0 {
@@ -258,7 +248,7 @@ func RenderKPIs(t workflows.Team, points []workflows.KPIPoint, now time.Time) Me
 	}
 	b.WriteString("     MoM\n")
 	for _, name := range slices.Sorted(maps.Keys(values)) {
-		fmt.Fprintf(&b, "%-18s", truncate(name, 18))
+		fmt.Fprintf(&b, "%-18s", Truncate(name, 18))
 		for _, m := range months {
 			if v, ok := values[name][m]; ok {
 				fmt.Fprintf(&b, " %12s", formatNumber(v))

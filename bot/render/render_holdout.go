@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ func (r *Renderer) reviewHoldout(rv workflows.Review) Message {
 	title := fmt.Sprintf("Holdout: the cumulative impact of everything %s shipped", rv.Team.Name)
 	lines := []string{fmt.Sprintf("*%s*", Escape(title)),
 		fmt.Sprintf("%s of units have seen none of the team's experiments or rollouts since %s; compared up to %s: %d in the holdout, %d everyone else.",
-			formatShare(h.Share), slackDay(h.Start), slackDate(h.End), h.HoldoutUnits, h.RestUnits)}
+			formatShare(h.Share), slackDay(h.Start), SlackDate(h.End), h.HoldoutUnits, h.RestUnits)}
 	switch {
 	case h.TooSmall():
 		lines = append(lines, fmt.Sprintf("*Too small to tell yet:* each side needs at least %d exposed units (settings.min_sample_per_arm) before growthbot says anything about it.", h.MinUnits))

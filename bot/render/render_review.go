@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"encoding/json"
@@ -13,15 +13,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/growthbot/growthbot/workflows"
-)
-
-// Action ids of the review's buttons, and the block that holds them (a
-// decision removes that block).
-const (
-	actionReviewPost   = "review.post"
-	actionReviewStay   = "review.stay"
-	actionReviewChange = "review.change"
-	reviewActionsBlock = "review-actions"
 )
 
 // summaryAnomalies is how many anomalies the summary shows; the thread
@@ -84,7 +75,8 @@ func (r *Renderer) ReviewPreview(rv workflows.Review) (Message, error) {
 	return msg, nil
 }
 
-func monthName(month string) string {
+// MonthName writes a month "2026-10" as "October 2026".
+func MonthName(month string) string {
 	t, err := time.Parse("2006-01", month)
 	if err != nil {
 		return month
@@ -101,7 +93,7 @@ func shortMonth(month string) string {
 }
 
 func (r *Renderer) reviewTitle(rv workflows.Review) string {
-	return r.text("review.title", map[string]any{"Team": rv.Team.Name, "Month": monthName(rv.Month), "Partial": !rv.Over()})
+	return r.text("review.title", map[string]any{"Team": rv.Team.Name, "Month": MonthName(rv.Month), "Partial": !rv.Over()})
 }
 
 func (r *Renderer) reviewSummary(rv workflows.Review, preview bool) Message {
@@ -132,19 +124,19 @@ func (r *Renderer) reviewSummary(rv workflows.Review, preview bool) Message {
 		blocks = append(blocks, Section(r.text("review.decision", decisionData(rv.Record))))
 	case preview && rv.Over():
 		blocks = append(blocks, Context(r.text("review.preview", map[string]string{"Channel": rv.Team.Channel})),
-			Actions(reviewActionsBlock, Button("Post to channel", actionReviewPost, ref, StylePrimary)))
+			Actions(ReviewActionsBlock, Button("Post to channel", ActionReviewPost, ref, StylePrimary)))
 	case preview:
-		blocks = append(blocks, Context(r.text("review.not-over", map[string]string{"Month": monthName(rv.Month), "Zone": rv.Team.Location().String()})))
+		blocks = append(blocks, Context(r.text("review.not-over", map[string]string{"Month": MonthName(rv.Month), "Zone": rv.Team.Location().String()})))
 	default:
-		blocks = append(blocks, Actions(reviewActionsBlock, Button("Stay the course", actionReviewStay, ref, StylePrimary),
-			Button("Change course", actionReviewChange, ref, StyleDefault)))
+		blocks = append(blocks, Actions(ReviewActionsBlock, Button("Stay the course", ActionReviewStay, ref, StylePrimary),
+			Button("Change course", ActionReviewChange, ref, StyleDefault)))
 	}
 	return Message{Text: Escape(strings.TrimPrefix(title, ":bar_chart: ")), Blocks: blocks}
 }
 
 // decisionData is what the decision templates read.
 func decisionData(rec workflows.ReviewRecord) map[string]any {
-	return map[string]any{"By": rec.DecidedBy, "Month": monthName(rec.Month), "Change": rec.Course == workflows.CourseChange,
+	return map[string]any{"By": rec.DecidedBy, "Month": MonthName(rec.Month), "Change": rec.Course == workflows.CourseChange,
 		"Changes": quote(rec.Changes), "At": rec.DecidedAt}
 }
 
@@ -231,7 +223,7 @@ func countOf(n int, one, many string) string {
 }
 
 func (r *Renderer) missingLine(m *workflows.MissingData) string {
-	return r.text("review.missing", map[string]any{"Label": Escape(m.Label), "Month": monthName(m.Month), "Needs": Escape(strings.Join(m.Needs, " and ")), "Fix": m.Fix, "FromEvents": m.FromEvents})
+	return r.text("review.missing", map[string]any{"Label": Escape(m.Label), "Month": MonthName(m.Month), "Needs": Escape(strings.Join(m.Needs, " and ")), "Fix": m.Fix, "FromEvents": m.FromEvents})
 }
 
 // headlineLine is a headline number in one line: the value, its changes
@@ -315,7 +307,7 @@ func sourceNote(v workflows.KPIValue) string {
 }
 
 func (r *Renderer) reviewNumbers(rv workflows.Review) Message {
-	title := "Headline numbers, " + monthName(rv.Month)
+	title := "Headline numbers, " + MonthName(rv.Month)
 	blocks := []slack.Block{Header(title)}
 	prev := "Last month (" + shortMonth(workflows.Month(rv.Start.AddDate(0, -1, 0))) + ")"
 	avg := "3-month average (" + shortMonth(workflows.Month(rv.Start.AddDate(0, -3, 0))) + " – " +
@@ -349,7 +341,7 @@ func (r *Renderer) reviewNumbers(rv workflows.Review) Message {
 	}
 	if c := rv.Company; c != nil {
 		blocks = append(blocks, Context(r.text("review.company", map[string]string{"Team": Escape(rv.Team.Name),
-			"Month": monthName(rv.Month), "Zone": c.Timezone, "Active": companyValue(workflows.UnitCount, c.ActiveUsers),
+			"Month": MonthName(rv.Month), "Zone": c.Timezone, "Active": companyValue(workflows.UnitCount, c.ActiveUsers),
 			"Retention": companyValue(workflows.UnitShare, c.Retention)})))
 	}
 	return Message{Text: title, Blocks: blocks}
@@ -375,7 +367,7 @@ func kpiTable(rv workflows.Review) string {
 		if h.Current.Known {
 			src = sourceNote(h.Current)
 		}
-		fmt.Fprintf(&b, "%-18s %10s %10s %9s  %s\n", truncate(h.Label, 18), cell(h, h.Current), cell(h, h.Previous), c, src)
+		fmt.Fprintf(&b, "%-18s %10s %10s %9s  %s\n", Truncate(h.Label, 18), cell(h, h.Current), cell(h, h.Previous), c, src)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -406,7 +398,7 @@ func (r *Renderer) reviewMovers(rv workflows.Review) Message {
 	if len(lines) > 0 {
 		blocks = append(blocks, Section("*Biggest changes from last month*\n"+strings.Join(lines, "\n")))
 	}
-	return Message{Text: title + ", " + monthName(rv.Month), Blocks: blocks}
+	return Message{Text: title + ", " + MonthName(rv.Month), Blocks: blocks}
 }
 
 func experimentNames(exps []workflows.Experiment) string {
@@ -423,7 +415,7 @@ func interval(lift, low, high float64) string {
 
 func (r *Renderer) reviewExperiments(rv workflows.Review) Message {
 	x := rv.Experiments
-	title := "Experiments in " + monthName(rv.Month)
+	title := "Experiments in " + MonthName(rv.Month)
 	blocks := []slack.Block{Header(title)}
 	if x.Empty() {
 		blocks = append(blocks, Section(r.text("review.no-experiments", rv.Month)))
@@ -482,7 +474,8 @@ func (r *Renderer) reviewProgram(p workflows.Program) []slack.Block {
 	return append(append(blocks, programBlocks(p.Quarter, p.PreviousQuart)...), Context(programNote))
 }
 
-var goalStatusWords = map[workflows.GoalStatus]string{
+// GoalStatusWords say a goal's status in words.
+var GoalStatusWords = map[workflows.GoalStatus]string{
 	workflows.GoalInProgress: "in progress", workflows.GoalDone: "done", workflows.GoalDropped: "dropped",
 }
 
@@ -496,7 +489,7 @@ func (r *Renderer) reviewGoals(rv workflows.Review, empty string) Message {
 	var lines []string
 	for _, g := range rv.Goals {
 		counts[g.Status]++
-		lines = append(lines, fmt.Sprintf("%s `#%d` *%s* · %s · %s", goalIcons[g.Status], g.ID, Escape(g.Title), owner(g.Owner), goalStatusWords[g.Status]))
+		lines = append(lines, fmt.Sprintf("%s `#%d` *%s* · %s · %s", GoalIcons[g.Status], g.ID, Escape(g.Title), Owner(g.Owner), GoalStatusWords[g.Status]))
 	}
 	summary := fmt.Sprintf("%d done · %d in progress · %d dropped", counts[workflows.GoalDone], counts[workflows.GoalInProgress],
 		counts[workflows.GoalDropped])
@@ -636,7 +629,7 @@ func (r *Renderer) renderReviewDecided(v workflows.ReviewDecided) (workflows.Ren
 		var head struct {
 			BlockID string `json:"block_id"`
 		}
-		if json.Unmarshal(b, &head) == nil && head.BlockID == reviewActionsBlock {
+		if json.Unmarshal(b, &head) == nil && head.BlockID == ReviewActionsBlock {
 			continue
 		}
 		out = append(out, b)

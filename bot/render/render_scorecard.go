@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"cmp"
@@ -11,16 +11,6 @@ import (
 
 	"github.com/growthbot/growthbot/stats"
 	"github.com/growthbot/growthbot/workflows"
-)
-
-// Action ids of the scorecard's decision buttons; the value is the
-// experiment key.
-const (
-	ActionShip = "exp.ship"
-	// ActionShipVariant ships the variant named in its value, "KEY VARIANT".
-	ActionShipVariant = "exp.ship_variant"
-	ActionExtend      = "exp.extend"
-	ActionKill        = "exp.kill"
 )
 
 // scorecardButtons are Ship / Extend 7 days / Kill for an experiment.
@@ -158,7 +148,7 @@ func scorecardContext(sc workflows.Scorecard, team workflows.Team) string {
 	if sc.Method == workflows.MethodBayesian {
 		method = string(sc.Method)
 	}
-	return fmt.Sprintf("%s · owner %s · %s · %s · %s", Escape(team.Name), owner(e.Owner), method, dayText(sc), slackDate(sc.AsOf))
+	return fmt.Sprintf("%s · owner %s · %s · %s · %s", Escape(team.Name), Owner(e.Owner), method, dayText(sc), SlackDate(sc.AsOf))
 }
 
 // dayText is where the experiment is in its plan: "day 3 of 14", "day 22
@@ -197,7 +187,8 @@ func (r *Renderer) recommendationText(sc workflows.Scorecard) string {
 	return r.text("recommendation", rec)
 }
 
-func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
+// RenderScorecard renders an experiment's scorecard.
+func (r *Renderer) RenderScorecard(m workflows.ScorecardMessage) Message {
 	sc, e := m.Scorecard, m.Scorecard.Experiment
 	blocks := []slack.Block{
 		Header(r.text("scorecard.title", map[string]string{"Name": e.Name})),
@@ -237,7 +228,7 @@ func (r *Renderer) renderScorecard(m workflows.ScorecardMessage) Message {
 	if m.Buttons && (e.State == workflows.StateRunning || e.State == workflows.StateDecisionPending) {
 		blocks = append(blocks, scorecardButtons(e, sc.Recommendation))
 	}
-	return Message{Text: Escape(e.Name) + ": " + scorecardHeadline(sc), Blocks: blocks}
+	return Message{Text: Escape(e.Name) + ": " + ScorecardHeadline(sc), Blocks: blocks}
 }
 
 // sectionLines packs lines under a title into as few sections as Slack's
@@ -312,9 +303,9 @@ func progressLine(sc workflows.Scorecard) string {
 	return line
 }
 
-// scorecardHeadline is the one-line summary of a scorecard: the recommendation and
+// ScorecardHeadline is the one-line summary of a scorecard: the recommendation and
 // the first primary result.
-func scorecardHeadline(sc workflows.Scorecard) string {
+func ScorecardHeadline(sc workflows.Scorecard) string {
 	rec := strings.ReplaceAll(string(sc.Recommendation.Action), "_", " ")
 	if sc.Recommendation.Variant != "" {
 		rec += " " + Escape(sc.Recommendation.Variant)
@@ -340,7 +331,7 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 	text := Escape(e.Name) + ": " + Escape(state)
 	if h.Scorecard != nil && !e.State.Terminal() {
 		blocks = append(blocks, Section(r.recommendationText(*h.Scorecard)))
-		text = Escape(e.Name) + ": " + scorecardHeadline(*h.Scorecard)
+		text = Escape(e.Name) + ": " + ScorecardHeadline(*h.Scorecard)
 		for _, res := range h.Scorecard.Results {
 			if res.Role == workflows.RolePrimary {
 				blocks = append(blocks, Section(resultLine(res, *h.Scorecard)))
@@ -355,11 +346,11 @@ func (r *Renderer) renderHeadline(h workflows.ThreadHeadline) Message {
 		blocks = append(blocks, Section(outcome+" The experiment review is in the thread."))
 	} else if e.State == workflows.StateRunning && !e.StartedAt.IsZero() {
 		blocks = append(blocks, Section(fmt.Sprintf(":arrow_forward: *Started* %s, planned to run %d days, until %s. Scorecards will be posted in this thread as the data comes in.",
-			slackDate(e.StartedAt), e.PlannedDays, slackDate(e.EndsAt))))
+			SlackDate(e.StartedAt), e.PlannedDays, SlackDate(e.EndsAt))))
 	} else {
 		blocks = append(blocks, Section("Scorecards will be posted in this thread as the data comes in."))
 	}
-	ctx := fmt.Sprintf("%s · owner %s · %s %s", Escape(h.Team.Name), owner(e.Owner), stateIcons[e.State], state)
+	ctx := fmt.Sprintf("%s · owner %s · %s %s", Escape(h.Team.Name), Owner(e.Owner), stateIcons[e.State], state)
 	if h.Scorecard != nil {
 		ctx += " · " + dayText(*h.Scorecard)
 	}

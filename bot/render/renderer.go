@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"fmt"
@@ -22,12 +22,12 @@ type Renderer struct {
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"lift":    workflows.FormatLift,
-		"mention": func(user string) string { return owner(user) },
+		"mention": func(user string) string { return Owner(user) },
 		"escape":  Escape,
-		"date":    slackDate,
+		"date":    SlackDate,
 		// command is the installed name of "exp" or "growth"; a renderer
 		// WithCommands replaces it.
-		"command": CommandNames{}.resolved().of,
+		"command": CommandNames{}.Resolved().Of,
 	}
 }
 
@@ -44,35 +44,33 @@ func NewRenderer(dir string) (*Renderer, error) {
 // WithCommands returns a renderer whose hints ("`/exp status KEY` for a
 // scorecard") name the slash commands as they are installed.
 func (r *Renderer) WithCommands(names CommandNames) (*Renderer, error) {
-	names = names.resolved()
+	names = names.Resolved()
 	words, err := r.words.Clone()
 	if err != nil {
 		return nil, fmt.Errorf("message templates: %w", err)
 	}
-	return &Renderer{words: words.Funcs(template.FuncMap{"command": names.of}), commands: names}, nil
+	return &Renderer{words: words.Funcs(template.FuncMap{"command": names.Of}), commands: names}, nil
 }
 
 // command returns the installed name of "exp" or "growth".
-func (r *Renderer) command(root string) string { return r.commands.resolved().of(root) }
+func (r *Renderer) command(root string) string { return r.commands.Resolved().Of(root) }
 
-// onceRenderer holds the renderer of a Router or Outbox given none: the
+// Lazy holds the renderer of a Router or Outbox given none: the
 // embedded wording, parsed once.
-type onceRenderer struct {
+type Lazy struct {
 	once  sync.Once
 	words *Renderer
 	err   error
 }
 
-func (o *onceRenderer) get(given *Renderer) (*Renderer, error) {
+// Get returns given, or else the embedded wording.
+func (o *Lazy) Get(given *Renderer) (*Renderer, error) {
 	if given != nil {
 		return given, nil
 	}
 	o.once.Do(func() { o.words, o.err = NewRenderer("") })
 	return o.words, o.err
 }
-
-// renderer returns the router's renderer.
-func (r *Router) renderer() (*Renderer, error) { return r.words.get(r.Renderer) }
 
 // text executes the named template; a template an operator broke shows its
 // error in place rather than losing the message.
@@ -100,7 +98,7 @@ func (r *Renderer) Render(p workflows.Payload) (workflows.Rendered, error) {
 	case workflows.KindThreadHeadline:
 		return decodedMessage(p, r.renderHeadline)
 	case workflows.KindScorecard:
-		return decodedMessage(p, r.renderScorecard)
+		return decodedMessage(p, r.RenderScorecard)
 	case workflows.KindLiftChart:
 		return decoded(p, r.renderLiftChart)
 	case workflows.KindIntervalChart:

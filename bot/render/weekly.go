@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"fmt"
@@ -46,11 +46,11 @@ func (r *Renderer) renderWeekly(u workflows.WeeklyUpdate) Message {
 			on = mentionList(w.On, "or")
 		}
 		waiting = append(waiting, fmt.Sprintf("• *%s* of *%s* (`%s`), requested by %s %s: waits on %s", w.Decision.Action,
-			Escape(w.Experiment.Name), w.Experiment.Key, owner(w.Decision.Requester), slackDate(w.Decision.CreatedAt), on))
+			Escape(w.Experiment.Name), w.Experiment.Key, Owner(w.Decision.Requester), SlackDate(w.Decision.CreatedAt), on))
 	}
 	for _, e := range u.Overdue {
 		waiting = append(waiting, fmt.Sprintf("• *%s* (`%s`) passed its planned end %s with no decision requested: waits on %s",
-			Escape(e.Name), e.Key, slackDate(e.EndsAt), owner(e.Owner)))
+			Escape(e.Name), e.Key, SlackDate(e.EndsAt), Owner(e.Owner)))
 	}
 	if len(waiting) > 0 {
 		blocks = append(blocks, Section(":hourglass_flowing_sand: *Waiting for a decision*\n"+strings.Join(waiting, "\n")))
@@ -59,9 +59,9 @@ func (r *Renderer) renderWeekly(u workflows.WeeklyUpdate) Message {
 	for _, g := range u.GoalsAtRisk {
 		why := fmt.Sprintf("%s is %s%% over and it is still in progress", g.Goal.Quarter, trimFloat(g.QuarterGone*100, 0))
 		if g.Orphaned {
-			why = "its owner " + owner(g.Goal.Owner) + " is no longer in the team"
+			why = "its owner " + Owner(g.Goal.Owner) + " is no longer in the team"
 		}
-		risks = append(risks, fmt.Sprintf("• `#%d` *%s* (%s): %s", g.Goal.ID, Escape(g.Goal.Title), owner(g.Goal.Owner), why))
+		risks = append(risks, fmt.Sprintf("• `#%d` *%s* (%s): %s", g.Goal.ID, Escape(g.Goal.Title), Owner(g.Goal.Owner), why))
 	}
 	if len(risks) > 0 {
 		blocks = append(blocks, Section(":warning: *Goals at risk*\n"+strings.Join(risks, "\n")))

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/store/postgres"
 	"github.com/growthbot/growthbot/templates"
@@ -30,7 +31,7 @@ type app struct {
 	warehouses *postgres.Warehouses
 	// words renders messages for Slack: the embedded templates, overridden
 	// from $GROWTHBOT_TEMPLATES when set.
-	words     *bot.Renderer
+	words     *render.Renderer
 	client    *slack.Client
 	server    *bot.Server
 	outbox    *bot.Outbox
@@ -62,7 +63,7 @@ type appOptions struct {
 	api bot.APIConfig
 	// commands are the names the slash commands are installed under
 	// (default /exp and /growth).
-	commands bot.CommandNames
+	commands render.CommandNames
 	// metricsElsewhere leaves /metrics off the server: serve has an
 	// address of its own for it.
 	metricsElsewhere bool
@@ -105,7 +106,7 @@ func wireApp(e *env, db *store.DB, opts appOptions) (*app, error) {
 		svc.Clock, db.Now = opts.clock, opts.clock.Now
 	}
 	a.svc = svc
-	if a.words, err = bot.NewRenderer(e.getenv(envTemplates)); err != nil {
+	if a.words, err = render.NewRenderer(e.getenv(envTemplates)); err != nil {
 		return nil, err
 	}
 	// Hints in messages name the commands as the workspace installed them.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/render"
 )
 
 // console runs growthbot in a terminal, like Hubot's shell adapter: you type
@@ -42,7 +43,7 @@ type console struct {
 }
 
 type shownButton struct {
-	bot.PlainButton
+	render.PlainButton
 	channel, ts string
 }
 
@@ -319,7 +320,7 @@ func (c *console) tsOf(channel, blocks, text string) string {
 }
 
 func (c *console) show(where, channel, ts, text string, blocks json.RawMessage) {
-	body, _ := bot.PlainText(text, blocks)
+	body, _ := render.PlainText(text, blocks)
 	fmt.Fprintf(c.out, "\n  ── %s ──\n", where)
 	for _, line := range strings.Split(strings.TrimRight(body, "\n"), "\n") {
 		fmt.Fprintf(c.out, "  %s\n", line)
@@ -329,7 +330,7 @@ func (c *console) show(where, channel, ts, text string, blocks json.RawMessage) 
 
 // keepButtons makes a message's buttons pressable by their labels.
 func (c *console) keepButtons(channel, ts, text string, blocks json.RawMessage) {
-	_, buttons := bot.PlainText(text, blocks)
+	_, buttons := render.PlainText(text, blocks)
 	for _, b := range buttons {
 		c.buttons = append(c.buttons, shownButton{PlainButton: b, channel: channel, ts: ts})
 	}

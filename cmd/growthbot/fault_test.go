@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store/postgres/pgtest"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -313,7 +313,7 @@ type outboxRow struct {
 
 func outboxRows(t *testing.T, db *sql.DB) []outboxRow {
 	t.Helper()
-	words, err := bot.NewRenderer("")
+	words, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -49,7 +49,7 @@ func runScorecard(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("render the scorecard: %w", err)
 	}
-	text, _ := bot.PlainText(msg.Text, msg.Blocks)
+	text, _ := render.PlainText(msg.Text, msg.Blocks)
 	_, err = fmt.Fprint(e.stdout, text)
 	return err
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store/postgres/pgtest"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -286,7 +286,7 @@ func TestPulseSourceDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		words, err := bot.NewRenderer("")
+		words, err := render.NewRenderer("")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package bot_test
+package render_test
 
 import (
 	"encoding/json"
@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
 func TestRenderDataAlerts(t *testing.T) {
-	r, err := bot.NewRenderer("")
+	r, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestRenderDataAlerts(t *testing.T) {
 // ask questions; a standing question is asked only when one of its numbers
 // exists.
 func TestReviewQuestionsComeFromTheData(t *testing.T) {
-	r, err := bot.NewRenderer("")
+	r, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package bot_test
+package render_test
 
 import (
 	"bytes"
@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/internal/fixture"
+	"github.com/growthbot/growthbot/bot/internal/golden"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -17,15 +19,15 @@ func payloadSamples(t *testing.T) []workflows.Content {
 	t.Helper()
 	e, sc := decisionFixture()
 	sc.Lift = []workflows.LiftPoint{
-		{Day: 1, End: started.AddDate(0, 0, 1), Lift: 0.02, Low: -0.2, High: 0.24},
-		{Day: 2, End: started.AddDate(0, 0, 2), Lift: 0.08, Low: -0.05, High: 0.21},
-		{Day: 3, End: started.AddDate(0, 0, 3), Lift: 0.12, Low: 0.06, High: 0.18},
+		{Day: 1, End: fixture.Started.AddDate(0, 0, 1), Lift: 0.02, Low: -0.2, High: 0.24},
+		{Day: 2, End: fixture.Started.AddDate(0, 0, 2), Lift: 0.08, Low: -0.05, High: 0.21},
+		{Day: 3, End: fixture.Started.AddDate(0, 0, 3), Lift: 0.12, Low: 0.06, High: 0.18},
 	}
-	team := teamCheckout
+	team := fixture.TeamCheckout
 	decision := workflows.Decision{ID: 4, Experiment: e.Key, Action: workflows.ActionShip, Variant: "treatment",
-		Requester: "U0ENG1", RequiredApprovals: 1, State: workflows.DecisionPending, CreatedAt: started.AddDate(0, 0, 12)}
+		Requester: "U0ENG1", RequiredApprovals: 1, State: workflows.DecisionPending, CreatedAt: fixture.Started.AddDate(0, 0, 12)}
 	applied := decision
-	applied.State, applied.ResolvedAt = workflows.DecisionApplied, started.AddDate(0, 0, 13)
+	applied.State, applied.ResolvedAt = workflows.DecisionApplied, fixture.Started.AddDate(0, 0, 13)
 	shipped := e
 	shipped.State, shipped.Winner, shipped.DecidedAt = workflows.StateShipped, "treatment", applied.ResolvedAt
 	mrr := func(v float64) workflows.KPIValue { return workflows.KPIValue{Name: "MRR", Value: v, Known: true} }
@@ -56,7 +58,7 @@ func payloadSamples(t *testing.T) []workflows.Content {
 		workflows.SourceDown{Experiment: e, Problem: "source warehouse: connection refused"},
 		workflows.OverdueReminder{Experiment: e, DaysOver: 2, Recommendation: sc.Recommendation},
 		workflows.OwnerEscalation{Experiment: e, Team: team},
-		workflows.WeeklyUpdate{Team: team, Week: "2026-W47", From: started, To: started.AddDate(0, 0, 7), Started: []workflows.Experiment{e}},
+		workflows.WeeklyUpdate{Team: team, Week: "2026-W47", From: fixture.Started, To: fixture.Started.AddDate(0, 0, 7), Started: []workflows.Experiment{e}},
 		workflows.DecisionRequest{Decision: decision, Experiment: e, Team: team, Scorecard: &sc},
 		workflows.DecisionOutcome{Decision: applied, Experiment: shipped, Team: team, Actor: "U0ENG1", Scorecard: &sc},
 		workflows.ExperimentReview{Experiment: shipped, Team: team, Decision: applied, Scorecard: &sc},
@@ -71,7 +73,7 @@ func payloadSamples(t *testing.T) []workflows.Content {
 // A kind added to the domain without a sample here, or without a case in
 // Renderer.Render, fails it.
 func TestEveryPayloadKindRenders(t *testing.T) {
-	r, err := bot.NewRenderer("")
+	r, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestEveryPayloadKindRenders(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			samples := byKind[kind]
 			if len(samples) == 0 {
-				t.Fatalf("no sample of payload kind %q: add one here, and its case to bot.Renderer.Render", kind)
+				t.Fatalf("no sample of payload kind %q: add one here, and its case to render.Renderer.Render", kind)
 			}
 			for _, c := range samples {
 				p, err := workflows.NewPayload(c)
@@ -103,7 +105,7 @@ func TestEveryPayloadKindRenders(t *testing.T) {
 				if out.Text == "" || (len(out.Blocks) == 0 && out.File == nil) {
 					t.Errorf("%T renders to nothing: %+v", c, out)
 				}
-				if text, _ := bot.PlainText(out.Text, out.Blocks); strings.Contains(text, "(template ") {
+				if text, _ := render.PlainText(out.Text, out.Blocks); strings.Contains(text, "(template ") {
 					t.Errorf("%T: a template failed:\n%s", c, text)
 				}
 				// The same payload renders to the same bytes: a message
@@ -121,7 +123,7 @@ func TestEveryPayloadKindRenders(t *testing.T) {
 // TestRenderRefusesBadPayloads: a payload that cannot be rendered is an
 // error (the outbox gives the message up), never a panic or an empty post.
 func TestRenderRefusesBadPayloads(t *testing.T) {
-	r, err := bot.NewRenderer("")
+	r, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +154,7 @@ func TestRenderRefusesBadPayloads(t *testing.T) {
 // kept) has an empty body rather than an error, so that reading old posts
 // back (the console's restore) does not fail on them.
 func TestBodyOfMessagesWithoutPayload(t *testing.T) {
-	r, err := bot.NewRenderer("")
+	r, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,12 +176,12 @@ func TestBodyOfMessagesWithoutPayload(t *testing.T) {
 // scorecard is shown as it was, without its Ship, Extend and Kill, with a
 // line that says what was decided.
 func TestGoldenEarlierDecided(t *testing.T) {
-	r, err := bot.NewRenderer("")
+	r, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, sc := decisionFixture()
-	original, err := workflows.NewPayload(workflows.ScorecardMessage{Scorecard: sc, Team: teamCheckout, Buttons: true})
+	original, err := workflows.NewPayload(workflows.ScorecardMessage{Scorecard: sc, Team: fixture.TeamCheckout, Buttons: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,15 +190,15 @@ func TestGoldenEarlierDecided(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := e
-	killed.State, killed.Winner, killed.DecidedAt = workflows.StateKilled, "control", started.AddDate(0, 0, 13)
+	killed.State, killed.Winner, killed.DecidedAt = workflows.StateKilled, "control", fixture.Started.AddDate(0, 0, 13)
 	kill := workflows.Decision{ID: 5, Experiment: e.Key, Action: workflows.ActionKill, Requester: "U0ENG1",
 		State: workflows.DecisionApplied, ResolvedAt: killed.DecidedAt}
 	after, err := r.RenderContent(workflows.EarlierDecided{Original: original, Experiment: killed, Decision: kill})
 	if err != nil {
 		t.Fatal(err)
 	}
-	beforeText, beforeButtons := bot.PlainText(before.Text, before.Blocks)
-	text, buttons := bot.PlainText(after.Text, after.Blocks)
+	beforeText, beforeButtons := render.PlainText(before.Text, before.Blocks)
+	text, buttons := render.PlainText(after.Text, after.Blocks)
 	if len(beforeButtons) == 0 || len(buttons) != 0 {
 		t.Errorf("buttons before %v, after %v; want some, then none", beforeButtons, buttons)
 	}
@@ -204,5 +206,5 @@ func TestGoldenEarlierDecided(t *testing.T) {
 		!strings.Contains(text, "Decided on 15 Nov 2026: One-click checkout killed, everyone gets control.") {
 		t.Errorf("the earlier scorecard after the kill:\n%s", text)
 	}
-	golden(t, "scorecard-decided-earlier", after, text)
+	golden.Check(t, "scorecard-decided-earlier", after, text)
 }

@@ -1,10 +1,11 @@
-package bot_test
+package render_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/internal/golden"
+	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/stats"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
@@ -51,7 +52,7 @@ func TestGoldenVerdicts(t *testing.T) {
 		{"verdict-shipped", workflows.MethodSequential, 22, workflows.StateShipped, purchase, nil, map[string]map[string]stats.Arm{
 			"purchase": {"control": prop(20000, 2000), "treatment": prop(20000, 2400)}}},
 	}
-	renderer, err := bot.NewRenderer("")
+	renderer, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +77,8 @@ func TestGoldenVerdicts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			text, _ := bot.PlainText(msg.Text, msg.Blocks)
-			golden(t, tc.name, msg, text)
+			text, _ := render.PlainText(msg.Text, msg.Blocks)
+			golden.Check(t, tc.name, msg, text)
 		})
 	}
 }

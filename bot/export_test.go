@@ -1,4 +1,0 @@
-package bot
-
-// Truncate is truncate, for tests.
-var Truncate = truncate

@@ -1,0 +1,117 @@
+package render_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/growthbot/growthbot/bot/internal/fixture"
+	"github.com/growthbot/growthbot/bot/internal/golden"
+	"github.com/growthbot/growthbot/bot/render"
+	"github.com/growthbot/growthbot/workflows"
+)
+
+func rendered(t *testing.T, m render.Message) (workflows.Rendered, string) {
+	t.Helper()
+	r, err := m.Rendered()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := render.PlainText(r.Text, r.Blocks)
+	return r, text
+}
+
+func TestGoldenReplies(t *testing.T) {
+	now := fixture.Started.AddDate(0, 0, 9)
+	history := []workflows.AuditEntry{
+		{At: fixture.Started.Add(-time.Hour), Actor: "config", Action: "experiment.create", Subject: "experiment:one-click-checkout", After: `{"State":"draft"}`},
+		{At: fixture.Started, Actor: "U0ENG1", Action: "experiment.start", Subject: "experiment:one-click-checkout",
+			Before: `{"State":"draft","EndsAt":null}`, After: `{"State":"running","EndsAt":"2026-11-16T09:00:00Z"}`},
+		{At: fixture.Started.AddDate(0, 0, 3), Actor: "U0PM", Action: "decision.request", Reason: "errors <up> & conversion flat",
+			Before: `{"State":"running"}`, After: `{"State":"decision_pending"}`},
+	}
+	goals := []workflows.Goal{
+		{ID: 1, Team: "checkout", Quarter: "2026-Q4", Title: "Ship one-click to 100 %", Owner: "U0ENG1", Status: workflows.GoalDone},
+		{ID: 2, Team: "checkout", Quarter: "2026-Q4", Title: "Cut checkout errors <50%", Owner: "U0ENG2", Status: workflows.GoalInProgress},
+		{ID: 3, Team: "checkout", Quarter: "2026-Q4", Title: "Apple Pay", Status: workflows.GoalDropped},
+	}
+	kpis := []workflows.KPIPoint{
+		{Team: "checkout", Name: "mrr", Period: "2026-08", Value: 120000}, {Team: "checkout", Name: "mrr", Period: "2026-09", Value: 126000},
+		{Team: "checkout", Name: "mrr", Period: "2026-10", Value: 131040}, {Team: "checkout", Name: "nps", Period: "2026-10", Value: 41.5},
+		{Team: "checkout", Name: "active_users", Period: "2026-10-03", Value: 999},
+	}
+	tests := []struct {
+		name string
+		msg  render.Message
+	}{
+		{"list", render.RenderExperimentList(render.CommandNames{}, "", map[string]string{"checkout": "Checkout"}, fixture.Experiments(), now)},
+		{"list-empty", render.RenderExperimentList(render.CommandNames{}, "Checkout", nil, nil, now)},
+		{"history", render.RenderHistory(fixture.Experiments()[0], history)},
+		{"goals", render.RenderGoals(render.CommandNames{}, fixture.TeamCheckout, "2026-Q4", goals)},
+		{"goals-empty", render.RenderGoals(render.CommandNames{}, fixture.TeamCheckout, "2026-Q4", nil)},
+		{"kpis", render.RenderKPIs(fixture.TeamCheckout, kpis, time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, text := rendered(t, tc.msg)
+			golden.Check(t, tc.name, r, text)
+		})
+	}
+}
+
+func TestGoldenHomeAndModal(t *testing.T) {
+	home := render.RenderHome(render.Home{User: "U0PM", Teams: []workflows.Team{fixture.TeamCheckout}, Running: fixture.Experiments()[:2],
+		Waiting: []workflows.HomeDecision{
+			{Decision: workflows.Decision{ID: 7, Experiment: "one-click-checkout", Action: workflows.ActionShip, Variant: "treatment",
+				Requester: "U0ENG1", Reason: "wins on purchase", CreatedAt: fixture.Started.AddDate(0, 0, 8)}, Experiment: fixture.Experiments()[0],
+				Request: workflows.Thread{Channel: "C0CHECKOUT", TS: "1795000000.000200"}, Thread: "1795000000.000100", MayApprove: true},
+			{Decision: workflows.Decision{ID: 8, Experiment: "one-click-checkout", Action: workflows.ActionExtend, Days: 7,
+				Requester: "U0PM", CreatedAt: fixture.Started.AddDate(0, 0, 8)}, Experiment: fixture.Experiments()[0], Mine: true},
+		}, Workspace: "https://acme.slack.com/", Now: fixture.Started.AddDate(0, 0, 9)})
+	golden.Check(t, "home", home, "")
+	modal := render.NewExperimentModal(render.CommandNames{}, []workflows.Team{fixture.TeamCheckout}, []workflows.Metric{
+		{Key: "purchase", Name: "Purchase conversion"}, {Key: "errors", Name: "Checkout errors"}}, "C0CHECKOUT")
+	golden.Check(t, "modal-new-experiment", modal, "")
+}
+
+// TestLimits checks that renderers never exceed Slack's limits and always
+// escape user text.
+func TestLimits(t *testing.T) {
+	long := strings.Repeat("é", 5000)
+	var exps []workflows.Experiment
+	for i := range 120 {
+		e := fixture.Experiments()[0]
+		e.Key, e.Name = e.Key+string(rune('a'+i%26)), long
+		exps = append(exps, e)
+	}
+	r, _ := rendered(t, render.RenderExperimentList(render.CommandNames{}, "", nil, exps, fixture.Started))
+	var blocks []map[string]any
+	if err := json.Unmarshal(r.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) > render.MaxMessageBlocks {
+		t.Errorf("%d blocks, limit %d", len(blocks), render.MaxMessageBlocks)
+	}
+	for _, b := range blocks {
+		if text, ok := b["text"].(map[string]any); ok {
+			// Slack counts characters.
+			if s, _ := text["text"].(string); utf8.RuneCountInString(s) > render.MaxTextLength {
+				t.Errorf("a %s text of %d characters exceeds %d", b["type"], utf8.RuneCountInString(s), render.MaxTextLength)
+			}
+		}
+	}
+	many := make([]slack.Block, 120)
+	for i := range many {
+		many[i] = render.Divider()
+	}
+	if got := render.Fit(many, render.MaxViewBlocks); len(got) != render.MaxViewBlocks {
+		t.Errorf("Fit to views: %d blocks", len(got))
+	}
+	if got := render.Escape("a < b && c > d"); got != "a &lt; b &amp;&amp; c &gt; d" {
+		t.Errorf("Escape: %q", got)
+	}
+}
