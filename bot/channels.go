@@ -167,11 +167,8 @@ func (c *Channels) Problems() map[string]string {
 // slackCode returns the error code of a Slack ok:false answer, "" for any
 // other error.
 func slackCode(err error) string {
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		return se.Err
-	}
-	return ""
+	se, _ := errors.AsType[slack.SlackErrorResponse](err)
+	return se.Err
 }
 
 // channelProblems returns the problems of the channels of these teams, in

@@ -10,6 +10,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/internal/fixture"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -36,7 +37,7 @@ func TestOutboxInDoubtInAChannelTheBotIsNotIn(t *testing.T) {
 				b.fake.SetScopes(tc.scopes...)
 			}
 			wire := wireOutbox(b, time.Second)
-			b.enqueue(post("m1", "C0CHECKOUT", "", "posted once"))
+			b.enqueue(fixture.Post("m1", "C0CHECKOUT", "", "posted once"))
 			wire.loseNext(1, false)
 			b.deliver()
 			if m := b.message("m1"); m.State != workflows.MessageSending {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/internal/fixture"
 	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
@@ -319,9 +320,9 @@ func TestOutboxLongOutage(t *testing.T) {
 		// updates of the parents, interleaved.
 		thread := fmt.Sprintf("outage-%d", i%3)
 		if i < 3 {
-			b.enqueue(post(thread, "C0OUTAGE", "", thread+" v0"))
+			b.enqueue(fixture.Post(thread, "C0OUTAGE", "", thread+" v0"))
 		}
-		b.enqueue(post(fmt.Sprintf("%s-r%02d", thread, i), "C0OUTAGE", thread, fmt.Sprintf("%s reply %d", thread, i)))
+		b.enqueue(fixture.Post(fmt.Sprintf("%s-r%02d", thread, i), "C0OUTAGE", thread, fmt.Sprintf("%s reply %d", thread, i)))
 		if i%4 == 3 {
 			b.enqueue(workflows.Message{Key: fmt.Sprintf("%s-u%02d", thread, i), Op: workflows.OpUpdate, Target: thread,
 				Body: workflows.Rendered{Text: fmt.Sprintf("%s v%d", thread, i)}})
@@ -388,10 +389,10 @@ func TestOutboxAnswerLostAfterSlackPosted(t *testing.T) {
 			b := newTestBot(t)
 			wire := wireOutbox(b, time.Second)
 			if parent != "" {
-				b.enqueue(post("p", "C0CHECKOUT", "", "parent"))
+				b.enqueue(fixture.Post("p", "C0CHECKOUT", "", "parent"))
 				b.drain(time.Second, time.Minute)
 			}
-			b.enqueue(post("m1", "C0CHECKOUT", parent, "posted once"))
+			b.enqueue(fixture.Post("m1", "C0CHECKOUT", parent, "posted once"))
 			wire.loseNext(1, false)
 			b.deliver()
 			if m := b.message("m1"); m.State != workflows.MessageSending || !strings.Contains(m.LastError, "answer was lost") {
@@ -592,7 +593,7 @@ func TestOutboxOnReadOnlyDatabase(t *testing.T) {
 	var logs lockedBuffer
 	b.outbox.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	for i := range 5 {
-		b.enqueue(post(fmt.Sprintf("m%d", i), fmt.Sprintf("C0CH%d", i), "", "hello"))
+		b.enqueue(fixture.Post(fmt.Sprintf("m%d", i), fmt.Sprintf("C0CH%d", i), "", "hello"))
 	}
 	ctx := context.Background()
 	if err := b.db.SetWriteFault(ctx, store.ReadOnly); err != nil {

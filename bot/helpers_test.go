@@ -17,6 +17,8 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/internal/fixture"
+	"github.com/growthbot/growthbot/bot/outbox"
 	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
@@ -36,7 +38,7 @@ type testBot struct {
 	server  *httptest.Server
 	router  *bot.Router
 	slack   *bot.Slack
-	outbox  *bot.Outbox
+	outbox  *outbox.Outbox
 	clock   *workflows.FakeClock
 	dbPath  string
 	baseURL string
@@ -83,7 +85,7 @@ func (b *testBot) open() {
 		b.svc.FrameworkSet = append(b.svc.FrameworkSet, f)
 	}
 	client := slack.New("xoxb-test", slack.OptionAPIURL(b.fake.APIURL()))
-	b.outbox = &bot.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1, Renderer: renderer}
+	b.outbox = &outbox.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1, Renderer: renderer}
 	b.router = &bot.Router{Service: b.svc, Views: bot.ClientViews{Client: client}, Log: discardLog(), Notify: b.outbox.Notify,
 		Renderer: renderer}
 	srv := bot.NewServer(nil, db.Ping)
@@ -170,15 +172,7 @@ func (b *testBot) command(user, command, text string) reply {
 func (b *testBot) deliver() {
 	b.t.Helper()
 	b.router.Wait()
-	for range 50 {
-		n, err := b.outbox.DeliverDue(context.Background())
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-	}
+	fixture.Deliver(b.t, b.outbox)
 }
 
 func (b *testBot) view(fn func(tx workflows.Tx) error) {
@@ -197,3 +191,7 @@ func fakeHost(f *fakeslack.Server) string {
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func readCloser(b []byte) io.ReadCloser { return io.NopCloser(strings.NewReader(string(b))) }
+
+func (b *testBot) enqueue(msgs ...workflows.Message) { fixture.Enqueue(b.t, b.db, msgs...) }
+
+func (b *testBot) message(key string) workflows.Message { return fixture.Message(b.t, b.db, key) }

@@ -82,10 +82,11 @@ func (m *Metrics) refused(kind, reason string) {
 	m.ingestRefused.WithLabelValues(kind, reason).Inc()
 }
 
-// delivered, retried and failed count the outbox's deliveries by operation.
-func (m *Metrics) delivered(op string) { m.outboxDelivered.WithLabelValues(op).Inc() }
-func (m *Metrics) retried(op string)   { m.outboxRetries.WithLabelValues(op).Inc() }
-func (m *Metrics) failed(op string)    { m.outboxFailed.WithLabelValues(op).Inc() }
+// Delivered, Retried and Failed count the outbox's deliveries by operation
+// (they make Metrics an outbox.Meter).
+func (m *Metrics) Delivered(op string) { m.outboxDelivered.WithLabelValues(op).Inc() }
+func (m *Metrics) Retried(op string)   { m.outboxRetries.WithLabelValues(op).Inc() }
+func (m *Metrics) Failed(op string)    { m.outboxFailed.WithLabelValues(op).Inc() }
 
 // Value returns the value of a counter series by its name and label pairs
 // ("kind", "events", "reason", "unauthorized"), or 0 when it has none yet;

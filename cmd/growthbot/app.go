@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/outbox"
 	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/store/postgres"
@@ -34,7 +35,7 @@ type app struct {
 	words     *render.Renderer
 	client    *slack.Client
 	server    *bot.Server
-	outbox    *bot.Outbox
+	outbox    *outbox.Outbox
 	router    *bot.Router
 	slack     *bot.Slack
 	channels  *bot.Channels
@@ -129,7 +130,7 @@ func wireApp(e *env, db *store.DB, opts appOptions) (*app, error) {
 	if !opts.metricsElsewhere {
 		a.server.MountMetrics(opts.api.Token)
 	}
-	a.outbox = &bot.Outbox{Store: db, Slack: a.client, Clock: svc.Clock, Log: log.With("component", "outbox"),
+	a.outbox = &outbox.Outbox{Store: db, Slack: a.client, Clock: svc.Clock, Log: log.With("component", "outbox"),
 		Metrics: a.server.Metrics(), Getenv: e.getenv, Renderer: a.words}
 	if opts.fakeSlackURL != "" {
 		// The fake answers at once; the console shows each reply as it is

@@ -17,6 +17,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/outbox"
 	"github.com/growthbot/growthbot/bot/render"
 )
 
@@ -29,7 +30,7 @@ type console struct {
 	handler http.Handler // the server with the Slack endpoints mounted
 	secret  string       // the signing secret the handler checks
 	router  *bot.Router
-	outbox  *bot.Outbox
+	outbox  *outbox.Outbox
 	fake    *fakeslack.Server
 	User    string // who types
 	Channel string // where they type

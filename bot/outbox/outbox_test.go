@@ -1,4 +1,4 @@
-package bot_test
+package outbox_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,69 +14,82 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
-	"github.com/growthbot/growthbot/bot/render"
+	"github.com/growthbot/growthbot/bot/internal/fixture"
+	"github.com/growthbot/growthbot/bot/outbox"
+	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/workflows"
 )
 
-func (b *testBot) enqueue(msgs ...workflows.Message) {
-	b.t.Helper()
-	err := b.db.Update(context.Background(), func(tx workflows.Tx) error {
-		for _, m := range msgs {
-			if _, err := tx.Enqueue(m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// testOutbox is the outbox over a real SQLite file, delivering to the
+// recording fake of Slack.
+type testOutbox struct {
+	t      testing.TB
+	db     *store.DB
+	fake   *fakeslack.Server
+	outbox *outbox.Outbox
+	clock  *workflows.FakeClock
+	dbPath string
+}
+
+func newTestOutbox(t testing.TB) *testOutbox {
+	t.Helper()
+	b := &testOutbox{t: t, dbPath: filepath.Join(t.TempDir(), "growthbot.db"),
+		clock: workflows.NewFakeClock(time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC))}
+	b.fake = fakeslack.New()
+	t.Cleanup(b.fake.Close)
+	b.open()
+	t.Cleanup(b.close)
+	return b
+}
+
+// open opens (or reopens, after close) the database and a new outbox.
+func (b *testOutbox) open() {
+	db, err := store.Open(context.Background(), b.dbPath)
 	if err != nil {
 		b.t.Fatal(err)
 	}
+	db.Now = b.clock.Now
+	b.db = db
+	client := slack.New("xoxb-test", slack.OptionAPIURL(b.fake.APIURL()))
+	b.outbox = &outbox.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1}
 }
 
-func (b *testBot) message(key string) workflows.Message {
-	b.t.Helper()
-	var m workflows.Message
-	b.view(func(tx workflows.Tx) error {
-		var err error
-		m, err = tx.MessageByKey(key)
-		return err
-	})
-	return m
-}
-
-func post(key, channel, parent, text string) workflows.Message {
-	blocks, _ := json.Marshal([]slack.Block{render.Section(text)})
-	return workflows.Message{Key: key, Op: workflows.OpPost, Channel: channel, Parent: parent,
-		Body: workflows.Rendered{Text: text, Blocks: blocks}}
-}
-
-func texts(msgs []fakeslack.Message) []string {
-	var out []string
-	for _, m := range msgs {
-		out = append(out, m.Text)
+func (b *testOutbox) close() {
+	if b.db != nil {
+		b.db.Close()
+		b.db = nil
 	}
-	return out
 }
+
+// deliver drains the outbox into the fake.
+func (b *testOutbox) deliver() {
+	b.t.Helper()
+	fixture.Deliver(b.t, b.outbox)
+}
+
+func (b *testOutbox) enqueue(msgs ...workflows.Message) { fixture.Enqueue(b.t, b.db, msgs...) }
+
+func (b *testOutbox) message(key string) workflows.Message { return fixture.Message(b.t, b.db, key) }
 
 func TestOutboxThreadsInOrderAndUpdates(t *testing.T) {
-	b := newTestBot(t)
+	b := newTestOutbox(t)
 	b.enqueue(
-		post("parent", "C0CHECKOUT", "", "headline v1"),
-		post("r1", "C0CHECKOUT", "parent", "reply 1"),
-		post("r2", "C0CHECKOUT", "parent", "reply 2 with + and % and <escaped> & more"),
+		fixture.Post("parent", "C0CHECKOUT", "", "headline v1"),
+		fixture.Post("r1", "C0CHECKOUT", "parent", "reply 1"),
+		fixture.Post("r2", "C0CHECKOUT", "parent", "reply 2 with + and % and <escaped> & more"),
 		workflows.Message{Key: "u1", Op: workflows.OpUpdate, Target: "parent", Body: workflows.Rendered{Text: "headline v2"}},
-		post("r3", "C0CHECKOUT", "parent", "reply 3"),
+		fixture.Post("r3", "C0CHECKOUT", "parent", "reply 3"),
 	)
-	b.enqueue(post("parent", "C0CHECKOUT", "", "a duplicate key is ignored"))
+	b.enqueue(fixture.Post("parent", "C0CHECKOUT", "", "a duplicate key is ignored"))
 	b.deliver()
 	top := b.fake.Messages("C0CHECKOUT")
 	if len(top) != 1 {
-		t.Fatalf("top-level messages %q, want just the parent", texts(top))
+		t.Fatalf("top-level messages %q, want just the parent", fixture.Texts(top))
 	}
 	if top[0].Text != "headline v2" || top[0].Edits != 1 {
 		t.Errorf("parent %q edited %d times, want the update applied once", top[0].Text, top[0].Edits)
 	}
-	if got := strings.Join(texts(top[0].Replies), " | "); got != "reply 1 | reply 2 with + and % and <escaped> & more | reply 3" {
+	if got := strings.Join(fixture.Texts(top[0].Replies), " | "); got != "reply 1 | reply 2 with + and % and <escaped> & more | reply 3" {
 		t.Errorf("thread replies in order: %s", got)
 	}
 	if !strings.Contains(string(top[0].Replies[1].Blocks), "+ and %") {
@@ -91,10 +105,10 @@ func TestOutboxThreadsInOrderAndUpdates(t *testing.T) {
 }
 
 func TestOutboxRetriesRateLimitsAndServerErrors(t *testing.T) {
-	b := newTestBot(t)
+	b := newTestOutbox(t)
 	b.fake.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 429, RetryAfter: 30 * time.Second})
 	b.fake.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 500})
-	b.enqueue(post("m1", "C0CHECKOUT", "", "hello"))
+	b.enqueue(fixture.Post("m1", "C0CHECKOUT", "", "hello"))
 
 	b.deliver()
 	m := b.message("m1")
@@ -121,15 +135,15 @@ func TestOutboxRetriesRateLimitsAndServerErrors(t *testing.T) {
 	if m := b.message("m1"); m.State != workflows.MessageSent {
 		t.Fatalf("not delivered after the faults: %s %q", m.State, m.LastError)
 	}
-	if got := texts(b.fake.Messages("C0CHECKOUT")); len(got) != 1 {
+	if got := fixture.Texts(b.fake.Messages("C0CHECKOUT")); len(got) != 1 {
 		t.Errorf("messages in Slack %q, want exactly one", got)
 	}
 }
 
 func TestOutboxSurvivesRestartWhileSlackIsDown(t *testing.T) {
-	b := newTestBot(t)
+	b := newTestOutbox(t)
 	b.fake.SetDown(true)
-	b.enqueue(post("a", "C0CHECKOUT", "", "first"), post("b", "C0CHECKOUT", "", "second"))
+	b.enqueue(fixture.Post("a", "C0CHECKOUT", "", "first"), fixture.Post("b", "C0CHECKOUT", "", "second"))
 	b.deliver()
 	// The fake drops connections after reading the request, so each post
 	// may have arrived: it stays in doubt (sending) until Slack says no.
@@ -142,14 +156,14 @@ func TestOutboxSurvivesRestartWhileSlackIsDown(t *testing.T) {
 	b.open()
 	b.deliver()
 	b.deliver()
-	if got := strings.Join(texts(b.fake.Messages("C0CHECKOUT")), ","); got != "first,second" {
+	if got := strings.Join(fixture.Texts(b.fake.Messages("C0CHECKOUT")), ","); got != "first,second" {
 		t.Errorf("after restart Slack has %q, want first,second exactly once, in order", got)
 	}
 }
 
 func TestOutboxDoesNotResendWhatSlackAlreadyHas(t *testing.T) {
-	b := newTestBot(t)
-	b.enqueue(post("m1", "C0CHECKOUT", "", "posted just before a crash"))
+	b := newTestOutbox(t)
+	b.enqueue(fixture.Post("m1", "C0CHECKOUT", "", "posted just before a crash"))
 	// A worker claimed the message and Slack accepted it, then the process
 	// died before it could record the delivery.
 	m := b.message("m1")
@@ -175,16 +189,16 @@ func TestOutboxDoesNotResendWhatSlackAlreadyHas(t *testing.T) {
 	if m := b.message("m1"); m.State != workflows.MessageSent || m.TS != ts {
 		t.Errorf("recovered message %s with ts %q, want sent with %q", m.State, m.TS, ts)
 	}
-	if got := texts(b.fake.Messages("C0CHECKOUT")); len(got) != 1 {
+	if got := fixture.Texts(b.fake.Messages("C0CHECKOUT")); len(got) != 1 {
 		t.Errorf("Slack has %d copies, want 1", len(got))
 	}
 }
 
 func TestOutboxPermanentFailureDoesNotBlockTheLane(t *testing.T) {
-	b := newTestBot(t)
+	b := newTestOutbox(t)
 	b.fake.FailNext("chat.postMessage", 1, fakeslack.Failure{Error: "channel_not_found"})
-	b.enqueue(post("p", "C0GONE", "", "to a deleted channel"), post("p-reply", "C0GONE", "p", "its reply"),
-		post("next", "C0GONE", "", "the next post"))
+	b.enqueue(fixture.Post("p", "C0GONE", "", "to a deleted channel"), fixture.Post("p-reply", "C0GONE", "p", "its reply"),
+		fixture.Post("next", "C0GONE", "", "the next post"))
 	b.deliver()
 	if m := b.message("p"); m.State != workflows.MessageFailed || !strings.Contains(m.LastError, "channel_not_found") {
 		t.Errorf("p: %s %q, want failed for good", m.State, m.LastError)
@@ -198,22 +212,22 @@ func TestOutboxPermanentFailureDoesNotBlockTheLane(t *testing.T) {
 }
 
 func TestOutboxPacesPostsPerChannel(t *testing.T) {
-	b := newTestBot(t)
+	b := newTestOutbox(t)
 	b.outbox.PostInterval = time.Second
-	b.enqueue(post("1", "C0CHECKOUT", "", "one"), post("2", "C0CHECKOUT", "", "two"), post("3", "C0ONBOARD", "", "other channel"))
+	b.enqueue(fixture.Post("1", "C0CHECKOUT", "", "one"), fixture.Post("2", "C0CHECKOUT", "", "two"), fixture.Post("3", "C0ONBOARD", "", "other channel"))
 	b.deliver()
 	if n := len(b.fake.CallsTo("chat.postMessage")); n != 2 {
 		t.Fatalf("%d posts in the first second, want one per channel (2)", n)
 	}
 	b.clock.Advance(time.Second)
 	b.deliver()
-	if got := strings.Join(texts(b.fake.Messages("C0CHECKOUT")), ","); got != "one,two" {
+	if got := strings.Join(fixture.Texts(b.fake.Messages("C0CHECKOUT")), ","); got != "one,two" {
 		t.Errorf("C0CHECKOUT has %q", got)
 	}
 }
 
 func TestOutboxSignsWebhooks(t *testing.T) {
-	b := newTestBot(t)
+	b := newTestOutbox(t)
 	b.outbox.Getenv = func(name string) string {
 		if name == "HOOK_SECRET" {
 			return "s3cret"

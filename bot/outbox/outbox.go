@@ -1,4 +1,12 @@
-package bot
+// Package outbox delivers what the domain put in the store's outbox: posts,
+// updates and uploads to Slack's Web API, replies to response URLs, and
+// webhooks. A message waits there as data (a payload kind and the domain
+// value); the outbox renders it (bot/render) when it sends it, outside any
+// transaction.
+//
+// It imports workflows and render, never the Slack router or the store: the
+// store is reached through workflows.Store.
+package outbox
 
 import (
 	"bytes"
@@ -25,6 +33,22 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
+// Meter counts the outbox's deliveries by operation (post, update, upload,
+// ...): delivered, retried, given up. The HTTP server's metrics registry is
+// one; the outbox does not know where the counts are shown.
+type Meter interface {
+	Delivered(op string)
+	Retried(op string)
+	Failed(op string)
+}
+
+// noMeter counts nothing.
+type noMeter struct{}
+
+func (noMeter) Delivered(string) {}
+func (noMeter) Retried(string)   {}
+func (noMeter) Failed(string)    {}
+
 // Outbox delivers the store's outbox: posts, updates and uploads to Slack,
 // replies to response URLs, and webhooks. It paces posts to one a second per
 // channel, honours Retry-After, retries server and network errors with
@@ -36,7 +60,7 @@ type Outbox struct {
 	HTTP    *http.Client // for response URLs and webhooks
 	Clock   workflows.Clock
 	Log     *slog.Logger
-	Metrics *Metrics
+	Metrics Meter // nil counts nothing
 	// Renderer renders each message's payload when it is delivered, outside
 	// any transaction; nil means the embedded wording.
 	Renderer *render.Renderer
@@ -85,7 +109,7 @@ func (o *Outbox) init() {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Metrics == nil {
-		o.Metrics = NewMetrics()
+		o.Metrics = noMeter{}
 	}
 	if o.HTTP == nil {
 		o.HTTP = &http.Client{Timeout: 15 * time.Second}
@@ -451,15 +475,15 @@ func (o *Outbox) finish(ctx context.Context, log *slog.Logger, m workflows.Messa
 	}
 	switch {
 	case sendErr == nil:
-		o.Metrics.delivered(op)
+		o.Metrics.Delivered(op)
 		log.Debug("outbox: delivered", "ts", ts)
 		return true
 	case permanent:
-		o.Metrics.failed(op)
+		o.Metrics.Failed(op)
 		log.Error("outbox: giving up on message", "err", sendErr, "attempts", m.Attempts+1)
 		return true
 	}
-	o.Metrics.retried(op)
+	o.Metrics.Retried(op)
 	log.Warn("outbox: delivery failed; will retry", "err", sendErr, "attempts", m.Attempts+1, "retry_after", retryAfter)
 	return false
 }
@@ -673,4 +697,11 @@ func (o *Outbox) alreadyDelivered(ctx context.Context, m workflows.Message, ref 
 		}
 	}
 	return "", false, nil
+}
+
+// slackCode returns the error code of a Slack ok:false answer, "" for any
+// other error.
+func slackCode(err error) string {
+	se, _ := errors.AsType[slack.SlackErrorResponse](err)
+	return se.Err
 }
