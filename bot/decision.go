@@ -179,6 +179,14 @@ func (r *Router) later(ctx context.Context, cb slack.InteractionCallback, a *sla
 		if err != nil {
 			msg = r.errorReply(ctx, err, Command{})
 		}
+		if cb.View.Type == slack.VTHomeTab && cb.ResponseURL == "" {
+			// Pressed in App Home: no message to answer in; the home shows
+			// what happened, with the decision gone from its list.
+			if err := r.publishHome(ctx, cb.User.ID, msg.Text); err != nil {
+				r.Log.Error("publish App Home after a button", "action_id", a.ActionID, "err", err)
+			}
+			return
+		}
 		key := fmt.Sprintf("action:%s:%s:%s", cb.TriggerID, a.ActionID, a.ActionTs)
 		if err := r.reply(ctx, cb, key, msg); err != nil {
 			r.Log.Error("reply to a button", "action_id", a.ActionID, "err", err)

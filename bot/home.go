@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,10 +15,16 @@ import (
 // Home is what a user's App Home shows: their teams, the running
 // experiments of those teams, and the decisions waiting for them.
 type Home struct {
-	User      string
-	Teams     []workflows.Team
-	Running   []workflows.Experiment
-	Decisions []workflows.Decision // pending, that the user may approve
+	User    string
+	Teams   []workflows.Team
+	Running []workflows.Experiment
+	// Waiting are the pending decisions of the user's teams.
+	Waiting []workflows.HomeDecision
+	// Workspace is the workspace's address (auth.test's url), for links to
+	// messages; empty until known, when links name the channel instead.
+	Workspace string
+	// Notice, when set, says at the top what a button pressed here did.
+	Notice string
 	// Problems say what stops growthbot in the channels of the user's
 	// teams, e.g. "invite @growthbot to #x".
 	Problems []string
@@ -29,6 +36,13 @@ type Home struct {
 
 // HomeOpened publishes the user's App Home.
 func (r *Router) HomeOpened(ctx context.Context, user string) error {
+	return r.publishHome(ctx, user, "")
+}
+
+// publishHome publishes the user's App Home, with a notice at the top when
+// set: what a button pressed in it did, since a press there has no
+// message to answer in.
+func (r *Router) publishHome(ctx context.Context, user, notice string) error {
 	if r.Views == nil {
 		return nil
 	}
@@ -36,7 +50,32 @@ func (r *Router) HomeOpened(ctx context.Context, user string) error {
 	if err != nil {
 		return err
 	}
+	h.Notice = notice
 	return r.Views.PublishView(ctx, user, RenderHome(h))
+}
+
+// SetWorkspaceURL records the workspace's address, as auth.test gives it
+// ("https://acme.slack.com/"), for links to messages.
+func (r *Router) SetWorkspaceURL(u string) { r.workspace.Store(&u) }
+
+func (r *Router) workspaceURL() string {
+	if u := r.workspace.Load(); u != nil {
+		return *u
+	}
+	return ""
+}
+
+// permalink links to a message, in its thread when it is a reply; without
+// the workspace's address, it names the channel.
+func permalink(workspace, channel, ts, thread, label string) string {
+	if workspace == "" || !strings.HasPrefix(workspace, "https://") || ts == "" {
+		return label + " in <#" + channel + ">"
+	}
+	u := strings.TrimSuffix(workspace, "/") + "/archives/" + channel + "/p" + strings.Replace(ts, ".", "", 1)
+	if thread != "" && thread != ts {
+		u += "?thread_ts=" + thread + "&amp;cid=" + channel
+	}
+	return "<" + u + "|" + label + ">"
 }
 
 func (r *Router) home(ctx context.Context, user string) (Home, error) {
@@ -44,8 +83,8 @@ func (r *Router) home(ctx context.Context, user string) (Home, error) {
 	if err != nil {
 		return Home{}, err
 	}
-	h := Home{User: d.User, Teams: d.Teams, Running: d.Running, Decisions: d.Decisions, Now: d.Now, Settings: d.Settings,
-		Commands: r.Commands}
+	h := Home{User: d.User, Teams: d.Teams, Running: d.Running, Waiting: d.Waiting, Now: d.Now, Settings: d.Settings,
+		Commands: r.Commands, Workspace: r.workspaceURL()}
 	if r.ChannelProblems != nil {
 		h.Problems = channelProblems(r.ChannelProblems(), h.Teams)
 	}
@@ -56,6 +95,9 @@ func (r *Router) home(ctx context.Context, user string) (Home, error) {
 func RenderHome(h Home) slack.HomeTabViewRequest {
 	commands := h.Commands.resolved()
 	blocks := []slack.Block{Header("growthbot")}
+	if h.Notice != "" {
+		blocks = append(blocks, Section(h.Notice))
+	}
 	if len(h.Teams) == 0 {
 		blocks = append(blocks, Section("You are not in any team yet. Your operator adds people to teams in the config file."))
 	} else {
@@ -81,16 +123,12 @@ func RenderHome(h Home) slack.HomeTabViewRequest {
 	for _, p := range h.Problems {
 		blocks = append(blocks, Section(":warning: "+p))
 	}
-	blocks = append(blocks, Divider(), Header("Waiting for your decision"))
-	if len(h.Decisions) == 0 {
-		blocks = append(blocks, Section("Nothing is waiting for you."))
+	blocks = append(blocks, Divider(), Header("Decisions waiting"))
+	if len(h.Waiting) == 0 {
+		blocks = append(blocks, Section("No decision of your teams is waiting."))
 	}
-	for _, d := range h.Decisions {
-		line := fmt.Sprintf(":hourglass_flowing_sand: *%s* `%s`, requested by <@%s> %s", d.Action, d.Experiment, d.Requester, slackDate(d.CreatedAt))
-		if d.Reason != "" {
-			line += "\n> " + Escape(d.Reason)
-		}
-		blocks = append(blocks, Section(line))
+	for _, w := range h.Waiting {
+		blocks = append(blocks, homeDecision(w, h.Workspace)...)
 	}
 	blocks = append(blocks, Divider(), Header("Running experiments"))
 	if len(h.Running) == 0 {
@@ -102,4 +140,40 @@ func RenderHome(h Home) slack.HomeTabViewRequest {
 	}
 	blocks = append(blocks, Context("`"+commands.Exp+" help` and `"+commands.Growth+" help` list the commands."))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: Fit(blocks, MaxViewBlocks)}}
+}
+
+// homeDecision shows a waiting decision with a link to its request in the
+// experiment's thread, and the buttons the user may press: Approve and
+// Reject for an approver, Withdraw for the one who asked.
+func homeDecision(w workflows.HomeDecision, workspace string) []slack.Block {
+	d, e := w.Decision, w.Experiment
+	id := strconv.FormatInt(d.ID, 10)
+	line := fmt.Sprintf(":hourglass_flowing_sand: *%s* (`%s`): %s, asked by %s %s", Escape(e.Name), e.Key, Escape(d.Title()),
+		owner(d.Requester), slackDate(d.CreatedAt))
+	if d.Reason != "" {
+		line += "\n> " + Escape(d.Reason)
+	}
+	var who string
+	switch {
+	case w.MayApprove:
+		who = "It waits for you or another approver."
+	case w.Mine:
+		who = "You asked; the approvers decide."
+	default:
+		who = "It waits for the team's approvers."
+	}
+	if w.Request.TS != "" {
+		line += "\n" + who + " " + permalink(workspace, w.Request.Channel, w.Request.TS, w.Thread, "Open the request") + "."
+	} else {
+		line += "\n" + who + " The request is on its way to the experiment's thread."
+	}
+	blocks := []slack.Block{Section(line)}
+	switch {
+	case w.MayApprove:
+		blocks = append(blocks, Actions("home-decision:"+id, Button("Approve", ActionApprove, id, StylePrimary),
+			Button("Reject", ActionReject, id, StyleDanger)))
+	case w.Mine:
+		blocks = append(blocks, Actions("home-decision:"+id, withdrawButton(d)))
+	}
+	return blocks
 }

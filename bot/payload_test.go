@@ -169,3 +169,40 @@ func TestBodyOfMessagesWithoutPayload(t *testing.T) {
 		t.Errorf("a pruned message: %+v, %v", body, err)
 	}
 }
+
+// TestGoldenEarlierDecided: once an experiment is killed, its earlier
+// scorecard is shown as it was, without its Ship, Extend and Kill, with a
+// line that says what was decided.
+func TestGoldenEarlierDecided(t *testing.T) {
+	r, err := bot.NewRenderer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, sc := decisionFixture()
+	original, err := workflows.NewPayload(workflows.ScorecardMessage{Scorecard: sc, Team: teamCheckout, Buttons: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := r.Render(original)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := e
+	killed.State, killed.Winner, killed.DecidedAt = workflows.StateKilled, "control", started.AddDate(0, 0, 13)
+	kill := workflows.Decision{ID: 5, Experiment: e.Key, Action: workflows.ActionKill, Requester: "U0ENG1",
+		State: workflows.DecisionApplied, ResolvedAt: killed.DecidedAt}
+	after, err := r.RenderContent(workflows.EarlierDecided{Original: original, Experiment: killed, Decision: kill})
+	if err != nil {
+		t.Fatal(err)
+	}
+	beforeText, beforeButtons := bot.PlainText(before.Text, before.Blocks)
+	text, buttons := bot.PlainText(after.Text, after.Blocks)
+	if len(beforeButtons) == 0 || len(buttons) != 0 {
+		t.Errorf("buttons before %v, after %v; want some, then none", beforeButtons, buttons)
+	}
+	if !strings.HasPrefix(text, strings.Join(strings.SplitAfter(beforeText, "\n")[:3], "")) ||
+		!strings.Contains(text, "Decided on 15 Nov 2026: One-click checkout killed, everyone gets control.") {
+		t.Errorf("the earlier scorecard after the kill:\n%s", text)
+	}
+	golden(t, "scorecard-decided-earlier", after, text)
+}

@@ -131,6 +131,7 @@ var emoji = map[string]string{
 	"heavy_minus_sign": "➖", "thinking_face": "🤔", "bar_chart": "📊", "memo": "📝", "pause_button": "⏸️",
 	"arrow_forward": "▶️", "repeat": "🔁", "balance_scale": "⚖️", "tada": "🎉", "mega": "📣", "question": "❓",
 	"green_heart": "💚", "busts_in_silhouette": "👥", "calendar": "📅", "star": "⭐", "test_tube": "🧪",
+	"white_circle": "⚪", "electric_plug": "🔌", "zzz": "💤",
 }
 
 // mrkdwnToText turns Slack mrkdwn into what a reader sees: links as their

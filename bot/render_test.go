@@ -83,8 +83,13 @@ func TestGoldenReplies(t *testing.T) {
 
 func TestGoldenHomeAndModal(t *testing.T) {
 	home := bot.RenderHome(bot.Home{User: "U0PM", Teams: []workflows.Team{teamCheckout}, Running: experiments()[:2],
-		Decisions: []workflows.Decision{{ID: 7, Experiment: "one-click-checkout", Action: workflows.ActionShip, Requester: "U0ENG1",
-			Reason: "wins on purchase", CreatedAt: started.AddDate(0, 0, 8)}}, Now: started.AddDate(0, 0, 9)})
+		Waiting: []workflows.HomeDecision{
+			{Decision: workflows.Decision{ID: 7, Experiment: "one-click-checkout", Action: workflows.ActionShip, Variant: "treatment",
+				Requester: "U0ENG1", Reason: "wins on purchase", CreatedAt: started.AddDate(0, 0, 8)}, Experiment: experiments()[0],
+				Request: workflows.Thread{Channel: "C0CHECKOUT", TS: "1795000000.000200"}, Thread: "1795000000.000100", MayApprove: true},
+			{Decision: workflows.Decision{ID: 8, Experiment: "one-click-checkout", Action: workflows.ActionExtend, Days: 7,
+				Requester: "U0PM", CreatedAt: started.AddDate(0, 0, 8)}, Experiment: experiments()[0], Mine: true},
+		}, Workspace: "https://acme.slack.com/", Now: started.AddDate(0, 0, 9)})
 	golden(t, "home", home, "")
 	modal := bot.NewExperimentModal([]workflows.Team{teamCheckout}, []workflows.Metric{
 		{Key: "purchase", Name: "Purchase conversion"}, {Key: "errors", Name: "Checkout errors"}}, "C0CHECKOUT")

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/slack-go/slack"
 
@@ -41,6 +42,7 @@ type Router struct {
 	// zero value is /exp and /growth.
 	Commands CommandNames
 
+	workspace  atomic.Pointer[string]
 	background sync.WaitGroup
 	words      onceRenderer
 	tableOnce  sync.Once

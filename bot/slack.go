@@ -155,6 +155,9 @@ func (s *Slack) LearnTeam(ctx context.Context, client *slack.Client, interval ti
 		resp, err := client.AuthTestContext(ctx)
 		if err == nil && resp.TeamID != "" {
 			s.SetTeam(resp.TeamID)
+			if s.Router != nil {
+				s.Router.SetWorkspaceURL(resp.URL)
+			}
 			s.Log.Info("Slack workspace known; payloads from other workspaces are refused", "team_id", resp.TeamID)
 			return nil
 		}

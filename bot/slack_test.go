@@ -156,7 +156,7 @@ func TestAppHomeAndURLVerification(t *testing.T) {
 	if n := len(b.fake.CallsTo("views.publish")); n != 1 {
 		t.Errorf("views.publish called %d times for one event and its retry, want 1", n)
 	}
-	for _, want := range []string{"Checkout", "approver", "One-click checkout", "Nothing is waiting for you"} {
+	for _, want := range []string{"Checkout", "approver", "One-click checkout", "No decision of your teams is waiting."} {
 		if !strings.Contains(string(home.Raw), want) {
 			t.Errorf("App Home lacks %q", want)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -82,28 +83,42 @@ type Action struct {
 // BlockActionsBody returns the form body (payload=<json>) Slack posts when a
 // user clicks a button in a message.
 func BlockActionsBody(a Action) []byte {
-	user := cmp.Or(a.UserID, DefaultUserID)
 	ch := cmp.Or(a.ChannelID, DefaultChannelID)
 	ts := cmp.Or(a.MessageTS, fmt.Sprintf("%d.000100", baseEpoch))
-	blocks := a.MessageBlocks
-	if blocks == nil {
-		blocks = json.RawMessage("[]")
-	}
-	return payloadBody(obj{
+	return pressBody(a, obj{
+		"channel":   obj{"id": ch, "name": nameOf(ch)},
+		"container": obj{"type": "message", "message_ts": ts, "channel_id": ch, "is_ephemeral": false},
+		"message": obj{
+			"type": "message", "ts": ts, "text": a.MessageText, "blocks": blocksOf(a),
+			"user": BotUserID, "bot_id": BotID, "app_id": AppID, "team": TeamID,
+		},
+		"response_url": cmp.Or(a.ResponseURL, nowhereURL()),
+	})
+}
+
+// HomeActionBody returns the form body Slack posts when a user clicks a
+// button in their App Home: the container is the home view, and there is
+// no channel, message or response_url.
+func HomeActionBody(a Action) []byte {
+	view := "V0HOME" + cmp.Or(a.UserID, DefaultUserID)
+	return pressBody(a, obj{
+		"container": obj{"type": "view", "view_id": view},
+		"view": obj{"id": view, "type": "home", "team_id": TeamID, "callback_id": "", "private_metadata": "",
+			"blocks": blocksOf(a)},
+	})
+}
+
+// pressBody is a block_actions payload pressing a's button, with where
+// the button is (a message, a view) in where.
+func pressBody(a Action, where obj) []byte {
+	p := obj{
 		"type":       "block_actions",
 		"token":      VerificationToken,
 		"api_app_id": AppID,
 		"team":       team(),
-		"user":       userObj(user),
-		"channel":    obj{"id": ch, "name": nameOf(ch)},
-		"container":  obj{"type": "message", "message_ts": ts, "channel_id": ch, "is_ephemeral": false},
-		"message": obj{
-			"type": "message", "ts": ts, "text": a.MessageText, "blocks": blocks,
-			"user": BotUserID, "bot_id": BotID, "app_id": AppID, "team": TeamID,
-		},
-		"state":        obj{"values": obj{}},
-		"response_url": cmp.Or(a.ResponseURL, nowhereURL()),
-		"trigger_id":   cmp.Or(a.TriggerID, newTriggerID()),
+		"user":       userObj(cmp.Or(a.UserID, DefaultUserID)),
+		"state":      obj{"values": obj{}},
+		"trigger_id": cmp.Or(a.TriggerID, newTriggerID()),
 		"actions": []obj{{
 			"type":      "button",
 			"action_id": a.ActionID,
@@ -113,7 +128,16 @@ func BlockActionsBody(a Action) []byte {
 			"action_ts": newActionTS(),
 		}},
 		"is_enterprise_install": false,
-	})
+	}
+	maps.Copy(p, where)
+	return payloadBody(p)
+}
+
+func blocksOf(a Action) json.RawMessage {
+	if a.MessageBlocks == nil {
+		return json.RawMessage("[]")
+	}
+	return a.MessageBlocks
 }
 
 // Submission is a modal a user submits. ViewID defaults to "V0MODAL".

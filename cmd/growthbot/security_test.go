@@ -7,13 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/growthbot/growthbot/bot/fakeslack"
-	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -205,11 +203,7 @@ func TestServeLogsNoSecrets(t *testing.T) {
 // buttons and events that name another workspace, while its own
 // workspace's requests work.
 func TestServeWorkspaceCheck(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "g.db")
-	if res := run(t, "", nil, "apply", "-f", writeFile(t, dir, "g.yaml", string(templates.ExampleConfig())), "--db", db); res.code != 0 {
-		t.Fatalf("apply: %+v", res)
-	}
+	db := exampleDB(t)
 	s := startSlackServe(t, db, nil)
 	s.wait("auth.test", func(f *fakeslack.Server) bool { return len(f.CallsTo("auth.test")) > 0 })
 	send := func(path string, body []byte) (int, string) {
