@@ -283,26 +283,41 @@ func waitQuiet(b *testing.B, p *serveProcess) time.Duration {
 	return last
 }
 
-// BenchmarkOFREPSingle: single-flag evaluations on loopback, 50 at a time
-// as fast as they come back, each op 1,000 evaluations of distinct units
-// (their exposures logged) of a flag in a layer, with a team holdout.
+// BenchmarkOFREPSingle: single-flag evaluations on loopback over 50
+// connections, each op 1,000 evaluations of new units of a flag in a layer,
+// with a team holdout. c50-max sends them as fast as they come back
+// (closed loop: the server saturated); c50-5000/s paces them at the
+// target rate; c50-5000/s-unlogged too, with growthbot_log_exposure:
+// false, which shows what logging a new unit's exposures costs.
 //
 //	go test ./cmd/growthbot -run '^$' -bench OFREPSingle -benchtime 20x
 //
-// With GROWTHBOT_BENCH_WRK=1 the load comes from wrk (github.com/wg/wrk, the
-// Debian package wrk; optional, not needed otherwise) instead: 50
-// connections on 2 threads for 20 s, a new unit each request.
+// With GROWTHBOT_BENCH_WRK=1, c50-max's load comes from wrk
+// (github.com/wg/wrk, the Debian package wrk; optional, not needed
+// otherwise) instead: 50 connections on 2 threads for 20 s.
 func BenchmarkOFREPSingle(b *testing.B) {
-	p := startOFREPProcess(b, ofrepFixture(b))
-	const c, per = 50, 1000
-	if os.Getenv("GROWTHBOT_BENCH_WRK") != "" {
-		wrkLoad(b, p, "/ofrep/v1/evaluate/flags/checkout-config", c, 20*time.Second)
-		return
+	const c, per, path = 50, 1000, "/ofrep/v1/evaluate/flags/checkout-config"
+	for _, run := range []struct {
+		name     string
+		rate     float64
+		unlogged bool
+	}{{"c50-max", 0, false}, {"c50-5000/s", 5000, false}, {"c50-5000/s-unlogged", 5000, true}} {
+		b.Run(run.name, func(b *testing.B) {
+			p := startOFREPProcess(b, ofrepFixture(b))
+			if run.rate == 0 && os.Getenv("GROWTHBOT_BENCH_WRK") != "" {
+				wrkLoad(b, p, path, c, 20*time.Second)
+				return
+			}
+			option := ""
+			if run.unlogged {
+				option = `,"growthbot_log_exposure":false`
+			}
+			reqs := ofrepRequests(path, b.N*per, func(i int) string {
+				return fmt.Sprintf(`{"context":{"targetingKey":"user-%d","plan":"pro","country":"DE"%s}}`, i, option)
+			})
+			ofrepLoad(b, p, reqs, c, run.rate, 200).report(b, "evals")
+		})
 	}
-	reqs := ofrepRequests("/ofrep/v1/evaluate/flags/checkout-config", b.N*per, func(i int) string {
-		return fmt.Sprintf(`{"context":{"targetingKey":"user-%d","plan":"pro","country":"DE"}}`, i)
-	})
-	ofrepLoad(b, p, reqs, c, 0, 200).report(b, "evals")
 }
 
 // BenchmarkOFREPBulk200: bulk evaluations of 200 flags, 10 at a time, each
