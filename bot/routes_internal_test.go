@@ -60,9 +60,14 @@ func TestRouteDeclarations(t *testing.T) {
 // version of this message".
 func TestGoldenButtonsRouted(t *testing.T) {
 	routed := newRouteTable(render.CommandNames{}).actions
-	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
+	// The renderers' golden files and the end-to-end ones of this package.
+	var files []string
+	for _, dir := range []string{filepath.Join("render", "testdata", "golden"), filepath.Join("testdata", "golden")} {
+		found, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		if err != nil || len(found) == 0 {
+			t.Fatalf("no golden files in %s: %v", dir, err)
+		}
+		files = append(files, found...)
 	}
 	var walk func(file string, v any)
 	walk = func(file string, v any) {

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -58,12 +59,32 @@ func manifestScopes(t *testing.T) []string {
 }
 
 // clientMethodsCalled returns the *slack.Client methods the production code
-// of bot and cmd/growthbot names in a call.
+// of bot, its packages (the outbox, the renderers) and cmd/growthbot names in
+// a call. The fake Slack, the mocks and the test support are not production
+// code.
 func clientMethodsCalled(t *testing.T) []string {
 	t.Helper()
 	client := reflect.TypeOf(&slack.Client{})
 	var found []string
-	for _, dir := range []string{"../../bot", "."} {
+	dirs := []string{"."}
+	err := filepath.WalkDir("../../bot", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		switch d.Name() {
+		case "fakeslack", "mock", "internal", "testdata":
+			return filepath.SkipDir
+		}
+		dirs = append(dirs, path)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) < 3 {
+		t.Fatalf("found only %q: where is bot's code?", dirs)
+	}
+	for _, dir := range dirs {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
