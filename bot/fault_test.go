@@ -23,6 +23,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/httpapi"
 	"github.com/growthbot/growthbot/bot/internal/fixture"
 	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store"
@@ -440,7 +441,7 @@ func (b *testBot) logTo() *lockedBuffer {
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	b.router.Log = log
-	srv := bot.NewServer(log, b.db.Ping)
+	srv := httpapi.NewServer(log, b.db.Ping)
 	(&bot.Slack{Router: b.router, SigningSecret: secret, Log: log, ResponseHost: fakeHost(b.fake)}).Mount(srv)
 	hs := httptest.NewServer(srv)
 	b.t.Cleanup(hs.Close)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/httpapi"
 	"github.com/growthbot/growthbot/bot/internal/fixture"
 	"github.com/growthbot/growthbot/bot/mock"
 	"github.com/growthbot/growthbot/bot/render"
@@ -259,7 +260,7 @@ func TestSlackRecordsEachRequestThroughTheDomain(t *testing.T) {
 				TeamsFn: func(ctx context.Context) ([]workflows.Team, error) { return nil, nil },
 				NowFn:   time.Now,
 			}
-			srv := bot.NewServer(nil, func(context.Context) error { return nil })
+			srv := httpapi.NewServer(nil, func(context.Context) error { return nil })
 			(&bot.Slack{Router: fakeRouter(d), SigningSecret: secret, Log: discardLog()}).Mount(srv)
 			server := httptest.NewServer(srv)
 			defer server.Close()

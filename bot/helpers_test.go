@@ -17,13 +17,13 @@ import (
 
 	"github.com/growthbot/growthbot/bot"
 	"github.com/growthbot/growthbot/bot/fakeslack"
+	"github.com/growthbot/growthbot/bot/httpapi"
 	"github.com/growthbot/growthbot/bot/internal/fixture"
 	"github.com/growthbot/growthbot/bot/outbox"
 	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store"
-	"github.com/growthbot/growthbot/templates"
+	"github.com/growthbot/growthbot/store/storetest"
 	"github.com/growthbot/growthbot/workflows"
-	"github.com/growthbot/growthbot/workflows/schedule"
 )
 
 const secret = "test-signing-secret"
@@ -53,42 +53,24 @@ func newTestBot(t testing.TB) *testBot {
 	b.fake = fakeslack.New()
 	t.Cleanup(b.fake.Close)
 	b.open()
-	ctx := context.Background()
-	if _, err := b.svc.ApplyConfig(ctx, "example.yaml", templates.ExampleConfig(), workflows.ActorConfig, false); err != nil {
-		t.Fatal(err)
-	}
+	storetest.ApplyExample(t, b.svc)
 	return b
 }
 
 // open opens (or reopens, after close) the database and starts the server.
 func (b *testBot) open() {
 	t := b.t
-	db, err := store.Open(context.Background(), b.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Now = b.clock.Now
-	b.db = db
-	b.svc = workflows.NewService(db, nil)
-	b.svc.Clock = b.clock
-	b.svc.ParseSchedule = schedule.Parse
-	b.svc.Frameworks = templates.FrameworkNames()
+	db, svc := storetest.Open(t, b.dbPath, b.clock)
+	b.db, b.svc = db, svc
 	renderer, err := render.NewRenderer("")
 	if err != nil {
 		t.Fatal(err)
-	}
-	for name, data := range templates.Frameworks() {
-		f, err := workflows.ParseFramework(name, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.svc.FrameworkSet = append(b.svc.FrameworkSet, f)
 	}
 	client := slack.New("xoxb-test", slack.OptionAPIURL(b.fake.APIURL()))
 	b.outbox = &outbox.Outbox{Store: db, Slack: client, Clock: b.clock, PostInterval: -1, Renderer: renderer}
 	b.router = &bot.Router{Service: b.svc, Views: bot.ClientViews{Client: client}, Log: discardLog(), Notify: b.outbox.Notify,
 		Renderer: renderer}
-	srv := bot.NewServer(nil, db.Ping)
+	srv := httpapi.NewServer(nil, db.Ping)
 	b.slack = &bot.Slack{Router: b.router, SigningSecret: secret, Log: discardLog(), ResponseHost: fakeHost(b.fake)}
 	b.slack.Mount(srv)
 	b.server = httptest.NewServer(srv)

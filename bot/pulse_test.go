@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot/internal/fixture"
+	"github.com/growthbot/growthbot/bot/fakeslack"
 	"github.com/growthbot/growthbot/bot/internal/golden"
 	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
@@ -103,7 +103,7 @@ func TestPulsePostsOnceADayAndOnlyWhatIsNew(t *testing.T) {
 	b.pulse(workflows.JobOptions{Team: "checkout"})
 	top := b.fake.Messages("C0CHECKOUT")
 	if len(top) != 1 {
-		t.Fatalf("top-level messages %q: the first pulse should open one thread", fixture.Texts(top))
+		t.Fatalf("top-level messages %q: the first pulse should open one thread", fakeslack.Texts(top))
 	}
 	replies := b.threadReplies()
 	if len(replies) != 2 || !strings.HasPrefix(replies[0], "One-click checkout: ") || !strings.Contains(replies[1], "guardrail") {

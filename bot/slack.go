@@ -20,6 +20,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/growthbot/growthbot/bot/internal/jsonreply"
 	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -200,8 +201,15 @@ func hostOf(u *url.URL) string {
 	return u.Host
 }
 
+// Mux is where Slack's endpoints are mounted: the HTTP server
+// (httpapi.Server), which adds health, metrics, panic recovery and request
+// accounting to every route.
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
 // Mount adds Slack's endpoints to the server.
-func (s *Slack) Mount(srv *Server) {
+func (s *Slack) Mount(srv Mux) {
 	srv.Handle("POST /slack/commands", s.verified(s.commands))
 	srv.Handle("POST /slack/interactions", s.verified(s.interactions))
 	srv.Handle("POST /slack/events", s.verified(s.events))
@@ -214,7 +222,7 @@ func (s *Slack) Mount(srv *Server) {
 func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body []byte, sig string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.SigningSecret == "" {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Slack is not configured: set SLACK_SIGNING_SECRET"})
+			jsonreply.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "Slack is not configured: set SLACK_SIGNING_SECRET"})
 			return
 		}
 		body, code, err := s.readSigned(w, r)
@@ -235,7 +243,7 @@ func (s *Slack) verified(next func(w http.ResponseWriter, r *http.Request, body 
 			if code == http.StatusRequestEntityTooLarge || code == http.StatusBadRequest || code == http.StatusServiceUnavailable {
 				w.Header().Set("Connection", "close")
 			}
-			writeJSON(w, code, map[string]string{"error": msg})
+			jsonreply.Write(w, code, map[string]string{"error": msg})
 			return
 		}
 		next(w, r, body, requestDigest(r, body))
@@ -352,7 +360,7 @@ func (r *recorder) write(ctx context.Context, domain Domain) {
 // refuseTeam answers a payload from a workspace other than the bot's.
 func (s *Slack) refuseTeam(w http.ResponseWriter, r *http.Request, team string) {
 	s.Log.Warn("refused a Slack request from another workspace", "path", r.URL.Path, "team_id", team)
-	writeJSON(w, http.StatusForbidden, map[string]string{"error": "this app does not serve that workspace"})
+	jsonreply.Write(w, http.StatusForbidden, map[string]string{"error": "this app does not serve that workspace"})
 }
 
 // answered writes the reply a request gets when accept did not say fresh,
@@ -362,7 +370,7 @@ func (s *Slack) answered(w http.ResponseWriter, r *http.Request, v verdict, err 
 	switch v {
 	case replay:
 		s.Log.Warn("refused a replayed Slack request", "path", r.URL.Path)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "replayed request"})
+		jsonreply.Write(w, http.StatusUnauthorized, map[string]string{"error": "replayed request"})
 	case retried:
 		w.WriteHeader(http.StatusOK)
 	case failed:
@@ -385,7 +393,7 @@ func deliveryID(kind, id string) string {
 func (s *Slack) commands(w http.ResponseWriter, r *http.Request, body []byte, sig string) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed form body"})
+		jsonreply.Write(w, http.StatusBadRequest, map[string]string{"error": "malformed form body"})
 		return
 	}
 	if s.wrongTeam(form.Get("team_id")) {
@@ -441,7 +449,7 @@ func writeMessage(w http.ResponseWriter, msg render.Message) {
 	if err != nil {
 		body = workflows.Rendered{Text: msg.Text}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"response_type": "ephemeral", "text": body.Text, "blocks": body.Blocks})
+	jsonreply.Write(w, http.StatusOK, map[string]any{"response_type": "ephemeral", "text": body.Text, "blocks": body.Blocks})
 }
 
 func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte, sig string) {
@@ -451,7 +459,7 @@ func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte
 		err = json.Unmarshal([]byte(form.Get("payload")), &cb)
 	}
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed interaction payload"})
+		jsonreply.Write(w, http.StatusBadRequest, map[string]string{"error": "malformed interaction payload"})
 		return
 	}
 	if s.wrongTeam(cb.Team.ID) {
@@ -463,7 +471,7 @@ func (s *Slack) interactions(w http.ResponseWriter, r *http.Request, body []byte
 		return
 	}
 	if resp := s.Router.Interaction(r.Context(), cb); resp != nil {
-		writeJSON(w, http.StatusOK, resp)
+		jsonreply.Write(w, http.StatusOK, resp)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -477,7 +485,7 @@ func interactionID(cb slack.InteractionCallback) string {
 func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte, sig string) {
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed event"})
+		jsonreply.Write(w, http.StatusBadRequest, map[string]string{"error": "malformed event"})
 		return
 	}
 	var outer struct {
@@ -493,7 +501,7 @@ func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte, sig 
 	if v == failed {
 		// Not recorded, so not acknowledged: Slack delivers it again.
 		s.Log.Error("could not record a Slack event; answering 503 so that Slack retries", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the event could not be recorded; retry"})
+		jsonreply.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "the event could not be recorded; retry"})
 		return
 	}
 	if s.answered(w, r, v, err) {
@@ -503,7 +511,7 @@ func (s *Slack) events(w http.ResponseWriter, r *http.Request, body []byte, sig 
 	case slackevents.URLVerification:
 		var v slackevents.ChallengeResponse
 		json.Unmarshal(body, &v)
-		writeJSON(w, http.StatusOK, map[string]string{"challenge": v.Challenge})
+		jsonreply.Write(w, http.StatusOK, map[string]string{"challenge": v.Challenge})
 		return
 	case slackevents.CallbackEvent:
 		w.WriteHeader(http.StatusOK)

@@ -49,6 +49,15 @@ type Message struct {
 	Files     []File
 }
 
+// Texts are the texts of messages, in order.
+func Texts(msgs []Message) []string {
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
 // Revision is a version of a message that chat.update replaced.
 type Revision struct {
 	Text   string

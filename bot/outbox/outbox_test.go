@@ -84,12 +84,12 @@ func TestOutboxThreadsInOrderAndUpdates(t *testing.T) {
 	b.deliver()
 	top := b.fake.Messages("C0CHECKOUT")
 	if len(top) != 1 {
-		t.Fatalf("top-level messages %q, want just the parent", fixture.Texts(top))
+		t.Fatalf("top-level messages %q, want just the parent", fakeslack.Texts(top))
 	}
 	if top[0].Text != "headline v2" || top[0].Edits != 1 {
 		t.Errorf("parent %q edited %d times, want the update applied once", top[0].Text, top[0].Edits)
 	}
-	if got := strings.Join(fixture.Texts(top[0].Replies), " | "); got != "reply 1 | reply 2 with + and % and <escaped> & more | reply 3" {
+	if got := strings.Join(fakeslack.Texts(top[0].Replies), " | "); got != "reply 1 | reply 2 with + and % and <escaped> & more | reply 3" {
 		t.Errorf("thread replies in order: %s", got)
 	}
 	if !strings.Contains(string(top[0].Replies[1].Blocks), "+ and %") {
@@ -135,7 +135,7 @@ func TestOutboxRetriesRateLimitsAndServerErrors(t *testing.T) {
 	if m := b.message("m1"); m.State != workflows.MessageSent {
 		t.Fatalf("not delivered after the faults: %s %q", m.State, m.LastError)
 	}
-	if got := fixture.Texts(b.fake.Messages("C0CHECKOUT")); len(got) != 1 {
+	if got := fakeslack.Texts(b.fake.Messages("C0CHECKOUT")); len(got) != 1 {
 		t.Errorf("messages in Slack %q, want exactly one", got)
 	}
 }
@@ -156,7 +156,7 @@ func TestOutboxSurvivesRestartWhileSlackIsDown(t *testing.T) {
 	b.open()
 	b.deliver()
 	b.deliver()
-	if got := strings.Join(fixture.Texts(b.fake.Messages("C0CHECKOUT")), ","); got != "first,second" {
+	if got := strings.Join(fakeslack.Texts(b.fake.Messages("C0CHECKOUT")), ","); got != "first,second" {
 		t.Errorf("after restart Slack has %q, want first,second exactly once, in order", got)
 	}
 }
@@ -189,7 +189,7 @@ func TestOutboxDoesNotResendWhatSlackAlreadyHas(t *testing.T) {
 	if m := b.message("m1"); m.State != workflows.MessageSent || m.TS != ts {
 		t.Errorf("recovered message %s with ts %q, want sent with %q", m.State, m.TS, ts)
 	}
-	if got := fixture.Texts(b.fake.Messages("C0CHECKOUT")); len(got) != 1 {
+	if got := fakeslack.Texts(b.fake.Messages("C0CHECKOUT")); len(got) != 1 {
 		t.Errorf("Slack has %d copies, want 1", len(got))
 	}
 }
@@ -221,7 +221,7 @@ func TestOutboxPacesPostsPerChannel(t *testing.T) {
 	}
 	b.clock.Advance(time.Second)
 	b.deliver()
-	if got := strings.Join(fixture.Texts(b.fake.Messages("C0CHECKOUT")), ","); got != "one,two" {
+	if got := strings.Join(fakeslack.Texts(b.fake.Messages("C0CHECKOUT")), ","); got != "one,two" {
 		t.Errorf("C0CHECKOUT has %q", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/httpapi"
 	"github.com/growthbot/growthbot/bot/outbox"
 	"github.com/growthbot/growthbot/bot/render"
 	"github.com/growthbot/growthbot/store"
@@ -34,7 +35,7 @@ type app struct {
 	// from $GROWTHBOT_TEMPLATES when set.
 	words     *render.Renderer
 	client    *slack.Client
-	server    *bot.Server
+	server    *httpapi.Server
 	outbox    *outbox.Outbox
 	router    *bot.Router
 	slack     *bot.Slack
@@ -61,7 +62,7 @@ type appOptions struct {
 	fakeSlackURL string
 	// api configures the ingestion and flags APIs; with no token they
 	// refuse every request.
-	api bot.APIConfig
+	api httpapi.APIConfig
 	// commands are the names the slash commands are installed under
 	// (default /exp and /growth).
 	commands render.CommandNames
@@ -121,7 +122,7 @@ func wireApp(e *env, db *store.DB, opts appOptions) (*app, error) {
 		secret, apiURL = localSecret, opts.fakeSlackURL
 		a.client = slack.New("xoxb-local", slack.OptionAPIURL(opts.fakeSlackURL))
 	}
-	a.server = bot.NewServer(log, db.Ping)
+	a.server = httpapi.NewServer(log, db.Ping)
 	a.server.MountAPI(svc, opts.api)
 	a.exposures = &workflows.ExposureLog{Service: svc, Log: log.With("component", "exposures")}
 	a.flags = &workflows.FlagBook{Service: svc, Exposures: a.exposures, Log: log.With("component", "flags")}

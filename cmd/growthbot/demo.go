@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/httpapi"
 	"github.com/growthbot/growthbot/store"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
@@ -100,7 +100,7 @@ func openDemo(ctx context.Context, e *env, dbPath, out string) (*demo, error) {
 	}
 	clock := workflows.NewFakeClock(demoStart(time.Now()))
 	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	local, err := openLocal(ctx, e, dbPath, appOptions{clock: clock, log: quiet, api: bot.APIConfig{Token: demoAPIToken}},
+	local, err := openLocal(ctx, e, dbPath, appOptions{clock: clock, log: quiet, api: httpapi.APIConfig{Token: demoAPIToken}},
 		"U0ENG1", "C0CHECKOUT", out, e.stdout)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/httpapi"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -84,7 +84,7 @@ func (d *demo) rollouts(ctx context.Context) error {
 // demoFlagsAPI calls the flags API as a service would.
 type demoFlagsAPI struct {
 	d         *demo
-	srv       *bot.Server
+	srv       *httpapi.Server
 	exposures *workflows.ExposureLog
 }
 

@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/httpapi"
 	"github.com/growthbot/growthbot/workflows"
 	"github.com/growthbot/growthbot/workflows/codec"
 )
@@ -214,13 +214,13 @@ const (
 // apiFlags adds the HTTP API's flags to serve's flag set; the returned
 // function, called after parsing, gives the API's configuration, the token
 // read from the environment only.
-func apiFlags(e *env, fs *flag.FlagSet) func() (bot.APIConfig, error) {
-	maxBody := fs.String("max-body", envOr(e, envMaxBody, strconv.Itoa(bot.DefaultMaxBody)),
+func apiFlags(e *env, fs *flag.FlagSet) func() (httpapi.APIConfig, error) {
+	maxBody := fs.String("max-body", envOr(e, envMaxBody, strconv.Itoa(httpapi.DefaultMaxBody)),
 		"largest API request body in bytes; larger ones get 413 (env "+envMaxBody+")")
-	maxItems := fs.String("max-items", envOr(e, envMaxItems, strconv.Itoa(bot.DefaultMaxItems)),
+	maxItems := fs.String("max-items", envOr(e, envMaxItems, strconv.Itoa(httpapi.DefaultMaxItems)),
 		"most rows in one API request; more get 413 (env "+envMaxItems+")")
-	return func() (bot.APIConfig, error) {
-		cfg := bot.APIConfig{Token: e.getenv(envAPIToken)}
+	return func() (httpapi.APIConfig, error) {
+		cfg := httpapi.APIConfig{Token: e.getenv(envAPIToken)}
 		for _, v := range []struct {
 			name, value string
 			to          *int64

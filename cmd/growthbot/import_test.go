@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/httpapi"
 	"github.com/growthbot/growthbot/templates"
 	"github.com/growthbot/growthbot/workflows"
 )
@@ -300,12 +300,12 @@ func TestAPIFlags(t *testing.T) {
 		name    string
 		vars    map[string]string
 		args    []string
-		want    bot.APIConfig
+		want    httpapi.APIConfig
 		warning bool
 	}{
-		{"defaults, no token", nil, nil, bot.APIConfig{MaxBody: bot.DefaultMaxBody, MaxItems: bot.DefaultMaxItems}, true},
-		{"environment", map[string]string{envAPIToken: "t", envMaxBody: "1000", envMaxItems: "10"}, nil, bot.APIConfig{Token: "t", MaxBody: 1000, MaxItems: 10}, false},
-		{"flags win", map[string]string{envAPIToken: "t", envMaxBody: "1000"}, []string{"--max-body", "2000"}, bot.APIConfig{Token: "t", MaxBody: 2000, MaxItems: bot.DefaultMaxItems}, false},
+		{"defaults, no token", nil, nil, httpapi.APIConfig{MaxBody: httpapi.DefaultMaxBody, MaxItems: httpapi.DefaultMaxItems}, true},
+		{"environment", map[string]string{envAPIToken: "t", envMaxBody: "1000", envMaxItems: "10"}, nil, httpapi.APIConfig{Token: "t", MaxBody: 1000, MaxItems: 10}, false},
+		{"flags win", map[string]string{envAPIToken: "t", envMaxBody: "1000"}, []string{"--max-body", "2000"}, httpapi.APIConfig{Token: "t", MaxBody: 2000, MaxItems: httpapi.DefaultMaxItems}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,8 +1,7 @@
-package bot_test
+package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -11,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/httpapi"
+	"github.com/growthbot/growthbot/bot/internal/fixture"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -31,7 +31,7 @@ type fakeImporter struct {
 	importFn func(importCall) (workflows.ImportReport, error)
 }
 
-var _ bot.Importer = (*fakeImporter)(nil)
+var _ httpapi.Importer = (*fakeImporter)(nil)
 
 func drain[T any](kind workflows.ImportKind, rows workflows.Rows[T], source string, opts workflows.ImportOptions) importCall {
 	call := importCall{kind: kind, source: source, opts: opts}
@@ -57,12 +57,12 @@ func (f *fakeImporter) ImportKPIs(_ context.Context, rows workflows.Rows[workflo
 	return f.importFn(drain(workflows.ImportKPIs, rows, source, opts))
 }
 
-const apiToken = "s3cret-token"
+const apiToken = fixture.APIToken
 
 // startAPI serves the API on a loopback listener.
-func startAPI(t *testing.T, imp bot.Importer, cfg bot.APIConfig) (*httptest.Server, *bot.Server) {
+func startAPI(t *testing.T, imp httpapi.Importer, cfg httpapi.APIConfig) (*httptest.Server, *httpapi.Server) {
 	t.Helper()
-	srv := bot.NewServer(nil, nil)
+	srv := httpapi.NewServer(nil, nil)
 	srv.MountAPI(imp, cfg)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -77,26 +77,8 @@ type apiReply struct {
 
 func apiPost(t *testing.T, url, token, contentType, body string) apiReply {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	reply := apiReply{status: resp.StatusCode, header: resp.Header}
-	if err := json.NewDecoder(resp.Body).Decode(&reply.body); err != nil {
-		t.Fatalf("reply is not JSON: %v", err)
-	}
-	return reply
+	status, header, reply := fixture.APIPost(t, url, token, contentType, body)
+	return apiReply{status: status, header: header, body: reply}
 }
 
 func TestAPIRefusals(t *testing.T) {
@@ -105,8 +87,8 @@ func TestAPIRefusals(t *testing.T) {
 		called = true
 		return workflows.ImportReport{}, nil
 	}}
-	disabled, _ := startAPI(t, imp, bot.APIConfig{})
-	enabled, srv := startAPI(t, imp, bot.APIConfig{Token: apiToken, MaxBody: 100})
+	disabled, _ := startAPI(t, imp, httpapi.APIConfig{})
+	enabled, srv := startAPI(t, imp, httpapi.APIConfig{Token: apiToken, MaxBody: 100})
 	tests := []struct {
 		name   string
 		url    string
@@ -158,7 +140,7 @@ func TestAPIImports(t *testing.T) {
 		got = call
 		return workflows.ImportReport{Kind: call.kind, Read: 3, Imported: 2, Duplicates: 1}, answer
 	}}
-	ts, srv := startAPI(t, imp, bot.APIConfig{Token: apiToken})
+	ts, srv := startAPI(t, imp, httpapi.APIConfig{Token: apiToken})
 
 	r := apiPost(t, ts.URL+"/api/v1/events", apiToken, "application/x-ndjson", `{"unit_id":"u1","event":"signup","timestamp":1740045600}`)
 	if r.status != 200 || r.body["imported"] != 2.0 || r.body["duplicates"] != 1.0 || r.body["read"] != 3.0 || r.body["kind"] != "events" {
@@ -166,7 +148,7 @@ func TestAPIImports(t *testing.T) {
 	}
 	want := workflows.Event{UnitID: "u1", Name: "signup", Value: 1, At: time.Unix(1740045600, 0).UTC()}
 	if got.kind != workflows.ImportEvents || len(got.rows) != 1 || got.rows[0] != want || len(got.problems) != 0 ||
-		got.source != "body" || got.opts.MaxRows != bot.DefaultMaxItems {
+		got.source != "body" || got.opts.MaxRows != httpapi.DefaultMaxItems {
 		t.Errorf("import called with %+v", got)
 	}
 	if n := srv.Metrics().Value("growthbot_ingested_rows_total", "kind", "events", "outcome", "imported"); n != 2 {

@@ -1,4 +1,4 @@
-package bot_test
+package httpapi_test
 
 import (
 	"context"
@@ -6,26 +6,46 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/httpapi"
+	"github.com/growthbot/growthbot/store"
+	"github.com/growthbot/growthbot/store/storetest"
 	"github.com/growthbot/growthbot/workflows"
 )
 
 const flagsToken = "flags-test-token"
 
-// flagsServer serves the flags API over the test bot's database.
-func flagsServer(t *testing.T, b *testBot, token string) *httptest.Server {
+// flagsBook is the domain over a real SQLite file with the example config
+// applied, on a clock the test moves.
+type flagsBook struct {
+	db    *store.DB
+	svc   *workflows.Service
+	clock *workflows.FakeClock
+}
+
+func newFlagsBook(t *testing.T) *flagsBook {
 	t.Helper()
-	srv := bot.NewServer(nil, b.db.Ping)
+	b := &flagsBook{clock: workflows.NewFakeClock(time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC))}
+	b.db, b.svc = storetest.Open(t, filepath.Join(t.TempDir(), "growthbot.db"), b.clock)
+	t.Cleanup(func() { b.db.Close() })
+	storetest.ApplyExample(t, b.svc)
+	return b
+}
+
+// flagsServer serves the flags API over the test bot's database.
+func flagsServer(t *testing.T, b *flagsBook, token string) *httptest.Server {
+	t.Helper()
+	srv := httpapi.NewServer(nil, b.db.Ping)
 	book := &workflows.FlagBook{Service: b.svc}
 	book.Watch()
 	if err := book.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv.MountFlags(book, bot.APIConfig{Token: token})
+	srv.MountFlags(book, httpapi.APIConfig{Token: token})
 	s := httptest.NewServer(srv)
 	t.Cleanup(s.Close)
 	return s
@@ -56,7 +76,7 @@ func getFlags(t *testing.T, url, token string, header ...string) flagsReply {
 }
 
 func TestFlagsETagChangesOnlyWithState(t *testing.T) {
-	b := newTestBot(t)
+	b := newFlagsBook(t)
 	ctx := context.Background()
 	s := flagsServer(t, b, flagsToken)
 	url := s.URL + "/api/v1/flags"
@@ -118,7 +138,7 @@ func TestFlagsETagChangesOnlyWithState(t *testing.T) {
 }
 
 func TestFlagsAPI(t *testing.T) {
-	b := newTestBot(t)
+	b := newFlagsBook(t)
 	if _, err := b.svc.StartExperiment(context.Background(), "U0ENG1", "one-click-checkout"); err != nil {
 		t.Fatal(err)
 	}

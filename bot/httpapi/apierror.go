@@ -1,4 +1,4 @@
-package bot
+package httpapi
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/growthbot/growthbot/bot/internal/jsonreply"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -73,5 +74,5 @@ func writeAPIError(w http.ResponseWriter, status int, body any) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="growthbot"`)
 	}
-	writeJSON(w, status, body)
+	jsonreply.Write(w, status, body)
 }

@@ -1,4 +1,4 @@
-package bot
+package httpapi
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/growthbot/growthbot/bot/internal/jsonreply"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -182,15 +183,15 @@ func (o *ofrepHandler) single(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case failure != nil:
 		failure.Key = key
-		writeJSON(w, status, failure)
+		jsonreply.Write(w, status, failure)
 		return
 	case c == nil:
-		writeJSON(w, http.StatusInternalServerError, ofrepFailure{ErrorDetails: "the flags are not loaded yet"})
+		jsonreply.Write(w, http.StatusInternalServerError, ofrepFailure{ErrorDetails: "the flags are not loaded yet"})
 		return
 	}
 	i, ok := c.index[key]
 	if !ok {
-		writeJSON(w, http.StatusNotFound, ofrepFailure{Key: key, ErrorCode: ofrepFlagNotFound, ErrorDetails: workflows.ErrorMessage(c.snap.NotFound(key))})
+		jsonreply.Write(w, http.StatusNotFound, ofrepFailure{Key: key, ErrorCode: ofrepFlagNotFound, ErrorDetails: workflows.ErrorMessage(c.snap.NotFound(key))})
 		return
 	}
 	answer, _ := o.evaluate(c, i, req)
@@ -215,10 +216,10 @@ func (o *ofrepHandler) bulk(w http.ResponseWriter, r *http.Request) {
 	c := o.answers()
 	switch {
 	case failure != nil:
-		writeJSON(w, status, failure)
+		jsonreply.Write(w, status, failure)
 		return
 	case c == nil:
-		writeJSON(w, http.StatusInternalServerError, ofrepFailure{ErrorDetails: "the flags are not loaded yet"})
+		jsonreply.Write(w, http.StatusInternalServerError, ofrepFailure{ErrorDetails: "the flags are not loaded yet"})
 		return
 	}
 	buf.Reset()

@@ -1,4 +1,4 @@
-package bot
+package httpapi
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/growthbot/growthbot/bot/internal/jsonreply"
 	"github.com/growthbot/growthbot/workflows"
 	"github.com/growthbot/growthbot/workflows/codec"
 )
@@ -90,7 +91,7 @@ func (h *apiHandler) serveSegment(w http.ResponseWriter, r *http.Request, imp Se
 	h.metrics.ingested(string(workflows.ImportExposures), "imported", report.Exposures)
 	h.metrics.ingested(string(workflows.ImportEvents), "imported", report.Events)
 	h.metrics.ingested(kind, "duplicate", report.Duplicates)
-	writeJSON(w, http.StatusOK, report)
+	jsonreply.Write(w, http.StatusOK, report)
 }
 
 // refuse answers an ingestion request with its error, and counts it.
@@ -164,7 +165,7 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, kind workflow
 		"duration", report.Duration)
 	h.metrics.ingested(string(kind), "imported", report.Imported)
 	h.metrics.ingested(string(kind), "duplicate", report.Duplicates)
-	writeJSON(w, http.StatusOK, apiReport{Kind: kind, Read: report.Read, Imported: report.Imported, Duplicates: report.Duplicates})
+	jsonreply.Write(w, http.StatusOK, apiReport{Kind: kind, Read: report.Read, Imported: report.Imported, Duplicates: report.Duplicates})
 }
 
 func (h *apiHandler) tooLarge() error {

@@ -1,4 +1,4 @@
-package bot_test
+package httpapi_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/httpapi"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -56,8 +56,8 @@ func benchOFREPHandler(b *testing.B, flags int, path string) {
 	if err := book.SetFlags(benchFlags(flags)); err != nil {
 		b.Fatal(err)
 	}
-	srv := bot.NewServer(nil, nil)
-	srv.MountFlags(book, bot.APIConfig{Token: flagsToken})
+	srv := httpapi.NewServer(nil, nil)
+	srv.MountFlags(book, httpapi.APIConfig{Token: flagsToken})
 	bodies := make([][]byte, 1<<16)
 	for i := range bodies {
 		bodies[i] = fmt.Appendf(nil, `{"context":{"targetingKey":"user-%d","plan":"pro","country":"DE"}}`, i)

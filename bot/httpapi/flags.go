@@ -1,10 +1,11 @@
-package bot
+package httpapi
 
 import (
 	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/growthbot/growthbot/bot/internal/jsonreply"
 	"github.com/growthbot/growthbot/workflows"
 )
 
@@ -95,7 +96,7 @@ func (h *flagsHandler) evaluate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	jsonreply.Write(w, http.StatusOK, a)
 }
 
 // fail answers with the API's reply to err (apiReply).

@@ -1,13 +1,14 @@
-package bot
+package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/growthbot/growthbot/bot/internal/jsonreply"
 )
 
 // Server routes growthbot's HTTP endpoints. Each part mounts its routes on it
@@ -78,11 +79,11 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	if s.ready != nil {
 		if err := s.ready(r.Context()); err != nil {
 			s.log.Error("health check failed", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database not ready"})
+			jsonreply.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database not ready"})
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	jsonreply.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // statusRecorder remembers the status code a handler wrote.
@@ -118,7 +119,7 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 				// A bug must cost one request, never the process.
 				s.log.Error("panic in handler", "route", route, "panic", p, "stack", string(debug.Stack()))
 				if rec.code == 0 {
-					writeJSON(rec, http.StatusInternalServerError, map[string]string{"error": "internal error; it has been logged"})
+					jsonreply.Write(rec, http.StatusInternalServerError, map[string]string{"error": "internal error; it has been logged"})
 				}
 			}
 			code := rec.code
@@ -129,13 +130,4 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 		}()
 		h.ServeHTTP(rec, r)
 	})
-}
-
-// writeJSON writes v as a JSON reply with the status code.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
 }

@@ -1,4 +1,4 @@
-package bot_test
+package httpapi_test
 
 import (
 	"io"
@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/growthbot/growthbot/bot"
+	"github.com/growthbot/growthbot/bot/httpapi"
 )
 
 // TestMetricsExposition: /metrics shows growthbot's series with their help,
 // the request it counted, and the Go runtime and process collectors.
 func TestMetricsExposition(t *testing.T) {
-	srv := bot.NewServer(nil, nil)
+	srv := httpapi.NewServer(nil, nil)
 	front := httptest.NewServer(srv)
 	defer front.Close()
 	metrics := httptest.NewServer(srv.MetricsHandler())
