@@ -83,7 +83,7 @@ func benchOFREPHandler(b *testing.B, flags int, path string) {
 
 // BenchmarkOFREPHandlerSingle: one flag, in a layer, with a holdout.
 //
-//	go test ./bot -run '^$' -bench OFREPHandler -benchmem
+//	go test ./bot/httpapi -run '^$' -bench OFREPHandler -benchmem
 func BenchmarkOFREPHandlerSingle(b *testing.B) {
 	benchOFREPHandler(b, 200, "/ofrep/v1/evaluate/flags/flag-016")
 }

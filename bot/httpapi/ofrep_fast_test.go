@@ -73,7 +73,7 @@ func checkFastContext(t *testing.T, body []byte, unit string, noExposure, ok boo
 	}
 }
 
-// FuzzFastContext: go test ./bot -run '^$' -fuzz FuzzFastContext
+// FuzzFastContext: go test ./bot/httpapi -run '^$' -fuzz FuzzFastContext
 func FuzzFastContext(f *testing.F) {
 	for _, tc := range ofrepBodies {
 		f.Add([]byte(tc.body))
