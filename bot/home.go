@@ -23,7 +23,7 @@ func (r *Router) publishHome(ctx context.Context, user, notice string) error {
 		return err
 	}
 	h.Notice = notice
-	return r.Views.PublishView(ctx, user, render.RenderHome(h))
+	return r.Views.PublishView(ctx, user, render.HomeView(h))
 }
 
 // SetWorkspaceURL records the workspace's address, as auth.test gives it

@@ -20,5 +20,5 @@ func (r *Router) program(ctx context.Context, req CommandRequest, c Command) (re
 	if err != nil {
 		return render.Message{}, err
 	}
-	return render.RenderProgram(p), nil
+	return render.Program(p), nil
 }

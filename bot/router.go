@@ -231,7 +231,7 @@ func (r *Router) list(ctx context.Context, req CommandRequest, c Command) (rende
 	for _, t := range teams {
 		names[t.Key] = cmp.Or(t.Name, t.Key)
 	}
-	return render.RenderExperimentList(r.Commands, names[c.Team], names, exps, r.Service.Now()), nil
+	return render.ExperimentList(r.Commands, names[c.Team], names, exps, r.Service.Now()), nil
 }
 
 func (r *Router) start(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
@@ -248,7 +248,7 @@ func (r *Router) history(ctx context.Context, req CommandRequest, c Command) (re
 	if err != nil {
 		return render.Message{}, err
 	}
-	return render.RenderHistory(e, entries), nil
+	return render.History(e, entries), nil
 }
 
 // userTeam returns the team a command without TEAM is about: the first team
@@ -269,7 +269,7 @@ func (r *Router) goals(ctx context.Context, req CommandRequest, c Command) (rend
 	if err != nil {
 		return render.Message{}, err
 	}
-	return render.RenderGoals(r.Commands, t, workflows.Quarter(r.Service.Now().In(t.Location())), goals), nil
+	return render.Goals(r.Commands, t, workflows.Quarter(r.Service.Now().In(t.Location())), goals), nil
 }
 
 func (r *Router) goalAdd(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
@@ -306,7 +306,7 @@ func (r *Router) kpis(ctx context.Context, req CommandRequest, c Command) (rende
 	if err != nil {
 		return render.Message{}, err
 	}
-	return render.RenderKPIs(t, points, now), nil
+	return render.KPIs(t, points, now), nil
 }
 
 func (r *Router) status(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {
@@ -318,7 +318,7 @@ func (r *Router) status(ctx context.Context, req CommandRequest, c Command) (ren
 	if err != nil {
 		return render.Message{}, err
 	}
-	return words.RenderScorecard(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true}), nil
+	return words.Scorecard(workflows.ScorecardMessage{Scorecard: sc, Team: team, Buttons: true}), nil
 }
 
 func (r *Router) postScorecard(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {

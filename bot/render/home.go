@@ -46,8 +46,8 @@ func permalink(workspace, channel, ts, thread, label string) string {
 	return "<" + u + "|" + label + ">"
 }
 
-// RenderHome renders a user's App Home.
-func RenderHome(h Home) slack.HomeTabViewRequest {
+// HomeView renders a user's App Home.
+func HomeView(h Home) slack.HomeTabViewRequest {
 	commands := h.Commands.Resolved()
 	blocks := []slack.Block{Header("growthbot")}
 	if h.Notice != "" {

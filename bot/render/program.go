@@ -9,9 +9,9 @@ import (
 	"github.com/growthbot/growthbot/workflows"
 )
 
-// RenderProgram renders /growth program: the month and the quarter, each
+// Program renders /growth program: the month and the quarter, each
 // beside the period before.
-func RenderProgram(p workflows.Program) Message {
+func Program(p workflows.Program) Message {
 	title := "Experiment program of " + p.Team.Name
 	blocks := []slack.Block{Header(title)}
 	for _, pair := range [][2]workflows.ProgramPeriod{{p.Month, p.PreviousMonth}, {p.Quarter, p.PreviousQuart}} {

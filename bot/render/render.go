@@ -60,10 +60,10 @@ func Owner(user string) string {
 	return mention(user)
 }
 
-// RenderExperimentList lists experiments, one line each, grouped by state:
+// ExperimentList lists experiments, one line each, grouped by state:
 // those of the team named team, or all when team is empty. names are the
 // teams' display names by key. Its hints name the commands as cmds names them.
-func RenderExperimentList(cmds CommandNames, team string, names map[string]string, exps []workflows.Experiment, now time.Time) Message {
+func ExperimentList(cmds CommandNames, team string, names map[string]string, exps []workflows.Experiment, now time.Time) Message {
 	cmds = cmds.Resolved()
 	title := "Experiments"
 	if team != "" {
@@ -111,8 +111,8 @@ func slackDay(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short}|%s>", t.Unix(), workflows.DayText(t.UTC()))
 }
 
-// RenderHistory lists every change to an experiment: who, when, what, why.
-func RenderHistory(e workflows.Experiment, entries []workflows.AuditEntry) Message {
+// History lists every change to an experiment: who, when, what, why.
+func History(e workflows.Experiment, entries []workflows.AuditEntry) Message {
 	blocks := []slack.Block{Header("History of " + e.Name)}
 	if len(entries) == 0 {
 		blocks = append(blocks, Section("No changes recorded yet."))
@@ -175,9 +175,9 @@ var GoalIcons = map[workflows.GoalStatus]string{
 	workflows.GoalDropped:    ":wastebasket:",
 }
 
-// RenderGoals lists a team's goals for a quarter. Its hints name the
+// Goals lists a team's goals for a quarter. Its hints name the
 // commands as cmds names them.
-func RenderGoals(cmds CommandNames, t workflows.Team, quarter string, goals []workflows.Goal) Message {
+func Goals(cmds CommandNames, t workflows.Team, quarter string, goals []workflows.Goal) Message {
 	cmds = cmds.Resolved()
 	title := fmt.Sprintf("%s goals for %s", t.Name, quarter)
 	blocks := []slack.Block{Header(title)}
@@ -220,8 +220,8 @@ func RenderGoals(cmds CommandNames, t workflows.Team, quarter string, goals []wo
 	return Message{Text: fmt.Sprintf("%s: %d of %d done", Escape(title), done, len(goals)), Blocks: blocks}
 }
 
-// RenderKPIs shows a team's monthly KPIs for the last months as a table.
-func RenderKPIs(t workflows.Team, points []workflows.KPIPoint, now time.Time) Message {
+// KPIs shows a team's monthly KPIs for the last months as a table.
+func KPIs(t workflows.Team, points []workflows.KPIPoint, now time.Time) Message {
 	title := t.Name + " KPIs"
 	months := []string{}
 	for i := 3; i >= 1; i-- {

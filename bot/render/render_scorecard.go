@@ -187,8 +187,8 @@ func (r *Renderer) recommendationText(sc workflows.Scorecard) string {
 	return r.text("recommendation", rec)
 }
 
-// RenderScorecard renders an experiment's scorecard.
-func (r *Renderer) RenderScorecard(m workflows.ScorecardMessage) Message {
+// Scorecard renders an experiment's scorecard.
+func (r *Renderer) Scorecard(m workflows.ScorecardMessage) Message {
 	sc, e := m.Scorecard, m.Scorecard.Experiment
 	blocks := []slack.Block{
 		Header(r.text("scorecard.title", map[string]string{"Name": e.Name})),

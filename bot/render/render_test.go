@@ -48,12 +48,12 @@ func TestGoldenReplies(t *testing.T) {
 		name string
 		msg  render.Message
 	}{
-		{"list", render.RenderExperimentList(render.CommandNames{}, "", map[string]string{"checkout": "Checkout"}, fixture.Experiments(), now)},
-		{"list-empty", render.RenderExperimentList(render.CommandNames{}, "Checkout", nil, nil, now)},
-		{"history", render.RenderHistory(fixture.Experiments()[0], history)},
-		{"goals", render.RenderGoals(render.CommandNames{}, fixture.TeamCheckout, "2026-Q4", goals)},
-		{"goals-empty", render.RenderGoals(render.CommandNames{}, fixture.TeamCheckout, "2026-Q4", nil)},
-		{"kpis", render.RenderKPIs(fixture.TeamCheckout, kpis, time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC))},
+		{"list", render.ExperimentList(render.CommandNames{}, "", map[string]string{"checkout": "Checkout"}, fixture.Experiments(), now)},
+		{"list-empty", render.ExperimentList(render.CommandNames{}, "Checkout", nil, nil, now)},
+		{"history", render.History(fixture.Experiments()[0], history)},
+		{"goals", render.Goals(render.CommandNames{}, fixture.TeamCheckout, "2026-Q4", goals)},
+		{"goals-empty", render.Goals(render.CommandNames{}, fixture.TeamCheckout, "2026-Q4", nil)},
+		{"kpis", render.KPIs(fixture.TeamCheckout, kpis, time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,7 +64,7 @@ func TestGoldenReplies(t *testing.T) {
 }
 
 func TestGoldenHomeAndModal(t *testing.T) {
-	home := render.RenderHome(render.Home{User: "U0PM", Teams: []workflows.Team{fixture.TeamCheckout}, Running: fixture.Experiments()[:2],
+	home := render.HomeView(render.Home{User: "U0PM", Teams: []workflows.Team{fixture.TeamCheckout}, Running: fixture.Experiments()[:2],
 		Waiting: []workflows.HomeDecision{
 			{Decision: workflows.Decision{ID: 7, Experiment: "one-click-checkout", Action: workflows.ActionShip, Variant: "treatment",
 				Requester: "U0ENG1", Reason: "wins on purchase", CreatedAt: fixture.Started.AddDate(0, 0, 8)}, Experiment: fixture.Experiments()[0],
@@ -88,7 +88,7 @@ func TestLimits(t *testing.T) {
 		e.Key, e.Name = e.Key+string(rune('a'+i%26)), long
 		exps = append(exps, e)
 	}
-	r, _ := rendered(t, render.RenderExperimentList(render.CommandNames{}, "", nil, exps, fixture.Started))
+	r, _ := rendered(t, render.ExperimentList(render.CommandNames{}, "", nil, exps, fixture.Started))
 	var blocks []map[string]any
 	if err := json.Unmarshal(r.Blocks, &blocks); err != nil {
 		t.Fatal(err)

@@ -98,7 +98,7 @@ func (r *Renderer) Render(p workflows.Payload) (workflows.Rendered, error) {
 	case workflows.KindThreadHeadline:
 		return decodedMessage(p, r.renderHeadline)
 	case workflows.KindScorecard:
-		return decodedMessage(p, r.RenderScorecard)
+		return decodedMessage(p, r.Scorecard)
 	case workflows.KindLiftChart:
 		return decoded(p, r.renderLiftChart)
 	case workflows.KindIntervalChart:
