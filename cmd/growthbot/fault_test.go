@@ -90,6 +90,9 @@ var servingAddr = regexp.MustCompile(`msg="growthbot serving" addr=(\S+)`)
 // environment vars on top of an empty one, and waits until it listens.
 func startServeProcess(t testing.TB, bin, db string, vars map[string]string) *serveProcess {
 	t.Helper()
+	if vars[envSlackAPIURL] == "" {
+		vars = withOfflineSlack(t, vars)
+	}
 	p := &serveProcess{t: t, logs: &syncBuffer{}, exited: make(chan error, 1), secret: vars[envSigningSecret]}
 	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db)
 	for k, v := range vars {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +22,37 @@ func startServe(t testing.TB, vars map[string]string, args ...string) (string, f
 	return base, stop
 }
 
+// withOfflineSlack points SLACK_API_URL of a serve that was given none at
+// a loopback server that fails the test on any call: tests never reach
+// slack.com, and a serve that should not talk to Slack (no bot token) is
+// seen not to.
+func withOfflineSlack(t testing.TB, vars map[string]string) map[string]string {
+	t.Helper()
+	var mu sync.Mutex
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.URL.Path)
+		mu.Unlock()
+		http.Error(w, "tests do not reach Slack", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(calls) > 0 {
+			t.Errorf("serve called Slack's Web API, which this test did not give it: %v", calls)
+		}
+	})
+	copied := map[string]string{envSlackAPIURL: srv.URL + "/api/"}
+	for k, v := range vars {
+		if k != envSlackAPIURL {
+			copied[k] = v
+		}
+	}
+	return copied
+}
+
 // startServeLogged is startServe that also returns what serve logs.
 func startServeLogged(t testing.TB, vars map[string]string, args ...string) (string, func() int, *syncBuffer) {
 	t.Helper()
@@ -30,6 +62,9 @@ func startServeLogged(t testing.TB, vars map[string]string, args ...string) (str
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	out := &syncBuffer{}
+	if vars[envSlackAPIURL] == "" {
+		vars = withOfflineSlack(t, vars)
+	}
 	e := &env{stdin: strings.NewReader(""), stdout: out, stderr: out, getenv: func(k string) string { return vars[k] }}
 	codeCh := make(chan int, 1)
 	go func() {
