@@ -197,7 +197,7 @@ func (s *Service) scorecardsEach(ctx context.Context, keys []string) (cards []Sc
 				return err
 			}
 			if e.StartedAt.IsZero() {
-				return Errorf(ECONFLICT, "experiment %q has not started, so it has no scorecard yet (/exp start %s)", key, key)
+				return Errorf(ECONFLICT, "experiment %q has not started, so it has no scorecard yet: start it first", key)
 			}
 			team, err := tx.Team(e.Team)
 			if err != nil {

@@ -16,7 +16,11 @@ type HoldoutComparison struct {
 	Share float64
 	// Start and End bound the compared window: from the holdout's start
 	// to the end of the reviewed month, the holdout's end or now.
-	Start, End              time.Time
+	Start, End time.Time
+	// Since is when the holdout began, when that is before Start: a
+	// holdout kept longer than one analysis can span is compared over the
+	// last MaxAggregateDays days. Zero otherwise.
+	Since                   time.Time
 	HoldoutUnits, RestUnits int64
 	// MinUnits is what each side needs before anything is said
 	// (settings.min_sample_per_arm).
@@ -63,8 +67,14 @@ func (s *Service) holdoutComparison(ctx context.Context, team Team, monthEnd tim
 	if now := s.Clock.Now(); now.Before(cmp.End) {
 		cmp.End = now
 	}
+	// A holdout kept longer than one analysis can span (say, "since
+	// 2000") is compared over the longest window that can be analysed,
+	// the last MaxAggregateDays days, and the review says from when.
+	if earliest := cmp.End.AddDate(0, 0, -(MaxAggregateDays - 1)); cmp.Start.Before(earliest) {
+		cmp.Since, cmp.Start = cmp.Start, earliest
+	}
 	e := Experiment{Key: HoldoutExperiment(team.Key), Name: "holdout", Team: team.Key, Method: MethodFixed,
-		Alpha: DefaultAlpha, State: StateRunning, StartedAt: h.Start,
+		Alpha: DefaultAlpha, State: StateRunning, StartedAt: cmp.Start,
 		Variants: []Variant{{Key: HoldoutVariant, Weight: h.Share}, {Key: HoldoutRest, Weight: 1 - h.Share}}}
 	var req AggregateRequest
 	var in AnalyzeInput

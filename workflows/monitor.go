@@ -211,7 +211,9 @@ func (s *Service) monitorTeam(tx Tx, team Team) error {
 		if err != nil {
 			return err
 		}
-		a := DataAlert{Kind: AlertKPIsMissing, Team: team, Month: month, ReviewAt: reviewAt,
+		// The review's day is shown at its noon, so that it reads as the
+		// same day in every reader's time zone.
+		a := DataAlert{Kind: AlertKPIsMissing, Team: team, Month: month, ReviewAt: reviewAt.Add(12 * time.Hour),
 			Fix: "growthbot import kpis FILE"}
 		if rec.MessageKey != "" || now.Before(reviewAt.Add(-kpiReminderLead)) || !now.Before(reviewAt.AddDate(0, 0, 1)) {
 			// Not due, or the review is out: it shows what is missing itself.

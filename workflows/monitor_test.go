@@ -35,7 +35,7 @@ func TestMissingKPIReminder(t *testing.T) {
 	}
 	a := alerts()[0]
 	if a.Kind != workflows.AlertKPIsMissing || a.Month != "2026-11" || a.Fix != "growthbot import kpis FILE" ||
-		!a.ReviewAt.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) ||
+		!a.ReviewAt.Equal(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)) || // the day, at its noon
 		len(a.Missing) != 3 || a.Missing[0] != "MRR" || a.Missing[1] != "NPS" || a.Missing[2] != "support tickets" {
 		t.Errorf("reminder %+v", a)
 	}

@@ -264,9 +264,9 @@ func steer(e *Experiment, op RolloutOp, percent float64, sc *Scorecard, now time
 	case RolloutAdvance:
 		switch {
 		case e.RolloutPaused:
-			return Errorf(ECONFLICT, "the rollout of %q is paused at %s; resume it first (/exp rollout %s resume)", e.Key, at, e.Key)
+			return Errorf(ECONFLICT, "the rollout of %q is paused at %s; resume it first", e.Key, at)
 		case current >= len(e.RolloutPlan)-1:
-			return Errorf(ECONFLICT, "the rollout of %q is at its last step, %s; ship it with /exp ship %s", e.Key, at, e.Key)
+			return Errorf(ECONFLICT, "the rollout of %q is at its last step, %s: ship it to finish", e.Key, at)
 		}
 		if err := failing(); err != nil {
 			return err

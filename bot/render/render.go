@@ -108,7 +108,7 @@ func SlackDate(t time.Time) string {
 // slackDay shows the day of a moment in the reader's time zone, after
 // "on": "Dec 2, 2026", "2 Dec 2026" in the fallback.
 func slackDay(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short}|%s>", t.Unix(), workflows.DayText(t.UTC()))
+	return fmt.Sprintf("<!date^%d^{date_short}|%s>", t.Unix(), workflows.DayText(t))
 }
 
 // History lists every change to an experiment: who, when, what, why.

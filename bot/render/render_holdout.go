@@ -15,9 +15,14 @@ import (
 func (r *Renderer) reviewHoldout(rv workflows.Review) Message {
 	h := rv.Holdout
 	title := fmt.Sprintf("Holdout: the cumulative impact of everything %s shipped", rv.Team.Name)
+	window := fmt.Sprintf("since %s; compared up to %s", slackDay(h.Start), SlackDate(h.End))
+	if !h.Since.IsZero() {
+		window = fmt.Sprintf("since %s; compared over the last %d days that one analysis can span, from %s up to %s",
+			slackDay(h.Since), workflows.MaxAggregateDays, slackDay(h.Start), SlackDate(h.End))
+	}
 	lines := []string{fmt.Sprintf("*%s*", Escape(title)),
-		fmt.Sprintf("%s of units have seen none of the team's experiments or rollouts since %s; compared up to %s: %d in the holdout, %d everyone else.",
-			formatShare(h.Share), slackDay(h.Start), SlackDate(h.End), h.HoldoutUnits, h.RestUnits)}
+		fmt.Sprintf("%s of units have seen none of the team's experiments or rollouts %s: %d in the holdout, %d everyone else.",
+			formatShare(h.Share), window, h.HoldoutUnits, h.RestUnits)}
 	switch {
 	case h.TooSmall():
 		lines = append(lines, fmt.Sprintf("*Too small to tell yet:* each side needs at least %d exposed units (settings.min_sample_per_arm) before growthbot says anything about it.", h.MinUnits))

@@ -22,16 +22,24 @@ import (
 func TestReviewComparesHoldoutWithEveryoneElse(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
+		since string // the holdout's start; by default 40 days ago
 		units int
 		want  []string
 	}{
-		{"enough units", 2500, []string{"Holdout: the cumulative impact of everything Web shipped", "• Purchase: everyone else", "significant."}},
-		{"too few", 300, []string{"Holdout: the cumulative impact of everything Web shipped", "Too small to tell yet: each side needs at least 100 exposed units"}},
+		{"enough units", "", 2500, []string{"Holdout: the cumulative impact of everything Web shipped", "• Purchase: everyone else", "significant."}},
+		{"too few", "", 300, []string{"Holdout: the cumulative impact of everything Web shipped", "Too small to tell yet: each side needs at least 100 exposed units"}},
+		// Kept longer than an analysis can span: compared over the last
+		// ten years, not refused.
+		{"kept since 2000", "2000-01-01", 300, []string{"Holdout: the cumulative impact of everything Web shipped",
+			"since 1 Jan 2000; compared over the last 3660 days that one analysis can span, from ", "Too small to tell yet"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			db := filepath.Join(dir, "g.db")
 			month := time.Now().UTC().Format("2006-01")
+			if tc.since == "" {
+				tc.since = time.Now().UTC().AddDate(0, 0, -40).Format("2006-01-02")
+			}
 			cfg := writeFile(t, dir, "g.yaml", fmt.Sprintf(`
 teams:
   - {key: web, name: Web, channel: C0WEB, lead: U0LEAD, approvers: [U0PM], members: [U0ENG],
@@ -40,7 +48,7 @@ metrics:
   - {key: purchase, name: Purchase, type: proportion, event: purchase}
 experiments:
   - {key: new-checkout, team: web, variants: [{key: old}, {key: new}], primary_metrics: [purchase]}
-`, time.Now().UTC().AddDate(0, 0, -40).Format("2006-01-02")))
+`, tc.since))
 			if res := run(t, "", nil, "apply", "-f", cfg, "--db", db); res.code != 0 {
 				t.Fatal(res)
 			}

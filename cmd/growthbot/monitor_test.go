@@ -188,7 +188,10 @@ func TestMissingKPIReminderThroughServe(t *testing.T) {
 		if !strings.Contains(s, reminder) {
 			continue
 		}
-		for _, want := range []string{"*MRR*, *NPS*, *support tickets*", "`growthbot import kpis FILE`", "This reminder clears when they arrive"} {
+		// The review posts on Monday 2 November, the first weekday, in
+		// Berlin as in every reader's zone.
+		for _, want := range []string{"*MRR*, *NPS*, *support tickets*", "`growthbot import kpis FILE`", "This reminder clears when they arrive",
+			"posts on <!date^" + fmt.Sprint(time.Date(2026, 11, 2, 11, 0, 0, 0, time.UTC).Unix()) + "^{date_short}|2 Nov 2026>"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("the reminder lacks %q:\n%s", want, s)
 			}
