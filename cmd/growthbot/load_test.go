@@ -251,7 +251,7 @@ var commandMix = []struct {
 	{5, loadCommand{"exp list", "U0ENG1", "/exp", func(int) string { return "list" }, "One-click checkout"}},
 	{2, loadCommand{"exp list TEAM", "U0ENG3", "/exp", func(int) string { return "list onboarding" }, "Guided onboarding"}},
 	{2, loadCommand{"exp status", "U0ENG1", "/exp", func(int) string { return "status one-click-checkout" }, "One-click checkout"}},
-	{5, loadCommand{"exp history", "U0ENG2", "/exp", func(int) string { return "history free-shipping-banner" }, "experiment.start"}},
+	{5, loadCommand{"exp history", "U0ENG2", "/exp", func(int) string { return "history free-shipping-banner" }, "History of Free-shipping banner"}},
 	{4, loadCommand{"growth goals", "U0ENG1", "/growth", func(int) string { return "goals" }, "Checkout goals"}},
 	{2, loadCommand{"growth goal add", "U0ENG1", "/growth", func(i int) string {
 		return fmt.Sprintf(`goal add checkout "Load goal %d" <@U0ENG2>`, i)
