@@ -34,19 +34,19 @@ type demoArm struct {
 // find: one-click checkout's lift is clear at 8,000 a variant even for the
 // sequential method, which pays for looking every day.
 var demoSims = []struct {
-	key   string
-	units int // per arm
-	arms  []demoArm
+	key, team string // the team's pipeline names it on each event
+	units     int    // per arm
+	arms      []demoArm
 }{
-	{"one-click-checkout", 8000, []demoArm{
+	{"one-click-checkout", "checkout", 8000, []demoArm{
 		{"control", map[string]float64{"purchase": 0.10, "checkout_error": 0.05}, 60},
 		{"treatment", map[string]float64{"purchase": 0.12, "checkout_error": 0.05}, 60},
 	}},
-	{"free-shipping-banner", 3000, []demoArm{
+	{"free-shipping-banner", "checkout", 3000, []demoArm{
 		{"control", map[string]float64{"purchase": 0.10, "checkout_error": 0.04}, 58},
 		{"banner", map[string]float64{"purchase": 0.105, "checkout_error": 0.04}, 61},
 	}},
-	{"guided-onboarding", 3000, []demoArm{
+	{"guided-onboarding", "onboarding", 3000, []demoArm{
 		{"control", map[string]float64{"activated": 0.30, "checkout_error": 0.05}, 0},
 		{"guided", map[string]float64{"activated": 0.36, "checkout_error": 0.09}, 0},
 	}},
@@ -64,7 +64,7 @@ func (d *demo) importData(ctx context.Context) error {
 	r := rand.New(rand.NewPCG(4, 21))
 	var exposures, events bytes.Buffer
 	for _, sim := range demoSims {
-		simulate(r, sim.key, sim.units, sim.arms, start, now, &exposures, &events)
+		simulate(r, sim.key, sim.team, sim.units, sim.arms, start, now, &exposures, &events)
 	}
 	inputs := []struct {
 		kind   workflows.ImportKind
@@ -106,7 +106,7 @@ func (d *demo) importData(ctx context.Context) error {
 // simulate writes one experiment's exposures and events. Each unit has an
 // engagement of its own, which makes it more or less likely to act both
 // before and after exposure: that is what CUPED's covariate exploits.
-func simulate(r *rand.Rand, key string, units int, arms []demoArm, start, now time.Time, exposures, events *bytes.Buffer) {
+func simulate(r *rand.Rand, key, team string, units int, arms []demoArm, start, now time.Time, exposures, events *bytes.Buffer) {
 	span := now.Sub(start)
 	for i := range units * len(arms) {
 		arm := arms[i%len(arms)]
@@ -139,7 +139,7 @@ func simulate(r *rand.Rand, key string, units int, arms []demoArm, start, now ti
 				if name == "purchase" {
 					value = fmt.Sprintf(`,"value":%.2f`, arm.basketEUR*math.Exp(r.NormFloat64()*0.4-0.08))
 				}
-				line := fmt.Sprintf(`{"unit_id":%q,"event":%q%s,"timestamp":%q}`+"\n", unit, name, value, stamp(at))
+				line := fmt.Sprintf(`{"unit_id":%q,"event":%q%s,"team":%q,"timestamp":%q}`+"\n", unit, name, value, team, stamp(at))
 				events.WriteString(line)
 				if r.Float64() < 0.002 { // a retried request
 					events.WriteString(line)
