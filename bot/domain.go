@@ -40,7 +40,7 @@ type Domain interface {
 	Withdraw(ctx context.Context, actor string, id int64) (workflows.Decision, error)
 
 	// Goals, KPIs, programs and growth reviews.
-	Goals(ctx context.Context, team, quarter string) (workflows.Team, []workflows.Goal, error)
+	Goals(ctx context.Context, team, quarter string) (workflows.GoalList, error)
 	AddGoal(ctx context.Context, actor, team, title, owner, quarter string) (workflows.Goal, error)
 	SetGoalStatus(ctx context.Context, actor string, id int64, status workflows.GoalStatus) (workflows.Goal, error)
 	KPIs(ctx context.Context, team, from, to string) (workflows.Team, []workflows.KPIPoint, error)

@@ -106,11 +106,11 @@ func TestHandlersCallTheDomain(t *testing.T) {
 						}
 						return "checkout", nil
 					},
-					GoalsFn: func(ctx context.Context, team, quarter string) (workflows.Team, []workflows.Goal, error) {
+					GoalsFn: func(ctx context.Context, team, quarter string) (workflows.GoalList, error) {
 						if team != "checkout" {
 							t.Errorf("Goals(%q)", team)
 						}
-						return fixture.TeamCheckout, nil, nil
+						return workflows.GoalList{Team: fixture.TeamCheckout, Quarter: "2026-Q4"}, nil
 					},
 					NowFn: func() time.Time { return now },
 				}

@@ -265,11 +265,11 @@ func (r *Router) goals(ctx context.Context, req CommandRequest, c Command) (rend
 			return render.Message{}, err
 		}
 	}
-	t, goals, err := r.Service.Goals(ctx, team, "")
+	list, err := r.Service.Goals(ctx, team, "")
 	if err != nil {
 		return render.Message{}, err
 	}
-	return render.Goals(r.Commands, t, workflows.Quarter(r.Service.Now().In(t.Location())), goals), nil
+	return render.Goals(r.Commands, list), nil
 }
 
 func (r *Router) goalAdd(ctx context.Context, req CommandRequest, c Command) (render.Message, error) {

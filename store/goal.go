@@ -52,3 +52,15 @@ func (t *Tx) Goals(team, quarter string) ([]workflows.Goal, error) {
 	return queryAll(t, "goals", scanGoal, `SELECT `+goalColumns+` FROM goals WHERE team = ? AND (? = '' OR quarter = ?) ORDER BY quarter, id`,
 		team, quarter, quarter)
 }
+
+// GoalList implements workflows.GoalStore.
+func (t *Tx) GoalList(team, quarter string, limit int) ([]workflows.Goal, int, int, error) {
+	var total, done int
+	if err := t.queryRow(`SELECT count(*), count(*) FILTER (WHERE status = ?) FROM goals WHERE team = ? AND quarter = ?`,
+		workflows.GoalDone, team, quarter).Scan(&total, &done); err != nil {
+		return nil, 0, 0, fmt.Errorf("store: count goals: %w", err)
+	}
+	goals, err := queryAll(t, "goals", scanGoal, `SELECT `+goalColumns+` FROM goals WHERE team = ? AND quarter = ? ORDER BY id LIMIT ?`,
+		team, quarter, limit)
+	return goals, total, done, err
+}

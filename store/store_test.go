@@ -299,3 +299,55 @@ func second[T any](_ T, err error) error { return err }
 
 // same compares values after a trip through the database.
 func same(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+// GoalList reads the first goals of a quarter in the order they were
+// added, at most the limit, and counts them all, whatever the limit.
+func TestGoalList(t *testing.T) {
+	db := MustOpenDB(t)
+	putTeam(t, db, "checkout")
+	putTeam(t, db, "onboarding")
+	err := db.Update(context.Background(), func(tx workflows.Tx) error {
+		for i := range 7 {
+			g := workflows.Goal{Team: "checkout", Quarter: "2026-Q4", Title: "goal", Owner: "U0ENG1", Status: workflows.GoalInProgress}
+			if i%3 == 0 {
+				g.Status = workflows.GoalDone
+			}
+			if i == 5 {
+				g.Quarter = "2026-Q3" // another quarter
+			}
+			if i == 6 {
+				g.Team = "onboarding" // another team
+			}
+			if _, err := tx.CreateGoal(g); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		limit     int
+		wantIDs   []int64
+		total, dn int
+	}{
+		{100, []int64{1, 2, 3, 4, 5}, 5, 2},
+		{2, []int64{1, 2}, 5, 2},
+		{0, nil, 5, 2},
+	} {
+		var got []workflows.Goal
+		var total, done int
+		err := db.View(context.Background(), func(tx workflows.Tx) (err error) {
+			got, total, done, err = tx.GoalList("checkout", "2026-Q4", tc.limit)
+			return err
+		})
+		var ids []int64
+		for _, g := range got {
+			ids = append(ids, g.ID)
+		}
+		if err != nil || !same(ids, tc.wantIDs) || total != tc.total || done != tc.dn {
+			t.Errorf("limit %d: goals %v, %d in all, %d done, %v; want %v, %d, %d", tc.limit, ids, total, done, err, tc.wantIDs, tc.total, tc.dn)
+		}
+	}
+}

@@ -77,23 +77,38 @@ func (s *Service) AddGoal(ctx context.Context, actor, team, title, owner, quarte
 	return g, err
 }
 
-// Goals returns a team's goals for a quarter; an empty quarter means the
+// GoalsListed bounds the goals a listing reads. A Slack message shows
+// fewer (about 25 with their buttons, then as many lines as 3,000
+// characters hold), and a team that piles up hundreds of goals in a
+// quarter should not make every listing read them all.
+const GoalsListed = 100
+
+// GoalList is a team's goals for a quarter as a listing shows them: the
+// first GoalsListed in the order they were added, and how many there are
+// and are done in all.
+type GoalList struct {
+	Team        Team
+	Quarter     string
+	Goals       []Goal
+	Total, Done int
+}
+
+// Goals lists a team's goals for a quarter; an empty quarter means the
 // current one. Errors: ENOTFOUND for an unknown team.
-func (s *Service) Goals(ctx context.Context, team, quarter string) (Team, []Goal, error) {
-	var t Team
-	var goals []Goal
+func (s *Service) Goals(ctx context.Context, team, quarter string) (GoalList, error) {
+	var list GoalList
 	err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		if t, err = tx.Team(team); err != nil {
+		if list.Team, err = tx.Team(team); err != nil {
 			return err
 		}
-		if quarter == "" {
-			quarter = Quarter(tx.Now().In(t.Location()))
+		if list.Quarter = quarter; quarter == "" {
+			list.Quarter = Quarter(tx.Now().In(list.Team.Location()))
 		}
-		goals, err = tx.Goals(team, quarter)
+		list.Goals, list.Total, list.Done, err = tx.GoalList(team, list.Quarter, GoalsListed)
 		return err
 	})
-	return t, goals, err
+	return list, err
 }
 
 // SetGoalStatus marks a goal done or dropped on behalf of a member of its

@@ -111,6 +111,9 @@ type GoalStore interface {
 	Goal(id int64) (Goal, error)
 	// Goals returns a team's goals for a quarter; an empty quarter means all.
 	Goals(team, quarter string) ([]Goal, error)
+	// GoalList returns the first limit of a team's goals for a quarter, in
+	// the order they were added, and how many it has and has done in all.
+	GoalList(team, quarter string, limit int) (goals []Goal, total, done int, err error)
 }
 
 // KPIStore stores KPI points.

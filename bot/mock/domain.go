@@ -31,7 +31,7 @@ type Domain struct {
 	ApproveFn             func(ctx context.Context, actor string, id int64) (workflows.Decision, error)
 	RejectFn              func(ctx context.Context, actor string, id int64, reason string) (workflows.Decision, error)
 	WithdrawFn            func(ctx context.Context, actor string, id int64) (workflows.Decision, error)
-	GoalsFn               func(ctx context.Context, team, quarter string) (workflows.Team, []workflows.Goal, error)
+	GoalsFn               func(ctx context.Context, team, quarter string) (workflows.GoalList, error)
 	AddGoalFn             func(ctx context.Context, actor, team, title, owner, quarter string) (workflows.Goal, error)
 	SetGoalStatusFn       func(ctx context.Context, actor string, id int64, status workflows.GoalStatus) (workflows.Goal, error)
 	KPIsFn                func(ctx context.Context, team, from, to string) (workflows.Team, []workflows.KPIPoint, error)
@@ -172,7 +172,7 @@ func (d *Domain) Withdraw(ctx context.Context, actor string, id int64) (workflow
 	return d.WithdrawFn(ctx, actor, id)
 }
 
-func (d *Domain) Goals(ctx context.Context, team, quarter string) (workflows.Team, []workflows.Goal, error) {
+func (d *Domain) Goals(ctx context.Context, team, quarter string) (workflows.GoalList, error) {
 	if d.GoalsFn == nil {
 		panic("mock: Domain.Goals called, but the test set no GoalsFn")
 	}

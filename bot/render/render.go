@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -177,24 +178,21 @@ var GoalIcons = map[workflows.GoalStatus]string{
 
 // Goals lists a team's goals for a quarter. Its hints name the
 // commands as cmds names them.
-func Goals(cmds CommandNames, t workflows.Team, quarter string, goals []workflows.Goal) Message {
+func Goals(cmds CommandNames, list workflows.GoalList) Message {
 	cmds = cmds.Resolved()
+	t, quarter, goals := list.Team, list.Quarter, list.Goals
 	title := fmt.Sprintf("%s goals for %s", t.Name, quarter)
 	blocks := []slack.Block{Header(title)}
-	if len(goals) == 0 {
+	if list.Total == 0 {
 		blocks = append(blocks, Section(fmt.Sprintf("No goals for %s yet. Add one: `%s goal add %s \"TITLE\" @OWNER`", quarter, cmds.Growth, t.Key)))
 		return Message{Text: Escape(title) + ": none", Blocks: blocks}
 	}
-	done := 0
 	// Each goal is its own section, an open one followed by its Done and
 	// Drop buttons; past Slack's block limit the rest are listed in one
 	// section.
 	room := MaxMessageBlocks - 3 // the header, the rest, the context
 	var rest []string
 	for _, g := range goals {
-		if g.Status == workflows.GoalDone {
-			done++
-		}
 		line := fmt.Sprintf("%s `#%d` *%s*, %s", GoalIcons[g.Status], g.ID, Escape(g.Title), Owner(g.Owner))
 		need := 1
 		if g.Status == workflows.GoalInProgress {
@@ -213,11 +211,29 @@ func Goals(cmds CommandNames, t workflows.Team, quarter string, goals []workflow
 			blocks = append(blocks, Actions("goal:"+id, Button("Done", ActionGoalDone, id, StylePrimary), drop))
 		}
 	}
-	if len(rest) > 0 {
-		blocks = append(blocks, Section(strings.Join(rest, "\n")))
+	if unlisted := list.Total - len(goals); len(rest) > 0 || unlisted > 0 {
+		blocks = append(blocks, Section(moreLines(rest, unlisted)))
 	}
-	blocks = append(blocks, Context(fmt.Sprintf("%d of %d done · `%s goal done ID` · `%s goal drop ID`", done, len(goals), cmds.Growth, cmds.Growth)))
-	return Message{Text: fmt.Sprintf("%s: %d of %d done", Escape(title), done, len(goals)), Blocks: blocks}
+	blocks = append(blocks, Context(fmt.Sprintf("%d of %d done · `%s goal done ID` · `%s goal drop ID`", list.Done, list.Total, cmds.Growth, cmds.Growth)))
+	return Message{Text: fmt.Sprintf("%s: %d of %d done", Escape(title), list.Done, list.Total), Blocks: blocks}
+}
+
+// moreLines joins as many whole lines as fit in one section, and counts
+// the rest, the lines left out and the unlisted ones: "… and 37 more".
+func moreLines(lines []string, unlisted int) string {
+	room := MaxTextLength - utf8.RuneCountInString("\n… and 1000000 more")
+	var kept []string
+	for i, l := range lines {
+		if room -= utf8.RuneCountInString(l) + 1; room < 0 {
+			unlisted += len(lines) - i
+			break
+		}
+		kept = append(kept, l)
+	}
+	if unlisted > 0 {
+		kept = append(kept, fmt.Sprintf("… and %d more", unlisted))
+	}
+	return strings.Join(kept, "\n")
 }
 
 // KPIs shows a team's monthly KPIs for the last months as a table.

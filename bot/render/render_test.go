@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -51,8 +52,10 @@ func TestGoldenReplies(t *testing.T) {
 		{"list", render.ExperimentList(render.CommandNames{}, "", map[string]string{"checkout": "Checkout"}, fixture.Experiments(), now)},
 		{"list-empty", render.ExperimentList(render.CommandNames{}, "Checkout", nil, nil, now)},
 		{"history", render.History(fixture.Experiments()[0], history)},
-		{"goals", render.Goals(render.CommandNames{}, fixture.TeamCheckout, "2026-Q4", goals)},
-		{"goals-empty", render.Goals(render.CommandNames{}, fixture.TeamCheckout, "2026-Q4", nil)},
+		{"goals", render.Goals(render.CommandNames{}, workflows.GoalList{Team: fixture.TeamCheckout, Quarter: "2026-Q4", Goals: goals, Total: 3, Done: 1})},
+		{"goals-empty", render.Goals(render.CommandNames{}, workflows.GoalList{Team: fixture.TeamCheckout, Quarter: "2026-Q4"})},
+		// A quarter with more goals than a listing reads: the count says so.
+		{"goals-unlisted", render.Goals(render.CommandNames{}, workflows.GoalList{Team: fixture.TeamCheckout, Quarter: "2026-Q4", Goals: goals, Total: 140, Done: 61})},
 		{"kpis", render.KPIs(fixture.TeamCheckout, kpis, time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC))},
 	}
 	for _, tc := range tests {
@@ -113,5 +116,47 @@ func TestLimits(t *testing.T) {
 	}
 	if got := render.Escape("a < b && c > d"); got != "a &lt; b &amp;&amp; c &gt; d" {
 		t.Errorf("Escape: %q", got)
+	}
+}
+
+// A full listing of goals stays within Slack's limits, shows whole lines,
+// and counts every goal it does not show, listed or not.
+func TestGoalsListingCountsWhatItDoesNotShow(t *testing.T) {
+	var goals []workflows.Goal
+	for i := range workflows.GoalsListed {
+		goals = append(goals, workflows.Goal{ID: int64(i + 1), Team: "checkout", Quarter: "2026-Q4",
+			Title: fmt.Sprintf("Goal number %d with a title long enough to fill the lines", i+1), Owner: "U0ENG1", Status: workflows.GoalDone})
+	}
+	r, _ := rendered(t, render.Goals(render.CommandNames{}, workflows.GoalList{Team: fixture.TeamCheckout, Quarter: "2026-Q4",
+		Goals: goals, Total: 250, Done: 250}))
+	var blocks []struct {
+		Type string
+		Text struct{ Text string }
+	}
+	if err := json.Unmarshal(r.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) > render.MaxMessageBlocks {
+		t.Fatalf("%d blocks, limit %d", len(blocks), render.MaxMessageBlocks)
+	}
+	shown := 0
+	var more string
+	for _, b := range blocks {
+		if utf8.RuneCountInString(b.Text.Text) > render.MaxTextLength {
+			t.Errorf("a %s text of %d characters exceeds %d", b.Type, utf8.RuneCountInString(b.Text.Text), render.MaxTextLength)
+		}
+		for _, line := range strings.Split(b.Text.Text, "\n") {
+			switch {
+			case strings.HasPrefix(line, "… and "):
+				more = line
+			case strings.Contains(line, "with a title long enough to fill the lines*"):
+				shown++
+			case strings.Contains(line, "Goal number"):
+				t.Errorf("a goal's line is cut: %q", line)
+			}
+		}
+	}
+	if want := fmt.Sprintf("… and %d more", 250-shown); more != want || shown < 40 {
+		t.Errorf("%d goals shown, then %q; want at least 40, then %q", shown, more, want)
 	}
 }
