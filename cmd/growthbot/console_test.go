@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -185,5 +187,36 @@ func TestCLIReportsPeoplePlainly(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "<@") {
 		t.Errorf("the CLI shows Slack's mention syntax:\n%s", out.String())
+	}
+}
+
+// A quarter with more goals than a listing reads, met at the console:
+// /growth goals counts every goal and says how many it does not show,
+// instead of cutting a line.
+func TestConsoleListsManyGoals(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "g.db")
+	cfg := writeFile(t, dir, "g.yaml", string(templates.ExampleConfig()))
+	if res := run(t, "", nil, "apply", "-f", cfg, "--db", db); res.code != 0 {
+		t.Fatal(res)
+	}
+	const n = workflows.GoalsListed + 5
+	var script []string
+	for i := range n {
+		script = append(script, fmt.Sprintf(`/growth goal add checkout "Goal %d" <@U0ENG2>`, i+1))
+	}
+	script = append(script, "/growth goals checkout", ":quit")
+	res := run(t, strings.Join(script, "\n"), nil, "console", "--db", db, "--files", dir)
+	if res.code != 0 {
+		t.Fatalf("console exit %d: %s", res.code, res.stderr)
+	}
+	_, listing, ok := strings.Cut(res.stdout, "Checkout goals for")
+	if !ok {
+		t.Fatalf("no listing:\n%s", res.stdout)
+	}
+	shown := strings.Count(listing, "` Goal ")
+	more := regexp.MustCompile(`… and (\d+) more`).FindStringSubmatch(listing)
+	if !strings.Contains(listing, fmt.Sprintf("0 of %d done", n)) || more == nil || shown+atoi([]byte(more[1])) != n {
+		t.Errorf("%d goals shown, then %q; want %d in all:\n%s", shown, more, n, listing)
 	}
 }
