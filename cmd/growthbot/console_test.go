@@ -194,19 +194,14 @@ func TestCLIReportsPeoplePlainly(t *testing.T) {
 // /growth goals counts every goal and says how many it does not show,
 // instead of cutting a line.
 func TestConsoleListsManyGoals(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "g.db")
-	cfg := writeFile(t, dir, "g.yaml", string(templates.ExampleConfig()))
-	if res := run(t, "", nil, "apply", "-f", cfg, "--db", db); res.code != 0 {
-		t.Fatal(res)
-	}
+	db := exampleDB(t)
 	const n = workflows.GoalsListed + 5
 	var script []string
 	for i := range n {
 		script = append(script, fmt.Sprintf(`/growth goal add checkout "Goal %d" <@U0ENG2>`, i+1))
 	}
 	script = append(script, "/growth goals checkout", ":quit")
-	res := run(t, strings.Join(script, "\n"), nil, "console", "--db", db, "--files", dir)
+	res := run(t, strings.Join(script, "\n"), nil, "console", "--db", db, "--files", filepath.Dir(db))
 	if res.code != 0 {
 		t.Fatalf("console exit %d: %s", res.code, res.stderr)
 	}
